@@ -1,0 +1,94 @@
+package airbench.data;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.StringJoiner;
+
+/**
+ * One split of a CIFAR dataset in memory.
+ *
+ * <p>The arrays are held, not copied: the training images alone are 150 MB, so
+ * callers must treat them as read-only.
+ *
+ * @param variant      which dataset
+ * @param split        "train" or "test"
+ * @param images       uint8 pixels, NHWC [n, 32, 32, 3], index {@code ((i * 32 + y) * 32 + x) * 3 + c}
+ *                     (the files are planar CHW; the reader interleaves them)
+ * @param labels       per image: the CIFAR-10 label or the CIFAR-100 fine label
+ * @param coarseLabels per image: the CIFAR-100 coarse label; empty for CIFAR-10
+ * @param classNames   the names of {@code labels}, in label order
+ */
+public record CifarDataset(CifarVariant variant, String split, byte[] images, int[] labels, int[] coarseLabels,
+                           List<String> classNames) {
+    public static final int HEIGHT = 32;
+    public static final int WIDTH = 32;
+    public static final int CHANNELS = 3;
+    public static final int IMAGE_BYTES = HEIGHT * WIDTH * CHANNELS;
+
+    public CifarDataset {
+        Objects.requireNonNull(variant, "variant");
+        Objects.requireNonNull(split, "split");
+        Objects.requireNonNull(images, "images");
+        Objects.requireNonNull(labels, "labels");
+        Objects.requireNonNull(coarseLabels, "coarseLabels");
+        classNames = List.copyOf(classNames);
+        if ((long) labels.length * IMAGE_BYTES != images.length) {
+            throw new IllegalArgumentException(images.length + " image bytes do not match " + labels.length
+                    + " labels of " + IMAGE_BYTES + " bytes each");
+        }
+        int expectedCoarse = variant == CifarVariant.CIFAR100 ? labels.length : 0;
+        if (coarseLabels.length != expectedCoarse) {
+            throw new IllegalArgumentException(variant.displayName() + " needs " + expectedCoarse
+                    + " coarse labels, got " + coarseLabels.length);
+        }
+        if (classNames.size() != variant.numClasses()) {
+            throw new IllegalArgumentException(variant.displayName() + " has " + variant.numClasses()
+                    + " classes, got " + classNames.size() + " class names");
+        }
+        checkRange(labels, variant.numClasses(), "label");
+        checkRange(coarseLabels, CifarVariant.CIFAR100_COARSE_CLASSES, "coarse label");
+    }
+
+    private static void checkRange(int[] values, int limit, String what) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= limit) {
+                throw new IllegalArgumentException("image " + i + " has " + what + " " + values[i]
+                        + ", outside 0.." + (limit - 1));
+            }
+        }
+    }
+
+    public int size() {
+        return labels.length;
+    }
+
+    /** Number of images of each class, indexed by label. */
+    public int[] classCounts() {
+        int[] counts = new int[variant.numClasses()];
+        for (int label : labels) {
+            counts[label]++;
+        }
+        return counts;
+    }
+
+    /** The first {@code n} images (a copy), for quick experiments on a small training set. */
+    public CifarDataset first(int n) {
+        if (n < 0 || n > size()) {
+            throw new IllegalArgumentException("cannot take the first " + n + " images of the " + variant.displayName()
+                    + " " + split + " split, it holds " + size());
+        }
+        return new CifarDataset(variant, split, Arrays.copyOf(images, n * IMAGE_BYTES), Arrays.copyOf(labels, n),
+                Arrays.copyOf(coarseLabels, Math.min(n, coarseLabels.length)), classNames);
+    }
+
+    /** One line: "CIFAR-10 train: 50000 images; per class airplane 5000, automobile 5000, ...". */
+    public String summary() {
+        int[] counts = classCounts();
+        StringJoiner perClass = new StringJoiner(", ");
+        for (int k = 0; k < counts.length; k++) {
+            perClass.add(classNames.get(k) + " " + counts[k]);
+        }
+        return variant.displayName() + " " + split + ": " + size() + " images; per class " + perClass;
+    }
+}

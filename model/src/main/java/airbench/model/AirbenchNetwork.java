@@ -1,0 +1,217 @@
+package airbench.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.types.TBfloat16;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The airbench network (METHOD.md section 3) as TensorFlow graph operations.
+ * The variables are created once; {@link #forward} can then be applied to
+ * several inputs (a training batch with batch statistics, an evaluation batch
+ * with running statistics) sharing them. This class knows nothing about
+ * losses or optimizers.
+ */
+public final class AirbenchNetwork {
+
+    /** Training uses batch statistics and updates the running ones; inference uses the running ones. */
+    public enum Mode { TRAINING, INFERENCE }
+
+    /** A BatchNorm layer: learnable shift (no scale), running mean and variance. */
+    record Norm(StateVariable shift, StateVariable mean, StateVariable variance) {}
+
+    /** One conv block: its convs and, for each, the BatchNorm that follows it. */
+    record Block(List<StateVariable> convs, List<Norm> norms) {}
+
+    /** Logits plus, in training mode, the assignments that move the running statistics. */
+    public record Forward(Operand<TFloat32> logits, List<Op> runningStatUpdates) {}
+
+    private final Ops tf;
+    private final NetworkSpec spec;
+    private final Precision precision;
+    private final StateVariable whitenKernel;
+    private final StateVariable whitenBias;
+    private final List<Block> blocks = new ArrayList<>();
+    private final StateVariable head;
+
+    AirbenchNetwork(Ops tf, StateVariable.Factory variables, NetworkSpec spec, Precision precision) {
+        this.tf = tf;
+        this.spec = spec;
+        this.precision = precision;
+        int k = NetworkSpec.WHITEN_KERNEL;
+        whitenKernel = variables.create("whiten/kernel",
+                Shape.of(k, k, NetworkSpec.CHANNELS, NetworkSpec.WHITEN_WIDTH));
+        whitenBias = variables.create("whiten/bias", Shape.of(NetworkSpec.WHITEN_WIDTH));
+        int in = NetworkSpec.WHITEN_WIDTH;
+        for (int b = 0; b < spec.widths().size(); b++) {
+            int width = spec.widths().get(b);
+            List<StateVariable> convs = new ArrayList<>();
+            List<Norm> norms = new ArrayList<>();
+            for (int c = 0; c < spec.convsPerBlock(); c++) {
+                String prefix = "block" + (b + 1) + "/";
+                convs.add(variables.create(prefix + "conv" + (c + 1) + "/kernel",
+                        Shape.of(3, 3, c == 0 ? in : width, width)));
+                String norm = prefix + "norm" + (c + 1) + "/";
+                norms.add(new Norm(variables.create(norm + "shift", Shape.of(width)),
+                        variables.create(norm + "mean", Shape.of(width)),
+                        variables.create(norm + "variance", Shape.of(width))));
+            }
+            blocks.add(new Block(convs, norms));
+            in = width;
+        }
+        head = variables.create("head/kernel", Shape.of(in, spec.numClasses()));
+    }
+
+    /**
+     * The network, top to bottom. {@code images} are normalized NHWC float32
+     * [N, 32, 32, 3]; the result is [N, classes].
+     */
+    public Forward forward(Operand<TFloat32> images, Mode mode) {
+        List<Op> statUpdates = new ArrayList<>();
+        Operand<TFloat32> x = images;                                     // [N, 32, 32, 3]
+        x = tf.nn.biasAdd(conv(x, whitenKernel, "VALID"), whitenBias.variable());  // [N, 31, 31, 24]
+        x = gelu(x);
+        for (Block block : blocks) {
+            x = block(x, block, mode, statUpdates);                        // 31 -> 15 -> 7 -> 3
+        }
+        x = maxPool(x, 3);                                                 // [N, 1, 1, w3]
+        x = tf.reshape(x, tf.constant(new int[] {-1, spec.widths().get(2)}));
+        Operand<TFloat32> logits = tf.math.mul(tf.linalg.matMul(x, head.variable()),
+                tf.constant(NetworkSpec.HEAD_SCALE));                      // [N, classes]
+        return new Forward(logits, List.copyOf(statUpdates));
+    }
+
+    private Operand<TFloat32> block(Operand<TFloat32> x, Block block, Mode mode, List<Op> statUpdates) {
+        x = conv(x, block.convs().get(0), "SAME");
+        x = maxPool(x, 2);
+        x = batchNorm(x, block.norms().get(0), mode, statUpdates);
+        x = gelu(x);
+        Operand<TFloat32> blockInput = x;
+        x = conv(x, block.convs().get(1), "SAME");
+        x = batchNorm(x, block.norms().get(1), mode, statUpdates);
+        if (spec.convsPerBlock() == 2) {
+            return gelu(x);
+        }
+        x = gelu(x);
+        x = conv(x, block.convs().get(2), "SAME");
+        x = batchNorm(x, block.norms().get(2), mode, statUpdates);
+        if (spec.residual()) {
+            x = tf.math.add(x, blockInput);
+        }
+        return gelu(x);
+    }
+
+    /** Stride-1 convolution without bias; in BF16 mode the inputs are cast down and the result back up. */
+    private Operand<TFloat32> conv(Operand<TFloat32> x, StateVariable kernel, String padding) {
+        List<Long> strides = Arrays.asList(1L, 1L, 1L, 1L);
+        if (precision == Precision.BF16) {
+            Operand<TBfloat16> y = tf.nn.conv2d(tf.dtypes.cast(x, TBfloat16.class),
+                    tf.dtypes.cast(kernel.variable(), TBfloat16.class), strides, padding);
+            return tf.dtypes.cast(y, TFloat32.class);
+        }
+        return tf.nn.conv2d(x, kernel.variable(), strides, padding);
+    }
+
+    /** Max-pooling with a size x size window and stride, VALID (floor) as in PyTorch. */
+    private Operand<TFloat32> maxPool(Operand<TFloat32> x, int size) {
+        Operand<org.tensorflow.types.TInt32> window = tf.constant(new int[] {1, size, size, 1});
+        return tf.nn.maxPool(x, window, window, "VALID");
+    }
+
+    /** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)); TensorFlow has no Gelu op. */
+    private Operand<TFloat32> gelu(Operand<TFloat32> x) {
+        Operand<TFloat32> erf = tf.math.erf(tf.math.mul(x, tf.constant((float) (1 / Math.sqrt(2)))));
+        return tf.math.mul(tf.math.mul(x, tf.constant(0.5f)), tf.math.add(erf, tf.constant(1f)));
+    }
+
+    /**
+     * BatchNorm without scale (fixed at 1), with a learnable shift, epsilon 1e-12, in float32.
+     * In training the running statistics move as {@code m * running + (1 - m) * batch}
+     * (FusedBatchNormV3 reports the unbiased batch variance, as PyTorch uses).
+     */
+    private Operand<TFloat32> batchNorm(Operand<TFloat32> x, Norm norm, Mode mode, List<Op> statUpdates) {
+        int channels = norm.shift().size();
+        Operand<TFloat32> scale = tf.constant(filled(channels, 1f));
+        FusedBatchNorm.Options eps = FusedBatchNorm.epsilon(NetworkSpec.BATCH_NORM_EPSILON);
+        if (mode == Mode.INFERENCE) {
+            return tf.nn.fusedBatchNorm(x, scale, norm.shift().variable(), norm.mean().variable(),
+                    norm.variance().variable(), eps, FusedBatchNorm.isTraining(false)).y();
+        }
+        Operand<TFloat32> empty = tf.constant(new float[0]);
+        FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, scale, norm.shift().variable(),
+                empty, empty, eps, FusedBatchNorm.isTraining(true));
+        float m = (float) spec.batchNormMemory();
+        statUpdates.add(tf.assign(norm.mean().variable(), blend(norm.mean().variable(), bn.batchMean(), m)));
+        statUpdates.add(tf.assign(norm.variance().variable(), blend(norm.variance().variable(), bn.batchVariance(), m)));
+        return bn.y();
+    }
+
+    private Operand<TFloat32> blend(Operand<TFloat32> running, Operand<TFloat32> batch, float memory) {
+        return tf.math.add(tf.math.mul(running, tf.constant(memory)), tf.math.mul(batch, tf.constant(1 - memory)));
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] values = new float[n];
+        Arrays.fill(values, value);
+        return values;
+    }
+
+    public NetworkSpec spec() {
+        return spec;
+    }
+
+    /** The frozen whitening filters (set from the data, never trained). */
+    public StateVariable whitenKernel() {
+        return whitenKernel;
+    }
+
+    /** The whitening bias: trained for the first epochs only, in the weights' learning-rate group. */
+    public StateVariable whitenBias() {
+        return whitenBias;
+    }
+
+    /** Block conv kernels in order, then the head: the weights group. */
+    public List<StateVariable> weights() {
+        List<StateVariable> weights = new ArrayList<>();
+        blocks.forEach(b -> weights.addAll(b.convs()));
+        weights.add(head);
+        return weights;
+    }
+
+    /** BatchNorm shifts: the bias group, trained with the scaled learning rate. */
+    public List<StateVariable> normShifts() {
+        return blocks.stream().flatMap(b -> b.norms().stream()).map(Norm::shift).toList();
+    }
+
+    /** BatchNorm running means and variances, in layer order (mean, variance, mean, ...). */
+    public List<StateVariable> runningStats() {
+        return blocks.stream().flatMap(b -> b.norms().stream())
+                .flatMap(n -> java.util.stream.Stream.of(n.mean(), n.variance())).toList();
+    }
+
+    /** Every variable of the network: what an exported or evaluated model consists of. */
+    public List<StateVariable> variables() {
+        List<StateVariable> all = new ArrayList<>();
+        all.add(whitenKernel);
+        all.add(whitenBias);
+        all.addAll(weights());
+        all.addAll(normShifts());
+        all.addAll(runningStats());
+        return all;
+    }
+
+    /** Kernel shapes needed to build initial values: (kh, kw, in, out) of every block conv, then the head's (in, out). */
+    List<StateVariable> blockConvs() {
+        return blocks.stream().flatMap(b -> b.convs().stream()).toList();
+    }
+
+    StateVariable head() {
+        return head;
+    }
+}

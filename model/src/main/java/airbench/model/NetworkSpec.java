@@ -1,0 +1,67 @@
+package airbench.model;
+
+import java.util.List;
+
+/**
+ * The structural choices of an airbench network (METHOD.md sections 3-4).
+ * The 94, 95 and 96 networks differ only in these fields, so one builder
+ * serves all three.
+ *
+ * @param widths          output channels of the three conv blocks (w1, w2, w3)
+ * @param convsPerBlock   2 (airbench94/95) or 3 (airbench96)
+ * @param residual        airbench96 adds the block's first activation to its last conv's output
+ * @param batchNormMemory m in {@code running = m * running + (1 - m) * batch}: 0.6 (94/95), 0.9 (96)
+ * @param numClasses      output classes (10 for CIFAR-10)
+ */
+public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual,
+                          double batchNormMemory, int numClasses) {
+
+    /** Images are 32x32 RGB. */
+    public static final int IMAGE_SIZE = 32;
+    public static final int CHANNELS = 3;
+    /** The whitening conv is 2x2: 12 eigenvector filters and their 12 negatives. */
+    public static final int WHITEN_KERNEL = 2;
+    public static final int WHITEN_WIDTH = 2 * WHITEN_KERNEL * WHITEN_KERNEL * CHANNELS;
+    /** BatchNorm epsilon; tiny on purpose, as in the reference. */
+    public static final float BATCH_NORM_EPSILON = 1e-12f;
+    /** The linear head's output is scaled down by 9 (reference: {@code Mul(1/9)}). */
+    public static final float HEAD_SCALE = 1f / 9f;
+
+    public NetworkSpec {
+        widths = List.copyOf(widths);
+        if (widths.size() != 3 || widths.stream().anyMatch(w -> w < 1)) {
+            throw new IllegalArgumentException("widths must be three positive channel counts, got " + widths);
+        }
+        if (convsPerBlock != 2 && convsPerBlock != 3) {
+            throw new IllegalArgumentException("convsPerBlock must be 2 or 3, got " + convsPerBlock);
+        }
+        if (residual && convsPerBlock != 3) {
+            throw new IllegalArgumentException("the residual block needs 3 convs per block, got " + convsPerBlock);
+        }
+        if (!(batchNormMemory >= 0 && batchNormMemory < 1)) {
+            throw new IllegalArgumentException("batchNormMemory must be in [0, 1), got " + batchNormMemory);
+        }
+        if (numClasses < 2) {
+            throw new IllegalArgumentException("numClasses must be at least 2, got " + numClasses);
+        }
+    }
+
+    /** Same network with other block widths (used by tests and ablations). */
+    public NetworkSpec withWidths(List<Integer> newWidths) {
+        return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses);
+    }
+
+    /** Number of trainable-or-frozen parameters of the network (weights, whitening bias, BatchNorm shifts). */
+    public long parameterCount() {
+        long count = (long) WHITEN_KERNEL * WHITEN_KERNEL * CHANNELS * WHITEN_WIDTH + WHITEN_WIDTH;
+        int in = WHITEN_WIDTH;
+        for (int width : widths) {
+            count += 9L * in * width + width;
+            for (int c = 1; c < convsPerBlock; c++) {
+                count += 9L * width * width + width;
+            }
+            in = width;
+        }
+        return count + (long) in * numClasses;
+    }
+}

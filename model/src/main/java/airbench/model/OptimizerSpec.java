@@ -1,0 +1,65 @@
+package airbench.model;
+
+/**
+ * Optimizer hyperparameters in the reference's decoupled form (METHOD.md section 5).
+ *
+ * <p>The recipe states the learning rate and weight decay "per 1024 examples" and
+ * independent of momentum, so that changing the batch size or the momentum does not
+ * silently change the effective step. The actual SGD values follow from
+ * {@code kilostep = 1024 * (1 + 1 / (1 - momentum))}: {@code lr = lrPer1024 / kilostep},
+ * {@code wd = wdPer1024 * batchSize / kilostep}, and BatchNorm shifts train
+ * {@code biasLrScale} times faster. Weight decay enters each group's gradient as
+ * {@code (wd / lr_group) * p}, so the decay actually applied per step is
+ * {@code s * wd * p} in both groups.
+ *
+ * @param batchSize      examples per optimizer step
+ * @param lrPer1024      learning rate per 1024 examples (lr_h)
+ * @param momentum       Nesterov momentum (mu)
+ * @param wdPer1024      weight decay per 1024 examples (wd_h)
+ * @param biasLrScale    learning-rate multiplier of the BatchNorm shifts
+ * @param labelSmoothing label smoothing of the cross-entropy
+ */
+public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, double wdPer1024,
+                            double biasLrScale, double labelSmoothing) {
+
+    public OptimizerSpec {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+        }
+        if (!(lrPer1024 > 0)) {
+            throw new IllegalArgumentException("lrPer1024 must be positive, got " + lrPer1024);
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+        }
+        if (!(wdPer1024 >= 0)) {
+            throw new IllegalArgumentException("wdPer1024 must be >= 0, got " + wdPer1024);
+        }
+        if (!(biasLrScale > 0)) {
+            throw new IllegalArgumentException("biasLrScale must be positive, got " + biasLrScale);
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException("labelSmoothing must be in [0, 1), got " + labelSmoothing);
+        }
+    }
+
+    /** Examples per "kilostep": 1024 scaled by the momentum's effective step multiplier 1 / (1 - mu). */
+    public double kilostep() {
+        return 1024 * (1 + 1 / (1 - momentum));
+    }
+
+    /** SGD learning rate of the weights (and of the whitening bias). */
+    public double learningRate() {
+        return lrPer1024 / kilostep();
+    }
+
+    /** SGD learning rate of the BatchNorm shifts. */
+    public double biasLearningRate() {
+        return learningRate() * biasLrScale;
+    }
+
+    /** Decay applied per step (times the schedule) to every trained parameter. */
+    public double weightDecay() {
+        return wdPer1024 * batchSize / kilostep();
+    }
+}

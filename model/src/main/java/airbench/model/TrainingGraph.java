@@ -1,0 +1,165 @@
+package airbench.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The whole training step as one graph (METHOD.md section 5): label-smoothed
+ * summed cross-entropy, gradients, decoupled Nesterov SGD over the two
+ * parameter groups, BatchNorm running statistics, and Lookahead. One
+ * {@code Session.run} of {@link #trainStep} (or {@link #trainStepWithLookahead}
+ * on every fifth step) is one optimizer step. The same graph holds an
+ * inference forward pass over the same variables for evaluation.
+ */
+public final class TrainingGraph {
+
+    /** A trained variable with its optimizer group and momentum buffer. */
+    record Trained(StateVariable parameter, StateVariable momentum, double groupLearningRate) {}
+
+    /** A float state with its Lookahead slow copy. */
+    record Slow(StateVariable fast, StateVariable slow) {}
+
+    final AirbenchNetwork network;
+    final OptimizerSpec optimizer;
+    final List<Trained> trained = new ArrayList<>();
+    final List<Slow> slowCopies = new ArrayList<>();
+
+    // Fed every step.
+    final Placeholder<TFloat32> images;
+    final Placeholder<TInt32> labels;
+    /** The schedule's multiplier s of both learning rates. */
+    final Placeholder<TFloat32> lrMultiplier;
+    /** 1 while the whitening bias trains, 0 once it is frozen. */
+    final Placeholder<TFloat32> whitenBiasGate;
+    /** Lookahead's a: slow = a * slow + (1 - a) * fast. */
+    final Placeholder<TFloat32> lookaheadAlpha;
+
+    final Operand<TFloat32> lossSum;
+    final Operand<TFloat32> correctCount;
+    final Op trainStep;
+    final Op trainStepWithLookahead;
+    final Op lookahead;
+
+    final Placeholder<TFloat32> evalImages;
+    final Operand<TFloat32> evalLogits;
+
+    public TrainingGraph(Graph graph, NetworkSpec spec, Precision precision, OptimizerSpec optimizer) {
+        Ops tf = Ops.create(graph);
+        this.optimizer = optimizer;
+        StateVariable.Factory variables = new StateVariable.Factory(tf);
+        this.network = new AirbenchNetwork(tf.withSubScope("net"), variables, spec, precision);
+        Shape batch = Shape.of(-1, NetworkSpec.IMAGE_SIZE, NetworkSpec.IMAGE_SIZE, NetworkSpec.CHANNELS);
+
+        Ops in = tf.withSubScope("input");
+        images = in.withName("images").placeholder(TFloat32.class, Placeholder.shape(batch));
+        labels = in.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+        lrMultiplier = in.withName("lr_multiplier").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        whitenBiasGate = in.withName("whiten_bias_gate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        lookaheadAlpha = in.withName("lookahead_alpha").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+
+        AirbenchNetwork.Forward forward = network.forward(images, AirbenchNetwork.Mode.TRAINING);
+        Ops lossScope = tf.withSubScope("loss");
+        lossSum = smoothedCrossEntropySum(lossScope, forward.logits(), labels, spec.numClasses(),
+                (float) optimizer.labelSmoothing());
+        correctCount = correct(lossScope, forward.logits(), labels);
+
+        trained.add(new Trained(network.whitenBias(), buffer(variables, network.whitenBias()), optimizer.learningRate()));
+        for (StateVariable w : network.weights()) {
+            trained.add(new Trained(w, buffer(variables, w), optimizer.learningRate()));
+        }
+        for (StateVariable shift : network.normShifts()) {
+            trained.add(new Trained(shift, buffer(variables, shift), optimizer.biasLearningRate()));
+        }
+        trainStep = sgdStep(tf.withSubScope("optimizer"), forward.runningStatUpdates());
+
+        Ops la = tf.withSubScope("lookahead");
+        for (Trained t : trained) {
+            slowCopies.add(new Slow(t.parameter(), variables.create("lookahead/" + t.parameter().name(), t.parameter().shape())));
+        }
+        for (StateVariable stat : network.runningStats()) {
+            slowCopies.add(new Slow(stat, variables.create("lookahead/" + stat.name(), stat.shape())));
+        }
+        lookahead = lookahead(la.withSubScope("update"), null);
+        trainStepWithLookahead = lookahead(la.withSubScope("after_step"), trainStep);
+
+        Ops eval = tf.withSubScope("eval");
+        evalImages = eval.withName("images").placeholder(TFloat32.class, Placeholder.shape(batch));
+        evalLogits = network.forward(evalImages, AirbenchNetwork.Mode.INFERENCE).logits();
+    }
+
+    /** Softmax cross-entropy against {@code (1 - ls) * onehot + ls / classes}, summed over the batch. */
+    static Operand<TFloat32> smoothedCrossEntropySum(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels,
+                                                     int classes, float smoothing) {
+        Operand<TFloat32> targets = tf.oneHot(labels, tf.constant(classes),
+                tf.constant(1 - smoothing + smoothing / classes), tf.constant(smoothing / classes));
+        Operand<TFloat32> perExample = tf.nn.softmaxCrossEntropyWithLogits(logits, targets).loss();
+        return tf.withName("sum").reduceSum(perExample, tf.constant(0));
+    }
+
+    private static Operand<TFloat32> correct(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels) {
+        Operand<TInt32> predicted = tf.math.argMax(logits, tf.constant(1), TInt32.class);
+        Operand<TFloat32> hits = tf.dtypes.cast(tf.math.equal(predicted, labels), TFloat32.class);
+        return tf.withName("correct").reduceSum(hits, tf.constant(0));
+    }
+
+    private static StateVariable buffer(StateVariable.Factory variables, StateVariable parameter) {
+        return variables.create("momentum/" + parameter.name(), parameter.shape());
+    }
+
+    /**
+     * One {@link DecoupledSgd} update per trained variable. The updates wait for every
+     * gradient so that no backward op reads a weight that was already updated.
+     */
+    private Op sgdStep(Ops tf, List<Op> runningStatUpdates) {
+        List<Operand<?>> parameters = trained.stream().<Operand<?>>map(t -> t.parameter().variable()).toList();
+        List<Operand<?>> gradients = new ArrayList<>();
+        tf.gradients(lossSum, parameters).forEach(gradients::add);
+        List<Op> gradientsReady = new ArrayList<>();
+        for (Operand<?> g : gradients) {
+            gradientsReady.add(tf.identity(g));
+        }
+        Ops after = tf.withControlDependencies(gradientsReady);
+        List<Op> updates = new ArrayList<>(runningStatUpdates);
+        for (int i = 0; i < trained.size(); i++) {
+            Trained t = trained.get(i);
+            @SuppressWarnings("unchecked")
+            Operand<TFloat32> g = (Operand<TFloat32>) gradients.get(i);
+            Operand<TFloat32> scale = t.parameter() == network.whitenBias()
+                    ? after.math.mul(lrMultiplier, whitenBiasGate) : lrMultiplier;
+            updates.add(DecoupledSgd.update(after, t.parameter().variable(), t.momentum().variable(), g,
+                    t.groupLearningRate(), optimizer.weightDecay(), optimizer.momentum(), scale));
+        }
+        return tf.withControlDependencies(updates).withName("step").noOp();
+    }
+
+    /** {@code slow = a slow + (1 - a) fast; fast = slow} for every float state, after {@code after} if given. */
+    private Op lookahead(Ops tf, Op after) {
+        Ops scope = after == null ? tf : tf.withControlDependencies(List.of(after));
+        List<Op> copies = new ArrayList<>();
+        Operand<TFloat32> keep = lookaheadAlpha;
+        Operand<TFloat32> take = scope.math.sub(scope.constant(1f), lookaheadAlpha);
+        for (Slow s : slowCopies) {
+            Operand<TFloat32> blended = scope.math.add(scope.math.mul(s.slow().variable(), keep),
+                    scope.math.mul(s.fast().variable(), take));
+            Operand<TFloat32> newSlow = scope.assign(s.slow().variable(), blended);
+            copies.add(scope.assign(s.fast().variable(), newSlow));
+        }
+        return scope.withControlDependencies(copies).noOp();
+    }
+
+    /** Every variable the graph holds: the network's, momentum buffers and slow copies. */
+    List<StateVariable> allState() {
+        List<StateVariable> all = new ArrayList<>(network.variables());
+        trained.forEach(t -> all.add(t.momentum()));
+        slowCopies.forEach(s -> all.add(s.slow()));
+        return all;
+    }
+}

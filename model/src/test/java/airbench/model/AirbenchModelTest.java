@@ -1,0 +1,170 @@
+package airbench.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Graph behaviour on a narrow network, checked against values computed in Java. */
+class AirbenchModelTest {
+    private static final NetworkSpec NARROW = new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 10);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(32, 11.5, 0.85, 0.0153, 64, 0.2);
+    private static AirbenchModel model;
+    private static float[] images;
+    private static int[] labels;
+
+    @BeforeAll
+    static void build() {
+        model = new AirbenchModel(NARROW, Precision.FP32, OPTIMIZER, 2);
+        Random random = new Random(5);
+        images = new float[32 * 32 * 32 * 3];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = (float) random.nextGaussian();
+        }
+        labels = new int[32];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = random.nextInt(10);
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    private static float[] whitening() {
+        float[] kernel = new float[2 * 2 * 3 * 24];
+        Random random = new Random(1);
+        for (int i = 0; i < kernel.length; i++) {
+            kernel[i] = (float) random.nextGaussian() * 0.5f;
+        }
+        return kernel;
+    }
+
+    @Test
+    void initializationFollowsTheMethod() {
+        model.initialize(whitening(), 3);
+        Map<String, float[]> state = model.state();
+        assertArrayEquals(whitening(), state.get("whiten/kernel"));
+        assertArrayEquals(new float[24], state.get("whiten/bias"));
+        assertArrayEquals(new float[8], state.get("block1/norm1/shift"));
+        assertArrayEquals(new float[8], state.get("block1/norm1/mean"));
+        float[] ones = new float[8];
+        java.util.Arrays.fill(ones, 1f);
+        assertArrayEquals(ones, state.get("block1/norm1/variance"));
+        assertArrayEquals(state.get("block2/conv1/kernel"), state.get("lookahead/block2/conv1/kernel"));
+        assertArrayEquals(new float[state.get("head/kernel").length], state.get("momentum/head/kernel"));
+        // block2/conv2 is 16 -> 16: every filter is the identity (Dirac init)
+        float[] conv = state.get("block2/conv2/kernel");
+        assertEquals(1f, conv[((1 * 3 + 1) * 16 + 5) * 16 + 5]);
+        assertEquals(0f, conv[((1 * 3 + 1) * 16 + 4) * 16 + 5]);
+    }
+
+    @Test
+    void sameSeedGivesSameStartDifferentSeedDoesNot() {
+        // block1/conv1 (24 -> 8) is all identity filters; block2/conv1 (8 -> 16) has 8 random ones.
+        model.initialize(whitening(), 11);
+        float[] a = model.state().get("block2/conv1/kernel");
+        model.initialize(whitening(), 11);
+        assertArrayEquals(a, model.state().get("block2/conv1/kernel"));
+        model.initialize(whitening(), 12);
+        assertTrue(!java.util.Arrays.equals(a, model.state().get("block2/conv1/kernel")));
+    }
+
+    /**
+     * With s = 0 the weights stay put, and two steps on the same batch move a running mean
+     * as m*(m*0 + (1-m) b) + (1-m) b and the variance as m*(m*1 + (1-m) v) + (1-m) v. Eliminating
+     * the unknown batch statistics b and v: mean2 = (1 + m) mean1 and var2 = (1 + m) var1 - m.
+     */
+    @Test
+    void runningStatisticsUseMemorySixTenthsAndZeroLrLeavesWeights() {
+        model.initialize(whitening(), 4);
+        float[] kernelBefore = model.state().get("block1/conv1/kernel");
+        model.trainStep(images, labels, 32, 0.0, true, null);
+        Map<String, float[]> one = model.state();
+        model.trainStep(images, labels, 32, 0.0, true, null);
+        Map<String, float[]> two = model.state();
+        assertArrayEquals(kernelBefore, two.get("block1/conv1/kernel"));
+        for (String norm : List.of("block1/norm1", "block3/norm2")) {
+            float[] mean1 = one.get(norm + "/mean");
+            float[] mean2 = two.get(norm + "/mean");
+            float[] var1 = one.get(norm + "/variance");
+            float[] var2 = two.get(norm + "/variance");
+            for (int c = 0; c < mean1.length; c++) {
+                assertEquals(1.6 * mean1[c], mean2[c], 1e-4 + 1e-4 * Math.abs(mean2[c]), norm + " mean " + c);
+                assertEquals(1.6 * var1[c] - 0.6, var2[c], 1e-4 + 1e-4 * Math.abs(var2[c]), norm + " variance " + c);
+            }
+        }
+    }
+
+    @Test
+    void lookaheadBlendsEveryFloatStateAndCopiesBack() {
+        model.initialize(whitening(), 5);
+        model.trainStep(images, labels, 32, 1.0, true, null);
+        model.trainStep(images, labels, 32, 1.0, true, null);
+        Map<String, float[]> before = model.state();
+        double alpha = 0.3;
+        model.lookahead(alpha);
+        Map<String, float[]> after = model.state();
+        for (String name : List.of("head/kernel", "whiten/bias", "block2/norm1/shift", "block2/norm1/variance")) {
+            float[] fast = before.get(name);
+            float[] slow = before.get("lookahead/" + name);
+            float[] expected = new float[fast.length];
+            for (int i = 0; i < fast.length; i++) {
+                expected[i] = (float) (alpha * slow[i] + (1 - alpha) * fast[i]);
+            }
+            assertArrayEquals(expected, after.get("lookahead/" + name), 1e-6f, name);
+            assertArrayEquals(expected, after.get(name), 1e-6f, name);
+        }
+    }
+
+    @Test
+    void frozenWhiteningBiasDoesNotMoveButOtherWeightsDo() {
+        model.initialize(whitening(), 6);
+        Map<String, float[]> before = model.state();
+        model.trainStep(images, labels, 32, 1.0, false, null);
+        Map<String, float[]> after = model.state();
+        assertArrayEquals(before.get("whiten/bias"), after.get("whiten/bias"));
+        assertTrue(!java.util.Arrays.equals(before.get("head/kernel"), after.get("head/kernel")));
+        model.trainStep(images, labels, 32, 1.0, true, null);
+        assertTrue(!java.util.Arrays.equals(after.get("whiten/bias"), model.state().get("whiten/bias")));
+    }
+
+    @Test
+    void inferenceLogitsHaveOneRowPerImageAndDoNotDependOnBatchMates() {
+        model.initialize(whitening(), 7);
+        model.trainStep(images, labels, 32, 1.0, true, null);
+        float[] all = model.logits(images, 32);
+        assertEquals(32 * 10, all.length);
+        float[] firstFour = model.logits(images, 4);
+        assertArrayEquals(java.util.Arrays.copyOf(all, 40), firstFour, 1e-4f);
+    }
+
+    @Test
+    void loadingAWrongSizeOrUnknownNameIsRefused() {
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> model.loadState(Map.of("head/kernel", new float[3])));
+        assertTrue(size.getMessage().contains("head/kernel") && size.getMessage().contains("3 values"), size.getMessage());
+        IllegalArgumentException name = assertThrows(IllegalArgumentException.class,
+                () -> model.loadState(Map.of("nope", new float[3])));
+        assertTrue(name.getMessage().contains("nope"), name.getMessage());
+    }
+
+    @Test
+    void trainingReducesTheLossOnAFixedBatch() {
+        model.initialize(whitening(), 8);
+        double first = model.trainStep(images, labels, 32, 1.0, true, null).lossSum();
+        double last = first;
+        for (int i = 0; i < 40; i++) {
+            last = model.trainStep(images, labels, 32, 1.0, true, null).lossSum();
+        }
+        assertTrue(last < 0.8 * first, "loss should fall when fitting one batch: " + first + " -> " + last);
+    }
+}

@@ -1,0 +1,94 @@
+package airbench.train;
+
+import airbench.data.CifarData;
+import airbench.data.CifarDataset;
+import airbench.data.CifarReader;
+import airbench.data.CifarVariant;
+import airbench.data.DataException;
+import airbench.data.DataLocator;
+import airbench.data.Downloader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The trainer's entry point: {@code mvn exec:java -Dtrain.recipe=95} or
+ * {@code java -jar train/target/airbench-train.jar --recipe 95}.
+ * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
+ */
+public final class Main {
+    private static final Logger LOG = LogManager.getLogger(Main.class);
+    /** Set by the Maven build: folders to look in for the data before downloading (the shared copy). */
+    static final String FALLBACK_PROPERTY = "airbench.data.fallback";
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        int code = run(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs the command and returns its exit code instead of exiting (for tests). */
+    public static int run(String[] args) {
+        Map<String, String> raw;
+        TrainOptions options;
+        try {
+            raw = CommandLineOptions.parse(args, System.getProperties());
+            if (raw.containsKey("help")) {
+                System.out.println(CommandLineOptions.help());
+                return 0;
+            }
+            if (raw.containsKey("list-recipes")) {
+                Recipe.presets().forEach(r -> System.out.println(r.describe() + System.lineSeparator()));
+                return 0;
+            }
+            if (raw.containsKey("resume")) {
+                raw = Invocation.resumedOptions(Path.of(raw.get("resume")), raw);
+            }
+            options = TrainOptions.resolve(raw);
+        } catch (UsageException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
+        try {
+            LOG.info("configuration:{}{}", System.lineSeparator(), options.describe());
+            CifarData data = loadData(options);
+            CifarDataset train = options.trainSubset() > 0
+                    ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
+            if (raw.containsKey("dry-run")) {
+                LOG.info("dry run: configuration and data are valid; not training");
+                return 0;
+            }
+            Path dir = options.resume().isPresent() ? options.resume().get()
+                    : Invocation.create(options.output(), options.recipe(), options.raw());
+            LOG.info("results go to {}", dir);
+            Invocation.run(dir, options, train, data.test());
+            return 0;
+        } catch (DataException | TrainingDivergedException | IllegalStateException e) {
+            LOG.error("error: {}", e.getMessage());
+            return 1;
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            LOG.error("error: {}", e.getMessage());
+            return 1;
+        }
+    }
+
+    static CifarData loadData(TrainOptions options) {
+        List<Path> fallbacks = new ArrayList<>();
+        String fallback = System.getProperty(FALLBACK_PROPERTY);
+        if (fallback != null && !fallback.isBlank()) {
+            fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
+        }
+        Path source = DataLocator.locate(CifarVariant.CIFAR10, options.dataDir(), System.getenv(),
+                DataLocator.defaultCache(), fallbacks, Downloader.official());
+        CifarData data = CifarReader.read(source, CifarVariant.CIFAR10);
+        LOG.info("{}", data.train().summary());
+        LOG.info("{}", data.test().summary());
+        return data;
+    }
+}

@@ -1,0 +1,156 @@
+package airbench.train;
+
+import airbench.data.AugmentSpec;
+import airbench.data.FlipMode;
+import airbench.model.NetworkSpec;
+import airbench.model.OptimizerSpec;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every hyperparameter of a training recipe (METHOD.md section 6), in one place.
+ * Command-line options only override fields of a preset; the defaults live in
+ * the presets alone.
+ *
+ * <table>
+ * <caption>Published recipes</caption>
+ * <tr><th></th><th>94</th><th>95</th><th>96</th></tr>
+ * <tr><td>epochs</td><td>9.9</td><td>15</td><td>37</td></tr>
+ * <tr><td>lr per 1024 examples</td><td>11.5</td><td>10.0</td><td>9.0</td></tr>
+ * <tr><td>wd per 1024 examples</td><td>0.0153</td><td>0.0153</td><td>0.012</td></tr>
+ * <tr><td>widths</td><td>64/256/256</td><td>128/384/384</td><td>128/384/512</td></tr>
+ * </table>
+ *
+ * @param name              preset name ("94", "95", "96")
+ * @param epochs            passes over the training set; fractional values stop mid-pass
+ * @param optimizer         batch size, decoupled lr / wd per 1024 examples, momentum, bias lr scale, label smoothing
+ * @param augment           translation (px), cutout (px, 0 = none), flip mode
+ * @param network           widths, convs per block, residual, BatchNorm memory
+ * @param warmupFraction    the lr multiplier rises from 0.2 to 1 over floor(warmupFraction * total steps)
+ * @param finalLrMultiplier ... then falls linearly to this value at the last step
+ * @param whitenBiasEpochs  epochs during which the whitening bias trains before it freezes
+ * @param ttaLevel          test-time augmentation of the final evaluation (0, 1, 2)
+ */
+public record Recipe(String name, double epochs, OptimizerSpec optimizer, AugmentSpec augment, NetworkSpec network,
+                     double warmupFraction, double finalLrMultiplier, double whitenBiasEpochs, int ttaLevel) {
+
+    /** Epsilon added to the whitening eigenvalues. */
+    public static final double WHITEN_EPSILON = 5e-4;
+    /** Training images the whitening filters are computed from. */
+    public static final int WHITEN_IMAGES = 5000;
+
+    public static final Recipe AIRBENCH94 = new Recipe("94", 9.9,
+            new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2),
+            new AugmentSpec(2, 0, FlipMode.ALTERNATING),
+            new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10),
+            0.23, 0.07, 3, 2);
+
+    public static final Recipe AIRBENCH95 = new Recipe("95", 15,
+            new OptimizerSpec(1024, 10.0, 0.85, 0.0153, 64, 0.2),
+            new AugmentSpec(2, 0, FlipMode.ALTERNATING),
+            new NetworkSpec(List.of(128, 384, 384), 2, false, 0.6, 10),
+            0.23, 0.07, 3, 2);
+
+    public static final Recipe AIRBENCH96 = new Recipe("96", 37,
+            new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64, 0.2),
+            new AugmentSpec(4, 12, FlipMode.ALTERNATING),
+            new NetworkSpec(List.of(128, 384, 512), 3, true, 0.9, 10),
+            0.1, 0.0, 3, 2);
+
+    private static final Map<String, Recipe> PRESETS = new LinkedHashMap<>();
+
+    static {
+        for (Recipe r : List.of(AIRBENCH94, AIRBENCH95, AIRBENCH96)) {
+            PRESETS.put(r.name(), r);
+        }
+    }
+
+    public Recipe {
+        if (!(epochs > 0)) {
+            throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+        }
+        if (!(warmupFraction >= 0 && warmupFraction < 1)) {
+            throw new IllegalArgumentException("warmupFraction must be in [0, 1), got " + warmupFraction);
+        }
+        if (!(finalLrMultiplier >= 0)) {
+            throw new IllegalArgumentException("finalLrMultiplier must be >= 0, got " + finalLrMultiplier);
+        }
+        if (!(whitenBiasEpochs >= 0)) {
+            throw new IllegalArgumentException("whitenBiasEpochs must be >= 0, got " + whitenBiasEpochs);
+        }
+        if (ttaLevel < 0 || ttaLevel > 2) {
+            throw new IllegalArgumentException("ttaLevel must be 0, 1 or 2, got " + ttaLevel);
+        }
+    }
+
+    /** The preset of that name, if there is one. */
+    public static Optional<Recipe> preset(String name) {
+        return Optional.ofNullable(PRESETS.get(name));
+    }
+
+    /** Names of all presets, in order. */
+    public static List<String> presetNames() {
+        return List.copyOf(PRESETS.keySet());
+    }
+
+    public static List<Recipe> presets() {
+        return List.copyOf(PRESETS.values());
+    }
+
+    public Recipe withEpochs(double newEpochs) {
+        return new Recipe(name, newEpochs, optimizer, augment, network, warmupFraction, finalLrMultiplier,
+                whitenBiasEpochs, ttaLevel);
+    }
+
+    public Recipe withAugment(AugmentSpec newAugment) {
+        return new Recipe(name, epochs, optimizer, newAugment, network, warmupFraction, finalLrMultiplier,
+                whitenBiasEpochs, ttaLevel);
+    }
+
+    public Recipe withNetwork(NetworkSpec newNetwork) {
+        return new Recipe(name, epochs, optimizer, augment, newNetwork,
+                warmupFraction, finalLrMultiplier, whitenBiasEpochs, ttaLevel);
+    }
+
+    public Recipe withOptimizer(OptimizerSpec newOptimizer) {
+        return new Recipe(name, epochs, newOptimizer, augment, network, warmupFraction, finalLrMultiplier,
+                whitenBiasEpochs, ttaLevel);
+    }
+
+    public Recipe withTtaLevel(int level) {
+        return new Recipe(name, epochs, optimizer, augment, network, warmupFraction, finalLrMultiplier,
+                whitenBiasEpochs, level);
+    }
+
+    /** Every hyperparameter as "name = value" lines, units included, for --list-recipes and the run log. */
+    public String describe() {
+        OptimizerSpec o = optimizer;
+        return String.join(System.lineSeparator(),
+                "recipe " + name,
+                "  epochs                 " + epochs,
+                "  batch size             " + o.batchSize(),
+                "  lr per 1024 examples   " + o.lrPer1024() + "  (SGD lr " + fmt(o.learningRate())
+                        + ", BatchNorm-shift lr " + fmt(o.biasLearningRate()) + ")",
+                "  momentum (Nesterov)    " + o.momentum(),
+                "  wd per 1024 examples   " + o.wdPer1024() + "  (decay per step " + fmt(o.weightDecay()) + ")",
+                "  bias lr scale          " + o.biasLrScale(),
+                "  label smoothing        " + o.labelSmoothing(),
+                "  lr schedule            0.2 -> 1 over " + warmupFraction + " of the steps, then -> "
+                        + finalLrMultiplier,
+                "  whitening-bias epochs  " + whitenBiasEpochs,
+                "  translate (px)         " + augment.translate(),
+                "  cutout (px)            " + (augment.cutout() == 0 ? "none" : augment.cutout()),
+                "  flip                   " + augment.flip().name().toLowerCase(),
+                "  widths                 " + network.widths(),
+                "  convs per block        " + network.convsPerBlock() + (network.residual() ? ", residual" : ""),
+                "  BatchNorm memory       " + network.batchNormMemory(),
+                "  parameters             " + network.parameterCount(),
+                "  TTA level              " + ttaLevel);
+    }
+
+    private static String fmt(double v) {
+        return String.format(java.util.Locale.ROOT, "%.6g", v);
+    }
+}

@@ -1,0 +1,29 @@
+package airbench.train;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one training run was and what it got; written as {@code result.json}
+ * in the run's folder (field names in snake_case).
+ *
+ * @param recipe               recipe name
+ * @param seed                 the run's seed
+ * @param epochs               epochs trained
+ * @param options              the invocation's option values as given
+ * @param hyperparameters      the resolved recipe, every field
+ * @param history              per-epoch records
+ * @param ttaAccuracy          final test accuracy at the run's TTA level, as a fraction
+ * @param ttaLevel             that level
+ * @param accuracyByTtaLevel   final test accuracy at each level up to the run's
+ * @param trainSeconds         whitening + training steps + final TTA evaluation (per-epoch evaluation excluded)
+ * @param wallSeconds          everything the run took, summed over resumed sessions
+ * @param steps                optimizer steps done
+ * @param resumedTimes         how often the run was continued from a checkpoint
+ * @param batchWaitSeconds     time the training loop waited for the Java batch pipeline
+ * @param provenance           code version, library versions, machine, date
+ */
+public record RunResult(String recipe, long seed, double epochs, Map<String, String> options,
+                        Map<String, Object> hyperparameters, List<EpochRecord> history, double ttaAccuracy,
+                        int ttaLevel, Map<String, Double> accuracyByTtaLevel, double trainSeconds, double wallSeconds,
+                        int steps, int resumedTimes, double batchWaitSeconds, Map<String, String> provenance) {}

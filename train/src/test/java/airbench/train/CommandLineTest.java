@@ -1,0 +1,122 @@
+package airbench.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import airbench.data.FlipMode;
+import airbench.model.Precision;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class CommandLineTest {
+
+    private static TrainOptions resolve(String... args) {
+        return TrainOptions.resolve(CommandLineOptions.parse(args, new Properties()));
+    }
+
+    @Test
+    void propertiesAreTheCamelCaseOfFlags() {
+        assertEquals("train.dataDir", new CommandLineOptions.Def("data-dir", "P", "", "").property());
+        assertEquals("train.listRecipes", new CommandLineOptions.Def("list-recipes", null, "", "").property());
+        Properties props = new Properties();
+        props.setProperty("train.recipe", "95");
+        props.setProperty("train.trainSubset", "100");
+        props.setProperty("other.property", "ignored");
+        Map<String, String> raw = CommandLineOptions.parse(new String[0], props);
+        assertEquals(Map.of("recipe", "95", "train-subset", "100"), raw);
+    }
+
+    @Test
+    void flagsWinOverProperties() {
+        Properties props = new Properties();
+        props.setProperty("train.recipe", "95");
+        Map<String, String> raw = CommandLineOptions.parse(new String[] {"--recipe", "96"}, props);
+        assertEquals("96", raw.get("recipe"));
+    }
+
+    @Test
+    void overridesChangeOnlyTheirFieldOfThePreset() {
+        TrainOptions o = resolve("--recipe", "95", "--epochs", "2.5", "--flip", "random", "--widths", "8,16,32",
+                "--tta", "1", "--batch-size", "256", "--precision", "BF16");
+        assertEquals("95", o.recipe().name());
+        assertEquals(2.5, o.recipe().epochs());
+        assertEquals(FlipMode.RANDOM, o.recipe().augment().flip());
+        assertEquals(2, o.recipe().augment().translate());
+        assertEquals(List.of(8, 16, 32), o.recipe().network().widths());
+        assertEquals(1, o.recipe().ttaLevel());
+        assertEquals(256, o.recipe().optimizer().batchSize());
+        assertEquals(10.0, o.recipe().optimizer().lrPer1024());
+        assertEquals(Precision.BF16, o.precision());
+        TrainOptions defaults = resolve();
+        assertEquals(Recipe.AIRBENCH94, defaults.recipe());
+        assertEquals(0, defaults.seed());
+        assertEquals(1, defaults.runs());
+        assertEquals(Precision.FP32, defaults.precision());
+    }
+
+    @Test
+    void badInputGivesOneLineNamingTheValidChoices() {
+        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96", "--recipe", "97");
+        assertMessage("bad value 'sideways' for --flip; valid values: alternating, random, none", "--flip", "sideways");
+        assertMessage("bad value '3' for --tta; valid levels: 0, 1, 2", "--tta", "3");
+        assertMessage("bad value 'many' for --runs; expected a whole number", "--runs", "many");
+        assertMessage("bad value '0' for --runs; expected a positive whole number", "--runs", "0");
+        assertMessage("bad value '-1' for --epochs; expected a positive number", "--epochs", "-1");
+        assertMessage("bad value '8,16' for --widths; expected three positive numbers like 64,256,256", "--widths", "8,16");
+        UsageException unknown = assertThrows(UsageException.class, () -> resolve("--lr", "3"));
+        assertTrue(unknown.getMessage().startsWith("unknown option: --lr; valid options: --recipe, --data-dir"),
+                unknown.getMessage());
+        Properties props = new Properties();
+        props.setProperty("train.recpie", "95");
+        UsageException property = assertThrows(UsageException.class,
+                () -> CommandLineOptions.parse(new String[0], props));
+        assertTrue(property.getMessage().startsWith("unknown property -Dtrain.recpie; valid properties: train.recipe"),
+                property.getMessage());
+    }
+
+    private static void assertMessage(String expected, String... args) {
+        UsageException e = assertThrows(UsageException.class, () -> resolve(args));
+        assertEquals(expected, e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void mainExitsWithTwoAndOneLineOnBadRecipe() {
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true));
+        try {
+            assertEquals(2, Main.run(new String[] {"--recipe", "97"}));
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals("error: unknown recipe '97'; valid recipes: 94, 95, 96", captured.toString().trim());
+    }
+
+    @Test
+    void helpListsEveryOptionWithItsPropertyAndDefault() {
+        String help = CommandLineOptions.help();
+        for (CommandLineOptions.Def def : CommandLineOptions.DEFS) {
+            assertTrue(help.contains("--" + def.name()), "help lacks --" + def.name());
+            assertTrue(help.contains("-D" + def.property()), "help lacks -D" + def.property());
+        }
+        assertTrue(help.contains("[default: 94]"));
+        assertEquals(0, Main.run(new String[] {"--help"}));
+    }
+
+    @Test
+    void listRecipesDescribesEveryHyperparameter() {
+        String d = Recipe.AIRBENCH96.describe();
+        for (String expected : List.of("epochs                 37.0", "lr per 1024 examples   9.0",
+                "wd per 1024 examples   0.012", "translate (px)         4", "cutout (px)            12",
+                "widths                 [128, 384, 512]", "convs per block        3, residual",
+                "BatchNorm memory       0.9", "0.2 -> 1 over 0.1 of the steps, then -> 0.0")) {
+            assertTrue(d.contains(expected), "missing '" + expected + "' in\n" + d);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package airbench.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class ScheduleTest {
+    /** airbench94: 50,000 // 1,024 = 48 steps per epoch, 9.9 epochs. */
+    private final Schedule s94 = Schedule.of(Recipe.AIRBENCH94, 48);
+
+    @Test
+    void airbench94HasTheReferenceStepCounts() {
+        assertEquals(476, s94.totalSteps());        // ceil(48 * 9.9) = ceil(475.2)
+        assertEquals(109, s94.warmupSteps());       // floor(0.23 * 476) = floor(109.48)
+        assertEquals(144, s94.whitenBiasSteps());   // 3 epochs
+        assertEquals(10, s94.epochCount());
+    }
+
+    @Test
+    void lrMultiplierIsTheTriangleAtChosenSteps() {
+        assertEquals(0.2, s94.lrMultiplier(0), 1e-12);
+        assertEquals(0.2 + 0.8 * 50 / 109.0, s94.lrMultiplier(50), 1e-12);
+        assertEquals(1.0, s94.lrMultiplier(109), 1e-12);
+        // falling leg: from (109, 1) to (476, 0.07)
+        assertEquals(1 - 0.93 * (300 - 109) / 367.0, s94.lrMultiplier(300), 1e-12);
+        assertEquals(0.07 + 0.93 / 367.0, s94.lrMultiplier(475), 1e-12);
+        assertEquals(0.07, s94.lrMultiplier(476), 1e-12);
+    }
+
+    @Test
+    void airbench96WarmsUpOverATenthAndEndsAtZero() {
+        Schedule s96 = Schedule.of(Recipe.AIRBENCH96, 48);
+        assertEquals(1776, s96.totalSteps());       // 48 * 37
+        assertEquals(177, s96.warmupSteps());       // floor(177.6)
+        assertEquals(1.0, s96.lrMultiplier(177), 1e-12);
+        assertEquals(1 - (977 - 177) / 1599.0, s96.lrMultiplier(977), 1e-12);
+        assertEquals(0.0, s96.lrMultiplier(1776), 1e-12);
+    }
+
+    @Test
+    void lookaheadBlendsEveryFifthStepWithTheCubicRamp() {
+        assertNull(s94.lookaheadAlpha(4));
+        assertNull(s94.lookaheadAlpha(6));
+        assertEquals(Math.pow(0.95, 5) * Math.pow(5 / 476.0, 3), s94.lookaheadAlpha(5), 1e-15);
+        assertEquals(Math.pow(0.95, 5) * Math.pow(475 / 476.0, 3), s94.lookaheadAlpha(475), 1e-15);
+    }
+
+    @Test
+    void whiteningBiasTrainsForExactlyThreeEpochs() {
+        assertTrue(s94.trainsWhitenBias(0));
+        assertTrue(s94.trainsWhitenBias(143));
+        assertFalse(s94.trainsWhitenBias(144));
+    }
+}
