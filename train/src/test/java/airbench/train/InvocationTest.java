@@ -1,0 +1,71 @@
+package airbench.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import airbench.data.CifarDataset;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InvocationTest {
+
+    @Test
+    void multipleRunsUseConsecutiveSeedsAndWriteTheSummary(@TempDir Path out) throws Exception {
+        CifarDataset train = SyntheticCifar.make("train", 1024, 1);
+        CifarDataset test = SyntheticCifar.make("test", 200, 2);
+        Map<String, String> raw = CommandLineOptions.parse(new String[] {"--widths", "8,16,16", "--batch-size", "256",
+                "--epochs", "1", "--runs", "2", "--seed", "10", "--tta", "0", "--epoch-eval", "false"}, new Properties());
+        TrainOptions options = TrainOptions.resolve(raw);
+        Path dir = Invocation.create(out, options.recipe(), options.raw());
+        Invocation.Summary summary = Invocation.run(dir, options, train, test);
+
+        assertEquals(2, summary.runs().size());
+        assertEquals(10L, summary.runs().get(0).get("seed"));
+        assertEquals(11L, summary.runs().get(1).get("seed"));
+        assertTrue(Files.exists(dir.resolve("seed-10/result.json")) && Files.exists(dir.resolve("seed-11/result.json")));
+        List<String> csv = Files.readAllLines(dir.resolve("summary.csv"));
+        assertEquals(3, csv.size());
+        assertEquals("seed,tta_level,tta_accuracy,train_seconds,wall_seconds,steps", csv.get(0));
+        assertTrue(csv.get(1).startsWith("10,0,") && csv.get(2).startsWith("11,0,"), csv.toString());
+        double a = (double) summary.runs().get(0).get("tta_accuracy");
+        double b = (double) summary.runs().get(1).get("tta_accuracy");
+        assertEquals((a + b) / 2, summary.ttaAccuracy().mean(), 1e-12);
+        assertTrue(Files.exists(dir.resolve("summary.json")));
+
+        // A finished invocation resumed keeps both results instead of training again.
+        Map<String, String> resumed = Invocation.resumedOptions(dir, Map.of("resume", dir.toString()));
+        Invocation.Summary again = Invocation.run(dir, TrainOptions.resolve(resumed), train, test);
+        assertEquals(summary.runs(), again.runs());
+    }
+
+    @Test
+    void resumingTakesTheStoredOptionsAndRefusesChangedOnes(@TempDir Path out) throws Exception {
+        TrainOptions options = TrainOptions.resolve(Map.of("recipe", "95", "epochs", "3"));
+        Path dir = Invocation.create(out, options.recipe(), Map.of("recipe", "95", "epochs", "3"));
+        Map<String, String> merged = Invocation.resumedOptions(dir.resolve("seed-0"),
+                Map.of("resume", dir.resolve("seed-0").toString(), "threads", "1"));
+        assertEquals("95", merged.get("recipe"));
+        assertEquals("3", merged.get("epochs"));
+        assertEquals("1", merged.get("threads"));
+        assertEquals(dir.toString(), merged.get("resume"));
+        UsageException changed = assertThrows(UsageException.class,
+                () -> Invocation.resumedOptions(dir, Map.of("resume", dir.toString(), "epochs", "5")));
+        assertTrue(changed.getMessage().startsWith("--epochs cannot be changed when resuming"), changed.getMessage());
+        UsageException nothing = assertThrows(UsageException.class,
+                () -> Invocation.resumedOptions(out.resolve("nowhere"), Map.of()));
+        assertTrue(nothing.getMessage().contains("holds no invocation.json"), nothing.getMessage());
+    }
+
+    @Test
+    void newInvocationsNeverReuseAFolder(@TempDir Path out) throws Exception {
+        Path first = Invocation.create(out, Recipe.AIRBENCH94, Map.of());
+        Path second = Invocation.create(out, Recipe.AIRBENCH94, Map.of());
+        assertTrue(!first.equals(second));
+    }
+}
