@@ -61,6 +61,9 @@ public final class CommandLineOptions {
             new Def("epoch-eval", "BOOL", "true", "measure test accuracy after every epoch (not counted in train time)"),
             new Def("output", "DIR", "runs", "folder that receives run folders (results, checkpoints)"),
             new Def("resume", "RUN_DIR", "", "continue an interrupted invocation from its folder"),
+            new Def("export", "DIR", "<run folder>/model",
+                    "where the final model goes as a SavedModel (with --runs N: DIR/seed-K)"),
+            new Def("overwrite-export", null, "", "replace an existing SavedModel at the export folder"),
             new Def("dry-run", null, "", "load the data, print the configuration, and stop"),
             new Def("list-recipes", null, "", "print every hyperparameter of every recipe and stop"),
             new Def("help", null, "", "print this help and stop"));

@@ -87,6 +87,7 @@ public final class Invocation {
 
     /** Runs (or continues) every seed of the invocation and writes the summary after each. */
     static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test) throws IOException {
+        refuseExistingExports(dir, options);
         Trainer trainer = new Trainer(options, train, test, new ConsoleReporter());
         List<RunResult> results = new ArrayList<>();
         Summary summary = null;
@@ -106,6 +107,22 @@ public final class Invocation {
             summary = summarize(dir, options, results);
         }
         return summary;
+    }
+
+    /** Checked before any training, so that a clash is not discovered after hours of work. */
+    private static void refuseExistingExports(Path dir, TrainOptions options) {
+        if (options.overwriteExport()) {
+            return;
+        }
+        for (int k = 0; k < options.runs(); k++) {
+            long seed = options.seed() + k;
+            Path runDir = dir.resolve("seed-" + seed);
+            Path export = options.exportFolder(seed, runDir);
+            if (!Files.exists(runDir.resolve("result.json")) && Files.exists(export)) {
+                throw new IllegalStateException("the export folder " + export + " already exists; choose another"
+                        + " --export, move it away, or pass --overwrite-export to replace it");
+            }
+        }
     }
 
     private static Summary summarize(Path dir, TrainOptions options, List<RunResult> results) {

@@ -7,22 +7,31 @@ import airbench.data.CifarVariant;
 import airbench.data.DataException;
 import airbench.data.DataLocator;
 import airbench.data.Downloader;
+import airbench.eval.EvalCommands;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * The trainer's entry point: {@code mvn exec:java -Dtrain.recipe=95} or
- * {@code java -jar train/target/airbench-train.jar --recipe 95}.
+ * {@code java -jar train/target/airbench-train.jar --recipe 95}; with a first argument
+ * {@code evaluate} or {@code predict} (or {@code -Deval.command=...}), the commands on an exported model
+ * ({@link EvalCommands}).
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
 public final class Main {
     private static final Logger LOG = LogManager.getLogger(Main.class);
     /** Set by the Maven build: folders to look in for the data before downloading (the shared copy). */
     static final String FALLBACK_PROPERTY = "airbench.data.fallback";
+
+    /** First arguments that hand the command line to the exported-model commands. */
+    private static final Set<String> EVAL_COMMANDS = Set.of("evaluate", "predict");
+    /** {@code mvn exec:java -Deval.command=evaluate -Deval.model=DIR}: the same without arguments. */
+    static final String EVAL_COMMAND_PROPERTY = "eval.command";
 
     private Main() {}
 
@@ -35,6 +44,16 @@ public final class Main {
 
     /** Runs the command and returns its exit code instead of exiting (for tests). */
     public static int run(String[] args) {
+        if (args.length > 0 && EVAL_COMMANDS.contains(args[0])) {
+            return EvalCommands.run(args, System.getProperties());
+        }
+        String evalCommand = System.getProperty(EVAL_COMMAND_PROPERTY);
+        if (evalCommand != null && !evalCommand.isBlank()) {
+            String[] withCommand = new String[args.length + 1];
+            withCommand[0] = evalCommand.trim();
+            System.arraycopy(args, 0, withCommand, 1, args.length);
+            return EvalCommands.run(withCommand, System.getProperties());
+        }
         Map<String, String> raw;
         TrainOptions options;
         try {

@@ -28,11 +28,16 @@ import java.util.Optional;
  * @param epochEval   evaluate the test set after every epoch (for the table; not timed)
  * @param output      folder receiving run folders
  * @param resume      an invocation folder to continue
+ * @param export      where the final models go instead of each run folder's {@code model}
+ * @param overwriteExport replace an existing export instead of refusing
  * @param raw         the option values as given, recorded in results
  */
 public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> dataDir, Precision precision,
                            int threads, int trainSubset, boolean epochEval, Path output, Optional<Path> resume,
-                           Map<String, String> raw) {
+                           Optional<Path> export, boolean overwriteExport, Map<String, String> raw) {
+
+    /** Folder name of the SavedModel inside a run folder when no --export is given. */
+    public static final String MODEL_FOLDER = "model";
 
     /**
      * Validates raw option values (as returned by {@link CommandLineOptions#parse}).
@@ -79,7 +84,14 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         Path output = Path.of(raw.getOrDefault("output", "runs"));
         return new TrainOptions(recipe, seed, runs, Optional.ofNullable(raw.get("data-dir")).map(Path::of), precision,
                 threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
-                Map.copyOf(new LinkedHashMap<>(raw)));
+                Optional.ofNullable(raw.get("export")).map(Path::of),
+                raw.containsKey("overwrite-export") && bool(raw, "overwrite-export"), Map.copyOf(new LinkedHashMap<>(raw)));
+    }
+
+    /** The SavedModel folder of the run of {@code seed}, whose own folder is {@code runDir}. */
+    public Path exportFolder(long seed, Path runDir) {
+        return export.map(dir -> runs > 1 ? dir.resolve("seed-" + seed) : dir)
+                .orElse(runDir.resolve(MODEL_FOLDER));
     }
 
     /** Human-readable resolved configuration, printed at the start of every invocation. */

@@ -8,6 +8,7 @@ import airbench.data.TrainingBatches;
 import airbench.eval.Evaluation;
 import airbench.eval.Evaluator;
 import airbench.model.AirbenchModel;
+import airbench.model.SavedModelExport;
 import airbench.tools.PatchWhitening;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,7 @@ public final class Trainer {
     private final CifarDataset train;
     private final float[] testImages;
     private final int[] testLabels;
+    private final List<String> classNames;
     private final TrainingListener listener;
 
     /**
@@ -47,6 +49,7 @@ public final class Trainer {
         this.train = train;
         this.testImages = Normalization.normalize(test.images());
         this.testLabels = test.labels();
+        this.classNames = test.classNames();
         this.listener = listener;
     }
 
@@ -99,6 +102,10 @@ public final class Trainer {
                     accuracies, progress.trainSeconds, wall, progress.steps, progress.resumedTimes,
                     progress.batchWaitSeconds, Provenance.collect());
             ModelWeights.write(runDir.resolve(ModelWeights.FILE_NAME), model.networkState());
+            Path export = options.exportFolder(seed, runDir);
+            SavedModelExport.export(recipe.network(), options.precision(), model.networkState(), classNames, export,
+                    options.overwriteExport());
+            LOG.info("exported the final model to {}", export);
             Json.write(runDir.resolve("result.json"), result);
             Files.deleteIfExists(checkpointFile);
             listener.runEnded(result);

@@ -27,11 +27,11 @@ class MainSmokeTest {
     }
 
     @Test
-    void tinyTrainingThroughMainWritesResults(@TempDir Path out) throws Exception {
+    void tinyTrainingThroughMainWritesResultsAndAnExportThatEvaluatesTheSame(@TempDir Path out) throws Exception {
         Path data = sharedData();
         assumeTrue(data != null, "CIFAR-10 not found (AIRBENCH_DATA or ../shared/data); skipping the smoke run");
-        int code = Main.run(new String[] {"--data-dir", data.toString(), "--train-subset", "2048", "--widths", "8,16,16",
-                "--batch-size", "512", "--epochs", "1", "--tta", "1", "--output", out.toString(), "--threads", "2"});
+        int code = Main.run(new String[] {"--data-dir", data.toString(), "--train-subset", "4096", "--widths", "8,16,16",
+                "--batch-size", "256", "--epochs", "2", "--tta", "1", "--output", out.toString(), "--threads", "2"});
         assertEquals(0, code);
         List<Path> results;
         try (Stream<Path> files = Files.walk(out)) {
@@ -40,9 +40,41 @@ class MainSmokeTest {
         assertEquals(1, results.size());
         JsonNode result = Json.MAPPER.readTree(results.get(0).toFile());
         assertEquals("94", result.get("recipe").asText());
-        assertEquals(4, result.get("steps").asInt());
+        assertEquals(32, result.get("steps").asInt());  // 2 epochs of 4096 / 256 batches
         double accuracy = result.get("tta_accuracy").asDouble();
-        assertTrue(accuracy > 0.12 && accuracy <= 1, "4 steps on real data should beat chance a little: " + accuracy);
+        // 32 steps on 4,096 real images reach about 0.3; chance is 0.1.
+        assertTrue(accuracy > 0.15 && accuracy <= 1, "32 steps on real data should beat chance clearly: " + accuracy);
+
+        // The exported model, evaluated by the evaluate command, gives the accuracies the run printed.
+        Path runDir = results.get(0).getParent();
+        Path export = runDir.resolve(TrainOptions.MODEL_FOLDER);
+        assertTrue(Files.isRegularFile(export.resolve("saved_model.pb")), "no SavedModel in " + export);
+        Path evaluation = out.resolve("evaluation.json");
+        assertEquals(0, Main.run(new String[] {"evaluate", "--model", export.toString(), "--data-dir", data.toString(),
+                "--tta", "1", "--json", evaluation.toString(), "--threads", "2"}));
+        JsonNode evaluated = Json.MAPPER.readTree(evaluation.toFile());
+        for (JsonNode level : evaluated.get("results")) {
+            String key = level.get("tta_level").asText();
+            assertEquals(result.get("accuracy_by_tta_level").get(key).asDouble(), level.get("accuracy").asDouble(),
+                    "accuracy at TTA level " + key);
+        }
+        assertEquals(2, evaluated.get("results").size());
+    }
+
+    @Test
+    void anExistingExportIsRefusedBeforeTraining(@TempDir Path out) throws Exception {
+        Path data = sharedData();
+        assumeTrue(data != null, "CIFAR-10 not found (AIRBENCH_DATA or ../shared/data); skipping");
+        Path export = Files.createDirectories(out.resolve("mine"));
+        Files.writeString(export.resolve("keep.txt"), "user's file");
+        int code = Main.run(new String[] {"--data-dir", data.toString(), "--train-subset", "512", "--widths", "8,8,8",
+                "--epochs", "1", "--output", out.resolve("runs").toString(), "--export", export.toString()});
+        assertEquals(1, code);
+        assertEquals("user's file", Files.readString(export.resolve("keep.txt")));
+        try (Stream<Path> files = Files.walk(out.resolve("runs"))) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().equals(Checkpoint.FILE_NAME)
+                    || p.getFileName().toString().equals("result.json")), "training started despite the clash");
+        }
     }
 
     @Test

@@ -1,0 +1,287 @@
+package airbench.eval;
+
+import airbench.data.CifarDataset;
+import airbench.data.CifarReader;
+import airbench.data.CifarVariant;
+import airbench.data.DataException;
+import airbench.data.DataLocator;
+import airbench.data.Downloader;
+import airbench.data.Normalization;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+
+/**
+ * The {@code evaluate} and {@code predict} commands on an exported model.
+ * <pre>
+ * evaluate --model DIR [--tta 0|1|2] [--data-dir PATH] [--json FILE] [--threads N]
+ * predict  --model DIR [--top K] [--threads N] FILE_OR_FOLDER...
+ * </pre>
+ * {@code --model}, {@code --tta}, {@code --data-dir} and {@code --threads} can also come from the system
+ * properties {@code eval.model}, {@code eval.tta}, {@code eval.dataDir} and {@code eval.threads} (for
+ * {@code mvn exec:java -Deval.model=...}); a flag wins over its property.
+ * Exit codes: 0 done, 1 bad model, image or data (message on stderr), 2 bad command line (one line on stderr).
+ */
+public final class EvalCommands {
+    /** Where the Maven build says the shared data copy is: looked at before downloading, as the trainer does. */
+    public static final String FALLBACK_PROPERTY = "airbench.data.fallback";
+    private static final int DEFAULT_TTA = 2;
+
+    private EvalCommands() {}
+
+    /** A bad command line: one line on stderr, exit code 2. */
+    private static final class UsageError extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageError(String message) {
+            super(message);
+        }
+    }
+
+    /** Runs one command and exits with its code (for {@code java -cp ... airbench.eval.EvalCommands}). */
+    public static void main(String[] args) {
+        int code = run(args, System.getProperties());
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    public static int run(String[] args, Properties systemProperties) {
+        return run(args, systemProperties, System.out, System.err);
+    }
+
+    /** As {@link #run(String[], Properties)}, printing results to {@code out} and errors to {@code err}. */
+    public static int run(String[] args, Properties systemProperties, PrintStream out, PrintStream err) {
+        try {
+            if (args.length == 0) {
+                throw new UsageError("missing command: use 'evaluate --model DIR [--tta 0|1|2] [--data-dir PATH]'"
+                        + " or 'predict --model DIR FILES_OR_FOLDERS...'");
+            }
+            String command = args[0];
+            String[] rest = Arrays.copyOfRange(args, 1, args.length);
+            return switch (command) {
+                case "evaluate" -> evaluate(rest, systemProperties, out);
+                case "predict" -> predict(rest, systemProperties, out);
+                case "help", "-h", "--help" -> {
+                    out.println(help());
+                    yield 0;
+                }
+                default -> throw new UsageError("unknown command '" + command + "'; the commands are evaluate and"
+                        + " predict");
+            };
+        } catch (UsageError e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        } catch (EvalException | DataException | UncheckedIOException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Usage of both commands. */
+    public static String help() {
+        java.io.StringWriter text = new java.io.StringWriter();
+        java.io.PrintWriter writer = new java.io.PrintWriter(text);
+        HelpFormatter formatter = new HelpFormatter();
+        formatter.printHelp(writer, 100, "evaluate --model DIR [--tta 0|1|2] [--data-dir PATH] [--json FILE]",
+                "Test accuracy of an exported model on the CIFAR-10 test set, at every TTA level up to --tta.",
+                evaluateOptions(), 2, 2, "Properties: eval.model, eval.tta, eval.dataDir, eval.threads.");
+        writer.println();
+        formatter.printHelp(writer, 100, "predict --model DIR FILES_OR_FOLDERS...",
+                "Top classes of PNG or JPEG images (other sizes are resized to 32x32); a folder means its images.",
+                predictOptions(), 2, 2, "Properties: eval.model, eval.top, eval.threads, eval.files (comma-separated).");
+        writer.flush();
+        return text.toString().stripTrailing();
+    }
+
+    private static Option modelOption() {
+        return Option.builder().longOpt("model").hasArg().argName("DIR")
+                .desc("the exported model (a SavedModel folder)").get();
+    }
+
+    private static Option threadsOption() {
+        return Option.builder().longOpt("threads").hasArg().argName("N")
+                .desc("TensorFlow intra-op threads (default: the number of cores, as in training)").get();
+    }
+
+    private static Options evaluateOptions() {
+        return new Options().addOption(modelOption())
+                .addOption(Option.builder().longOpt("tta").hasArg().argName("LEVEL")
+                        .desc("highest test-time augmentation level, 0, 1 or 2 (default 2); every level up to it"
+                                + " is printed").get())
+                .addOption(Option.builder().longOpt("data-dir").hasArg().argName("PATH")
+                        .desc("CIFAR-10 archive or folder (default: as the trainer finds it)").get())
+                .addOption(Option.builder().longOpt("json").hasArg().argName("FILE")
+                        .desc("also write the result to FILE as JSON").get())
+                .addOption(threadsOption());
+    }
+
+    private static Options predictOptions() {
+        return new Options().addOption(modelOption())
+                .addOption(Option.builder().longOpt("top").hasArg().argName("K")
+                        .desc("classes to print per image (default 3)").get())
+                .addOption(threadsOption());
+    }
+
+    private static CommandLine parse(String command, Options options, String[] args) throws UsageError {
+        try {
+            return DefaultParser.builder().setAllowPartialMatching(false).get().parse(options, args);
+        } catch (ParseException e) {
+            throw new UsageError(command + ": " + e.getMessage());
+        }
+    }
+
+    /** The flag, else the system property, else empty. */
+    private static Optional<String> value(CommandLine line, String option, Properties properties, String property) {
+        if (line.hasOption(option)) {
+            return Optional.of(line.getOptionValue(option));
+        }
+        String fromProperty = properties.getProperty(property);
+        return fromProperty == null || fromProperty.isBlank() ? Optional.empty() : Optional.of(fromProperty.trim());
+    }
+
+    private static Path model(String command, CommandLine line, Properties properties) throws UsageError {
+        return Path.of(value(line, "model", properties, "eval.model").orElseThrow(() -> new UsageError(command
+                + ": --model DIR is required (or -Deval.model=DIR)")));
+    }
+
+    private static int intValue(String command, CommandLine line, Properties properties, String option,
+                                String property, int defaultValue, int min, int max) throws UsageError {
+        Optional<String> text = value(line, option, properties, property);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int value = Integer.parseInt(text.get().trim());
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageError(command + ": --" + option + " must be an integer from " + min + " to " + max + ", got '"
+                + text.get() + "'");
+    }
+
+    private static int threads(String command, CommandLine line, Properties properties) throws UsageError {
+        return intValue(command, line, properties, "threads", "eval.threads",
+                Runtime.getRuntime().availableProcessors(), 1, 1024);
+    }
+
+    private static int evaluate(String[] args, Properties properties, PrintStream out) throws UsageError {
+        CommandLine line = parse("evaluate", evaluateOptions(), args);
+        if (!line.getArgList().isEmpty()) {
+            throw new UsageError("evaluate: unexpected argument '" + line.getArgList().get(0) + "'");
+        }
+        Path modelDir = model("evaluate", line, properties);
+        int tta = intValue("evaluate", line, properties, "tta", "eval.tta", DEFAULT_TTA, 0,
+                TestTimeAugmentation.MAX_LEVEL);
+        Optional<Path> dataDir = value(line, "data-dir", properties, "eval.dataDir").map(Path::of);
+        Optional<Path> json = Optional.ofNullable(line.getOptionValue("json")).map(Path::of);
+        int threads = threads("evaluate", line, properties);
+
+        try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
+            CifarVariant variant = CifarVariant.CIFAR10;
+            if (model.numClasses() != variant.numClasses()) {
+                throw new EvalException("the model in " + modelDir + " has " + model.numClasses() + " classes but "
+                        + variant.displayName() + " has " + variant.numClasses());
+            }
+            List<Path> fallbacks = new ArrayList<>();
+            String fallback = properties.getProperty(FALLBACK_PROPERTY);
+            if (fallback != null && !fallback.isBlank()) {
+                fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
+            }
+            Path source = DataLocator.locate(variant, dataDir, System.getenv(), DataLocator.defaultCache(), fallbacks,
+                    Downloader.official());
+            CifarDataset test = CifarReader.read(source, variant).test();
+            long start = System.nanoTime();
+            float[] images = Normalization.normalize(test.images());
+            int[] levels = new int[tta + 1];
+            for (int level = 0; level <= tta; level++) {
+                levels[level] = level;
+            }
+            Map<Integer, Evaluation> results = new Evaluator(model, Evaluator.DEFAULT_BATCH)
+                    .evaluateLevels(images, test.labels(), model.numClasses(), levels);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            out.println("model: " + modelDir);
+            out.println("data: " + variant.displayName() + " test split, " + test.size() + " images, from " + source);
+            for (Evaluation e : results.values()) {
+                out.println(String.format(Locale.ROOT, "test accuracy with TTA level %d: %.4f (%d/%d correct)",
+                        e.ttaLevel(), e.accuracy(), e.correct(), e.total()));
+            }
+            out.println(String.format(Locale.ROOT, "evaluated in %.1f s", seconds));
+            json.ifPresent(file -> writeJson(file, modelDir, source, results));
+            return 0;
+        }
+    }
+
+    private static void writeJson(Path file, Path modelDir, Path source, Map<Integer, Evaluation> results) {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("model", modelDir.toAbsolutePath().normalize().toString());
+        root.put("data", source.toAbsolutePath().normalize().toString());
+        ArrayNode levels = root.putArray("results");
+        for (Evaluation e : results.values()) {
+            levels.addObject().put("tta_level", e.ttaLevel()).put("accuracy", e.accuracy())
+                    .put("correct", e.correct()).put("total", e.total());
+        }
+        Path target = file.toAbsolutePath().normalize();
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            Files.createDirectories(target.getParent());
+            mapper.writeValue(tmp.toFile(), root);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int predict(String[] args, Properties properties, PrintStream out) throws UsageError {
+        CommandLine line = parse("predict", predictOptions(), args);
+        Path modelDir = model("predict", line, properties);
+        List<String> names = new ArrayList<>(line.getArgList());
+        if (names.isEmpty()) {
+            String fromProperty = properties.getProperty("eval.files", "");
+            Arrays.stream(fromProperty.split(",")).map(String::trim).filter(f -> !f.isEmpty()).forEach(names::add);
+        }
+        if (names.isEmpty()) {
+            throw new UsageError("predict: name at least one image file or folder after the options"
+                    + " (or -Deval.files=A.png,B.png)");
+        }
+        int top = intValue("predict", line, properties, "top", "eval.top", 3, 1, 1000);
+        int threads = threads("predict", line, properties);
+        List<Path> inputs = names.stream().map(Path::of).toList();
+        // Read the images first: a bad file is reported before the model loads.
+        List<Predictor.InputImage> images = new ArrayList<>();
+        for (Path file : Predictor.expand(inputs)) {
+            images.add(Predictor.read(file));
+        }
+        try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
+            Predictor predictor = new Predictor(model, top);
+            for (Predictor.Prediction prediction : predictor.predictImages(images)) {
+                out.println(predictor.format(prediction));
+            }
+        }
+        return 0;
+    }
+}
