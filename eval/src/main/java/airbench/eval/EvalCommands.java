@@ -133,6 +133,9 @@ public final class EvalCommands {
                         .desc("CIFAR-10 archive or folder (default: as the trainer finds it)").get())
                 .addOption(Option.builder().longOpt("json").hasArg().argName("FILE")
                         .desc("also write the result to FILE as JSON").get())
+                .addOption(Option.builder().longOpt("predictions").hasArg().argName("FILE")
+                        .desc("also write every test image's label and predicted class at each TTA level to FILE"
+                                + " (CSV)").get())
                 .addOption(threadsOption());
     }
 
@@ -198,6 +201,7 @@ public final class EvalCommands {
                 TestTimeAugmentation.MAX_LEVEL);
         Optional<Path> dataDir = value(line, "data-dir", properties, "eval.dataDir").map(Path::of);
         Optional<Path> json = Optional.ofNullable(line.getOptionValue("json")).map(Path::of);
+        Optional<Path> predictionsFile = Optional.ofNullable(line.getOptionValue("predictions")).map(Path::of);
         int threads = threads("evaluate", line, properties);
 
         try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
@@ -216,12 +220,12 @@ public final class EvalCommands {
             CifarDataset test = CifarReader.read(source, variant).test();
             long start = System.nanoTime();
             float[] images = Normalization.normalize(test.images());
-            int[] levels = new int[tta + 1];
+            int[][] predicted = new Evaluator(model, Evaluator.DEFAULT_BATCH)
+                    .predictions(images, test.size(), model.numClasses(), tta);
+            Map<Integer, Evaluation> results = new java.util.LinkedHashMap<>();
             for (int level = 0; level <= tta; level++) {
-                levels[level] = level;
+                results.put(level, Evaluator.score(level, predicted[level], test.labels()));
             }
-            Map<Integer, Evaluation> results = new Evaluator(model, Evaluator.DEFAULT_BATCH)
-                    .evaluateLevels(images, test.labels(), model.numClasses(), levels);
             double seconds = (System.nanoTime() - start) / 1e9;
             out.println("model: " + modelDir);
             out.println("data: " + variant.displayName() + " test split, " + test.size() + " images, from " + source);
@@ -231,8 +235,26 @@ public final class EvalCommands {
             }
             out.println(String.format(Locale.ROOT, "evaluated in %.1f s", seconds));
             json.ifPresent(file -> writeJson(file, modelDir, source, results));
+            predictionsFile.ifPresent(file -> writePredictions(file, test.labels(), predicted));
             return 0;
         }
+    }
+
+    /** One row per test image: {@code index,label,tta0[,tta1[,tta2]]}, class indices. */
+    private static void writePredictions(Path file, int[] labels, int[][] predicted) {
+        StringBuilder csv = new StringBuilder("index,label");
+        for (int level = 0; level < predicted.length; level++) {
+            csv.append(",tta").append(level);
+        }
+        csv.append('\n');
+        for (int i = 0; i < labels.length; i++) {
+            csv.append(i).append(',').append(labels[i]);
+            for (int[] atLevel : predicted) {
+                csv.append(',').append(atLevel[i]);
+            }
+            csv.append('\n');
+        }
+        writeAtomically(file, csv.toString());
     }
 
     private static void writeJson(Path file, Path modelDir, Path source, Map<Integer, Evaluation> results) {
@@ -245,11 +267,20 @@ public final class EvalCommands {
             levels.addObject().put("tta_level", e.ttaLevel()).put("accuracy", e.accuracy())
                     .put("correct", e.correct()).put("total", e.total());
         }
+        try {
+            writeAtomically(file, mapper.writeValueAsString(root));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException("could not encode the result of " + modelDir + " as JSON", e);
+        }
+    }
+
+    /** Writes to a temporary sibling, then renames: a reader never sees half a file. */
+    private static void writeAtomically(Path file, String text) {
         Path target = file.toAbsolutePath().normalize();
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         try {
             Files.createDirectories(target.getParent());
-            mapper.writeValue(tmp.toFile(), root);
+            Files.writeString(tmp, text);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write " + target + ": " + e.getMessage(), e);

@@ -73,24 +73,57 @@ public final class Evaluator {
     private Map<Integer, Evaluation> evaluateUpTo(float[] images, int[] labels, int numClasses, int maxLevel) {
         checkInputs(images, labels, numClasses);
         long start = System.nanoTime();
-        int n = labels.length;
-        int[] correct = new int[maxLevel + 1];
+        int[][] predicted = predictUpTo(images, labels.length, numClasses, maxLevel);
+        Map<Integer, Evaluation> result = new LinkedHashMap<>();
+        for (int level = 0; level <= maxLevel; level++) {
+            result.put(level, score(level, predicted[level], labels));
+        }
+        LOG.debug("evaluated {} images up to TTA level {} in {} ms: {}", labels.length, maxLevel,
+                (System.nanoTime() - start) / 1_000_000, result.values());
+        return result;
+    }
+
+    /**
+     * The arg-max class of every image at every TTA level from 0 to {@code maxLevel}: element
+     * {@code [level][i]} is image {@code i}'s prediction at {@code level}. What the accuracies are
+     * counted from, for users who need per-image results (error analysis, data selection).
+     */
+    public int[][] predictions(float[] normalizedImages, int count, int numClasses, int maxLevel) {
+        TestTimeAugmentation.checkLevel(maxLevel);
+        checkInputs(normalizedImages, new int[count], numClasses);
+        return predictUpTo(normalizedImages, count, numClasses, maxLevel);
+    }
+
+    /** The evaluation at {@code ttaLevel} of predictions against labels. */
+    public static Evaluation score(int ttaLevel, int[] predicted, int[] labels) {
+        if (predicted.length != labels.length) {
+            throw new IllegalArgumentException(predicted.length + " predictions for " + labels.length + " labels");
+        }
+        int correct = 0;
+        for (int i = 0; i < labels.length; i++) {
+            correct += predicted[i] == labels[i] ? 1 : 0;
+        }
+        return new Evaluation(ttaLevel, correct, labels.length);
+    }
+
+    private int[][] predictUpTo(float[] images, int n, int numClasses, int maxLevel) {
+        int[][] predicted = new int[maxLevel + 1][n];
         for (int first = 0; first < n; first += batchSize) {
             int count = Math.min(batchSize, n - first);
             float[] batch = count == n ? images
                     : Arrays.copyOfRange(images, first * IMAGE_VALUES, (first + count) * IMAGE_VALUES);
             float[][] byLevel = TestTimeAugmentation.logitsUpToLevel(model, batch, count, maxLevel);
             for (int level = 0; level <= maxLevel; level++) {
-                correct[level] += countCorrect(byLevel[level], labels, first, count, numClasses);
+                if (byLevel[level].length != count * numClasses) {
+                    throw new IllegalStateException("the model returned " + byLevel[level].length + " logits for "
+                            + count + " images of " + numClasses + " classes");
+                }
+                for (int i = 0; i < count; i++) {
+                    predicted[level][first + i] = argMax(byLevel[level], i, numClasses);
+                }
             }
         }
-        Map<Integer, Evaluation> result = new LinkedHashMap<>();
-        for (int level = 0; level <= maxLevel; level++) {
-            result.put(level, new Evaluation(level, correct[level], n));
-        }
-        LOG.debug("evaluated {} images up to TTA level {} in {} ms: {}", n, maxLevel,
-                (System.nanoTime() - start) / 1_000_000, result.values());
-        return result;
+        return predicted;
     }
 
     private static void checkInputs(float[] images, int[] labels, int numClasses) {
@@ -122,19 +155,5 @@ public final class Evaluator {
             }
         }
         return best;
-    }
-
-    private static int countCorrect(float[] logits, int[] labels, int offset, int count, int numClasses) {
-        if (logits.length != count * numClasses) {
-            throw new IllegalStateException("the model returned " + logits.length + " logits for " + count
-                    + " images of " + numClasses + " classes");
-        }
-        int correct = 0;
-        for (int i = 0; i < count; i++) {
-            if (argMax(logits, i, numClasses) == labels[offset + i]) {
-                correct++;
-            }
-        }
-        return correct;
     }
 }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
@@ -135,7 +136,8 @@ class EvalCommandsTest {
         Path json = tmp.resolve("out/result.json");
         long start = System.nanoTime();
         Run result = run("evaluate", "--model", modelDir.toString(), "--data-dir", archive.toString(),
-                "--json", json.toString(), "--threads", "1", "--tta", "1");
+                "--json", json.toString(), "--threads", "1", "--tta", "1", "--predictions",
+                tmp.resolve("out/predictions.csv").toString());
         assertEquals(0, result.code(), result.err());
         assertTrue(result.out().contains("test accuracy with TTA level 1: "), result.out());
         assertTrue(!result.out().contains("TTA level 2"), result.out());
@@ -152,6 +154,23 @@ class EvalCommandsTest {
             assertTrue(result.out().contains(String.format(java.util.Locale.ROOT,
                     "test accuracy with TTA level %d: %.4f (%d/%d correct)", e.ttaLevel(), e.accuracy(), e.correct(),
                     e.total())), result.out());
+        }
+        // Per-image predictions: the header, one row per image, level 0 equal to the in-memory model's
+        // arg-max, and as many correct rows per level as the accuracy counted.
+        List<String> rows = Files.readAllLines(tmp.resolve("out/predictions.csv"));
+        assertEquals("index,label,tta0,tta1", rows.get(0));
+        assertEquals(10_001, rows.size());
+        float[] first = Normalization.normalize(test.first(50).images());
+        float[] logits = trained.logits(first, 50);
+        for (int i = 0; i < 50; i++) {
+            assertEquals(i + "," + test.labels()[i] + "," + Evaluator.argMax(logits, i, 10),
+                    rows.get(i + 1).substring(0, rows.get(i + 1).lastIndexOf(',')), "row of image " + i);
+        }
+        for (int level = 0; level <= 1; level++) {
+            int column = 2 + level;
+            long correct = rows.stream().skip(1).map(r -> r.split(","))
+                    .filter(f -> f[1].equals(f[column])).count();
+            assertEquals(expected.get(level).correct(), correct, "correct rows at level " + level);
         }
         System.out.println("real-data evaluate test took " + (System.nanoTime() - start) / 1_000_000 + " ms; "
                 + Arrays.toString(result.out().strip().split("\\R")));

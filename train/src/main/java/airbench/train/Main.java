@@ -20,7 +20,7 @@ import org.apache.logging.log4j.Logger;
  * The trainer's entry point: {@code mvn exec:java -Dtrain.recipe=95} or
  * {@code java -jar train/target/airbench-train.jar --recipe 95}; with a first argument
  * {@code evaluate} or {@code predict} (or {@code -Deval.command=...}), the commands on an exported model
- * ({@link EvalCommands}).
+ * ({@link EvalCommands}); with {@code export-images}, test images as PNG files ({@link ImageExportCommand}).
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
 public final class Main {
@@ -44,6 +44,9 @@ public final class Main {
 
     /** Runs the command and returns its exit code instead of exiting (for tests). */
     public static int run(String[] args) {
+        if (args.length > 0 && args[0].equals(ImageExportCommand.NAME)) {
+            return ImageExportCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
         if (args.length > 0 && EVAL_COMMANDS.contains(args[0])) {
             return EvalCommands.run(args, System.getProperties());
         }

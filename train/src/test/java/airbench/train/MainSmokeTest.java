@@ -50,8 +50,10 @@ class MainSmokeTest {
         Path export = runDir.resolve(TrainOptions.MODEL_FOLDER);
         assertTrue(Files.isRegularFile(export.resolve("saved_model.pb")), "no SavedModel in " + export);
         Path evaluation = out.resolve("evaluation.json");
+        Path predictions = out.resolve("predictions.csv");
         assertEquals(0, Main.run(new String[] {"evaluate", "--model", export.toString(), "--data-dir", data.toString(),
-                "--tta", "1", "--json", evaluation.toString(), "--threads", "2"}));
+                "--tta", "1", "--json", evaluation.toString(), "--threads", "2", "--predictions",
+                predictions.toString()}));
         JsonNode evaluated = Json.MAPPER.readTree(evaluation.toFile());
         for (JsonNode level : evaluated.get("results")) {
             String key = level.get("tta_level").asText();
@@ -59,6 +61,39 @@ class MainSmokeTest {
                     "accuracy at TTA level " + key);
         }
         assertEquals(2, evaluated.get("results").size());
+
+        // Test images written as PNG and classified by predict get evaluate's level-0 classes.
+        Path pngs = out.resolve("pngs");
+        assertEquals(0, Main.run(new String[] {"export-images", "--data-dir", data.toString(), "--first", "100",
+                "--count", "6", "--out", pngs.toString()}));
+        String printed = captureStdout(() -> assertEquals(0, Main.run(new String[] {"predict", "--model",
+                export.toString(), "--top", "1", pngs.toString()})));
+        List<String> rows = Files.readAllLines(predictions);
+        List<String> classNames = airbench.data.CifarVariant.CIFAR10.wellKnownClassNames();
+        List<String> lines = printed.lines().filter(l -> l.contains(".png: ")).sorted().toList();
+        assertEquals(6, lines.size(), printed);
+        for (int k = 0; k < 6; k++) {
+            String[] row = rows.get(1 + 100 + k).split(",");
+            String expected = classNames.get(Integer.parseInt(row[2]));
+            assertTrue(lines.get(k).contains(String.format("test-%05d-", 100 + k)), lines.get(k));
+            String predicted = lines.get(k).substring(lines.get(k).indexOf(".png: ") + 6).split(" ")[0];
+            assertEquals(expected, predicted, lines.get(k));
+        }
+        // Exporting again into the same folder never overwrites.
+        assertEquals(1, Main.run(new String[] {"export-images", "--data-dir", data.toString(), "--first", "100",
+                "--count", "1", "--out", pngs.toString()}));
+    }
+
+    private static String captureStdout(Runnable action) {
+        java.io.PrintStream original = System.out;
+        java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setOut(original);
+        }
+        return buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test

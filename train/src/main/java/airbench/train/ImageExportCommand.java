@@ -1,0 +1,110 @@
+package airbench.train;
+
+import airbench.data.CifarData;
+import airbench.data.CifarDataset;
+import airbench.data.CifarReader;
+import airbench.data.CifarVariant;
+import airbench.data.DataException;
+import airbench.data.DataLocator;
+import airbench.data.Downloader;
+import airbench.tools.PngExport;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+
+/**
+ * {@code export-images --out DIR [--split test|train] [--first I] [--count N] [--data-dir PATH]}:
+ * CIFAR-10 images as PNG files, for trying {@code predict} on the pixels {@code evaluate} sees.
+ */
+final class ImageExportCommand {
+    static final String NAME = "export-images";
+
+    private ImageExportCommand() {}
+
+    private static Options options() {
+        return new Options()
+                .addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("folder for the PNG files").get())
+                .addOption(Option.builder().longOpt("split").hasArg().argName("SPLIT")
+                        .desc("test or train [default: test]").get())
+                .addOption(Option.builder().longOpt("first").hasArg().argName("I").desc("first image [default: 0]").get())
+                .addOption(Option.builder().longOpt("count").hasArg().argName("N")
+                        .desc("number of images [default: 10]").get())
+                .addOption(Option.builder().longOpt("data-dir").hasArg().argName("PATH")
+                        .desc("CIFAR-10 archive or folder (default: as the trainer finds it)").get())
+                .addOption(Option.builder().longOpt("help").desc("print this help").get());
+    }
+
+    /** Exit code 0 done, 1 data or file problem, 2 bad command line. */
+    static int run(String[] args) {
+        CommandLine line;
+        try {
+            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
+        } catch (ParseException e) {
+            System.err.println("error: " + NAME + ": " + e.getMessage());
+            return 2;
+        }
+        if (line.hasOption("help")) {
+            java.io.StringWriter text = new java.io.StringWriter();
+            new HelpFormatter().printHelp(new java.io.PrintWriter(text, true), 100, NAME + " --out DIR [options]",
+                    "Writes CIFAR-10 images as PNG files named split-index-class.png.", options(), 2, 2, "");
+            System.out.println(text.toString().stripTrailing());
+            return 0;
+        }
+        try {
+            String split = line.getOptionValue("split", "test");
+            if (!split.equals("test") && !split.equals("train")) {
+                throw new UsageException(NAME + ": bad value '" + split + "' for --split; valid values: test, train");
+            }
+            int first = nonNegative(line, "first", 0);
+            int count = nonNegative(line, "count", 10);
+            if (!line.hasOption("out")) {
+                throw new UsageException(NAME + ": --out DIR is required");
+            }
+            Path out = Path.of(line.getOptionValue("out"));
+            List<Path> fallbacks = new ArrayList<>();
+            String fallback = System.getProperty(Main.FALLBACK_PROPERTY);
+            if (fallback != null && !fallback.isBlank()) {
+                fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
+            }
+            Path source = DataLocator.locate(CifarVariant.CIFAR10,
+                    Optional.ofNullable(line.getOptionValue("data-dir")).map(Path::of), System.getenv(),
+                    DataLocator.defaultCache(), fallbacks, Downloader.official());
+            CifarData data = CifarReader.read(source, CifarVariant.CIFAR10);
+            CifarDataset set = split.equals("test") ? data.test() : data.train();
+            List<Path> files = PngExport.write(set, first, count, out);
+            System.out.println("wrote " + files.size() + " " + split + " images (" + first + ".." + (first + count - 1)
+                    + ") to " + out);
+            return 0;
+        } catch (UsageException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        } catch (DataException | UncheckedIOException | IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int nonNegative(CommandLine line, String option, int defaultValue) {
+        String text = line.getOptionValue(option);
+        if (text == null) {
+            return defaultValue;
+        }
+        try {
+            int value = Integer.parseInt(text.trim());
+            if (value >= 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(NAME + ": bad value '" + text + "' for --" + option + "; expected a whole number >= 0");
+    }
+}
