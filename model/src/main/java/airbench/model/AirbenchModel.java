@@ -1,17 +1,29 @@
 package airbench.model;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -19,38 +31,181 @@ import org.tensorflow.types.TInt32;
  * A built training graph and the session that runs it: the only place where
  * Java arrays become tensors. Training code calls {@link #trainStep}; evaluation
  * calls {@link #logits}; checkpoints use {@link #state} and {@link #loadState}.
+ *
+ * <p>With {@link Compilation#XLA} the graph is built as usual, its {@code GraphDef} is
+ * marked for XLA ({@link XlaClustering}) and imported into a fresh graph, which the session
+ * runs. Feeds, fetches and targets are therefore addressed by operation name and output
+ * index, which are the same in both graphs. The first run of each kind (training step,
+ * training step with Lookahead, logits) is traced and logs the clusters TensorFlow compiled
+ * and their compile time; the second logs first-run minus second-run time.
  */
 public final class AirbenchModel implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(AirbenchModel.class);
 
     /** Summed loss and number of correct arg-max predictions over one training batch. */
     public record StepResult(double lossSum, int correct) {}
 
+    /**
+     * A graph output or operation addressed by name, so that the same code runs the graph as
+     * built and the XLA-marked copy imported from its {@code GraphDef} (same names, other objects).
+     */
+    private record Port(String op, int index) {
+        static Port of(Operand<?> operand) {
+            Output<?> output = operand.asOutput();
+            return new Port(output.op().name(), output.index());
+        }
+
+        static Port of(Op op) {
+            return new Port(op.op().name(), 0);
+        }
+    }
+
+    /** The feed, load and read ports of one state variable. */
+    private record VariablePorts(StateVariable variable, Port value, Port feed, Port load) {}
+
+    /** The session runs that are instrumented on first use when compiled (see {@link #run}). */
+    private enum RunKind {
+        TRAIN_STEP, TRAIN_STEP_WITH_LOOKAHEAD, LOGITS;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        }
+    }
+
     private final Graph graph;
-    private final TrainingGraph training;
     private final Session session;
-    private final Map<String, StateVariable> stateByName = new LinkedHashMap<>();
+    private final NetworkSpec spec;
+    private final Compilation compilation;
+    private final int markedNodes;
+    private final List<StateVariable> allState;
+    private final List<StateVariable> networkVariables;
+    // Java-side descriptions (name, shape) used by initialize(); valid after the built graph is closed.
+    private final StateVariable whitenKernel;
+    private final List<StateVariable> blockConvs;
+    private final StateVariable head;
+    private final List<StateVariable> runningStats;
+    private final List<TrainingGraph.Slow> slowCopies;
+    private final Map<String, VariablePorts> stateByName = new LinkedHashMap<>();
+    private final Port images;
+    private final Port labels;
+    private final Port lrMultiplier;
+    private final Port whitenBiasGate;
+    private final Port lookaheadAlpha;
+    private final Port lossSum;
+    private final Port correctCount;
+    private final Port trainStep;
+    private final Port trainStepWithLookahead;
+    private final Port lookahead;
+    private final Port evalImages;
+    private final Port evalLogits;
+    /** Per compiled run kind: milliseconds of its first run (for the compile-cost log line of the second). */
+    private final Map<RunKind, Double> firstRunMillis = new EnumMap<>(RunKind.class);
+    private final Set<RunKind> reported = EnumSet.noneOf(RunKind.class);
+    private final Map<String, XlaRunReport> compileReports = new LinkedHashMap<>();
 
     /**
+     * The plain TensorFlow model ({@link Compilation#NONE}).
+     *
      * @param threads intra-op threads (inter-op is 1; measured best on a 2-core CPU), 0 for TensorFlow's default
      */
     public AirbenchModel(NetworkSpec spec, Precision precision, OptimizerSpec optimizer, int threads) {
-        graph = new Graph();
+        this(spec, precision, optimizer, threads, Compilation.NONE);
+    }
+
+    /**
+     * @param threads     intra-op threads (inter-op is 1; measured best on a 2-core CPU), 0 for TensorFlow's default
+     * @param compilation {@link Compilation#XLA} compiles the nodes {@link XlaClustering} chooses
+     */
+    public AirbenchModel(NetworkSpec spec, Precision precision, OptimizerSpec optimizer, int threads,
+                         Compilation compilation) {
+        this(spec, precision, optimizer, threads, compilation, XlaClustering.DEFAULT);
+    }
+
+    /** With another XLA selection than the default (tests and measurements of alternatives). */
+    AirbenchModel(NetworkSpec spec, Precision precision, OptimizerSpec optimizer, int threads,
+                  Compilation compilation, XlaClustering.Selection selection) {
+        this.spec = spec;
+        this.compilation = compilation;
+        Graph built = new Graph();
+        Graph runnable = built;
         try {
-            training = new TrainingGraph(graph, spec, precision, optimizer);
+            TrainingGraph training = new TrainingGraph(built, spec, precision, optimizer);
+            allState = training.allState();
+            networkVariables = training.network.variables();
+            whitenKernel = training.network.whitenKernel();
+            blockConvs = training.network.blockConvs();
+            head = training.network.head();
+            runningStats = training.network.runningStats();
+            slowCopies = List.copyOf(training.slowCopies);
+            for (StateVariable v : allState) {
+                stateByName.put(v.name(), new VariablePorts(v, Port.of(v.variable()), Port.of(v.feed()), Port.of(v.load())));
+            }
+            images = Port.of(training.images);
+            labels = Port.of(training.labels);
+            lrMultiplier = Port.of(training.lrMultiplier);
+            whitenBiasGate = Port.of(training.whitenBiasGate);
+            lookaheadAlpha = Port.of(training.lookaheadAlpha);
+            lossSum = Port.of(training.lossSum);
+            correctCount = Port.of(training.correctCount);
+            trainStep = Port.of(training.trainStep);
+            trainStepWithLookahead = Port.of(training.trainStepWithLookahead);
+            lookahead = Port.of(training.lookahead);
+            evalImages = Port.of(training.evalImages);
+            evalLogits = Port.of(training.evalLogits);
+            if (compilation == Compilation.XLA) {
+                XlaClustering.Marked marked = XlaClustering.mark(built, selection);
+                markedNodes = marked.markedNodes();
+                runnable = new Graph();
+                runnable.importGraphDef(marked.graphDef());
+                built.close();
+                LOG.info("XLA: marked {} of {} graph nodes for compilation ({}=true, {}='{}'); by type: {}",
+                        markedNodes, marked.graphDef().getNodeCount(), XlaClustering.COMPILE_ATTR,
+                        XlaClustering.SCOPE_ATTR, XlaClustering.SCOPE, marked.markedByType());
+            } else {
+                markedNodes = 0;
+            }
             ConfigProto.Builder config = ConfigProto.newBuilder();
             if (threads > 0) {
                 config.setIntraOpParallelismThreads(threads).setInterOpParallelismThreads(1);
             }
-            session = new Session(graph, config.build());
+            if (compilation == Compilation.XLA) {
+                // Grappler runs before XLA clustering; its arithmetic optimizer would merge marked chains
+                // (the Square -> Neg -> Exp of erf's gradient) into _UnaryOpsComposition nodes that XLA
+                // cannot compile, cutting each GELU-gradient cluster in two (measured: 1.15 -> 1.17x).
+                config.getGraphOptionsBuilder().getRewriteOptionsBuilder()
+                        .setArithmeticOptimization(RewriterConfig.Toggle.OFF);
+            }
+            session = new Session(runnable, config.build());
         } catch (RuntimeException e) {
-            graph.close();
+            runnable.close();
+            if (runnable != built) {
+                built.close();
+            }
             throw e;
         }
-        training.allState().forEach(v -> stateByName.put(v.name(), v));
+        graph = runnable;
+    }
+
+    public Compilation compilation() {
+        return compilation;
+    }
+
+    /** Number of graph nodes marked for XLA (0 without compilation). */
+    public int markedNodes() {
+        return markedNodes;
+    }
+
+    /**
+     * With XLA: what TensorFlow reported for the first run of each kind so far ("train step",
+     * "train step with lookahead", "logits"): clusters compiled and their compile nodes' time.
+     * Empty without compilation.
+     */
+    public Map<String, XlaRunReport> compileReports() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(compileReports));
     }
 
     public NetworkSpec spec() {
-        return training.network.spec();
+        return spec;
     }
 
     /**
@@ -60,28 +215,26 @@ public final class AirbenchModel implements AutoCloseable {
      * Lookahead slow copies equal to the starting weights.
      */
     public void initialize(float[] whitenKernel, long seed) {
-        AirbenchNetwork net = training.network;
         Map<String, float[]> values = new LinkedHashMap<>();
-        values.put(net.whitenKernel().name(), whitenKernel);
+        values.put(this.whitenKernel.name(), whitenKernel);
         SplittableRandom random = new SplittableRandom(seed);
-        for (StateVariable conv : net.blockConvs()) {
+        for (StateVariable conv : blockConvs) {
             int in = (int) conv.shape().get(2);
             int out = (int) conv.shape().get(3);
             values.put(conv.name(), ParameterInit.blockConv(in, out, random));
         }
-        StateVariable head = net.head();
         values.put(head.name(), ParameterInit.uniformFanIn(1, 1, (int) head.shape().get(0), (int) head.shape().get(1), random));
-        for (StateVariable stat : net.runningStats()) {
+        for (StateVariable stat : runningStats) {
             float[] initial = new float[stat.size()];
             if (stat.name().endsWith("variance")) {
                 Arrays.fill(initial, 1f);
             }
             values.put(stat.name(), initial);
         }
-        for (StateVariable v : training.allState()) {
+        for (StateVariable v : allState) {
             values.putIfAbsent(v.name(), new float[v.size()]);
         }
-        for (TrainingGraph.Slow s : training.slowCopies) {
+        for (TrainingGraph.Slow s : slowCopies) {
             values.put(s.slow().name(), values.get(s.fast().name()));
         }
         loadState(values);
@@ -99,16 +252,23 @@ public final class AirbenchModel implements AutoCloseable {
              TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
              TFloat32 gate = TFloat32.scalarOf(trainWhitenBias ? 1f : 0f);
              TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue())) {
-            Session.Runner runner = session.runner()
-                    .feed(training.images, x).feed(training.labels, y)
-                    .feed(training.lrMultiplier, s).feed(training.whitenBiasGate, gate)
-                    .fetch(training.lossSum).fetch(training.correctCount);
+            Session.Runner runner = session.runner();
+            feed(runner, this.images, x);
+            feed(runner, this.labels, y);
+            feed(runner, this.lrMultiplier, s);
+            feed(runner, whitenBiasGate, gate);
+            fetch(runner, lossSum);
+            fetch(runner, correctCount);
+            RunKind kind;
             if (lookaheadAlpha != null) {
-                runner.feed(training.lookaheadAlpha, alpha).addTarget(training.trainStepWithLookahead);
+                feed(runner, this.lookaheadAlpha, alpha);
+                runner.addTarget(trainStepWithLookahead.op());
+                kind = RunKind.TRAIN_STEP_WITH_LOOKAHEAD;
             } else {
-                runner.addTarget(training.trainStep);
+                runner.addTarget(trainStep.op());
+                kind = RunKind.TRAIN_STEP;
             }
-            try (Result result = runner.run()) {
+            try (Result result = run(runner, kind)) {
                 float loss = ((TFloat32) result.get(0)).getFloat();
                 float correct = ((TFloat32) result.get(1)).getFloat();
                 return new StepResult(loss, Math.round(correct));
@@ -119,33 +279,39 @@ public final class AirbenchModel implements AutoCloseable {
     /** Lookahead blend alone; {@code alpha = 1} copies the slow weights into the model (the end of training). */
     public void lookahead(double alpha) {
         try (TFloat32 a = TFloat32.scalarOf((float) alpha)) {
-            session.runner().feed(training.lookaheadAlpha, a).addTarget(training.lookahead).run().close();
+            Session.Runner runner = session.runner();
+            feed(runner, lookaheadAlpha, a);
+            runner.addTarget(lookahead.op()).run().close();
         }
     }
 
     /** Inference-mode logits (running BatchNorm statistics) of {@code count} normalized NHWC images. */
     public float[] logits(float[] images, int count) {
-        try (TFloat32 x = imagesTensor(images, count);
-             Result result = session.runner().feed(training.evalImages, x).fetch(training.evalLogits).run()) {
-            return toArray((TFloat32) result.get(0), count * spec().numClasses());
+        try (TFloat32 x = imagesTensor(images, count)) {
+            Session.Runner runner = session.runner();
+            feed(runner, evalImages, x);
+            fetch(runner, evalLogits);
+            try (Result result = run(runner, RunKind.LOGITS)) {
+                return toArray((TFloat32) result.get(0), count * spec().numClasses());
+            }
         }
     }
 
     /** Names and shapes of every variable, in a stable order. */
     public Map<String, Shape> stateShapes() {
         Map<String, Shape> shapes = new LinkedHashMap<>();
-        stateByName.forEach((name, v) -> shapes.put(name, v.shape()));
+        stateByName.forEach((name, v) -> shapes.put(name, v.variable().shape()));
         return shapes;
     }
 
     /** Current values of every variable (network, momentum buffers, Lookahead copies). */
     public Map<String, float[]> state() {
-        return read(List.copyOf(stateByName.values()));
+        return read(allState);
     }
 
     /** Current values of the network's own variables: what an evaluated or exported model is. */
     public Map<String, float[]> networkState() {
-        return read(training.network.variables());
+        return read(networkVariables);
     }
 
     /** Sets variables by name; every name must exist and every array must have the variable's size. */
@@ -154,17 +320,19 @@ public final class AirbenchModel implements AutoCloseable {
         List<Tensor> tensors = new java.util.ArrayList<>();
         try {
             for (Map.Entry<String, float[]> entry : values.entrySet()) {
-                StateVariable v = stateByName.get(entry.getKey());
-                if (v == null) {
+                VariablePorts ports = stateByName.get(entry.getKey());
+                if (ports == null) {
                     throw new IllegalArgumentException("unknown model variable '" + entry.getKey() + "'");
                 }
+                StateVariable v = ports.variable();
                 if (entry.getValue().length != v.size()) {
                     throw new IllegalArgumentException("variable '" + v.name() + "' has shape " + v.shape()
                             + " (" + v.size() + " values) but " + entry.getValue().length + " values were given");
                 }
                 TFloat32 t = TFloat32.tensorOf(v.shape(), DataBuffers.of(entry.getValue(), true, false));
                 tensors.add(t);
-                runner.feed(v.feed(), t).addTarget(v.load());
+                feed(runner, ports.feed(), t);
+                runner.addTarget(ports.load().op());
             }
             if (!runner.isEmpty()) {
                 runner.run().close();
@@ -176,7 +344,7 @@ public final class AirbenchModel implements AutoCloseable {
 
     private Map<String, float[]> read(List<StateVariable> variables) {
         Session.Runner runner = session.runner();
-        variables.forEach(v -> runner.fetch(v.variable()));
+        variables.forEach(v -> fetch(runner, stateByName.get(v.name()).value()));
         Map<String, float[]> values = new LinkedHashMap<>();
         try (Result result = runner.run()) {
             for (int i = 0; i < variables.size(); i++) {
@@ -185,6 +353,51 @@ public final class AirbenchModel implements AutoCloseable {
             }
         }
         return values;
+    }
+
+    private static void feed(Session.Runner runner, Port port, Tensor value) {
+        runner.feed(port.op(), port.index(), value);
+    }
+
+    private static void fetch(Session.Runner runner, Port port) {
+        runner.fetch(port.op(), port.index());
+    }
+
+    /**
+     * Runs {@code runner}. Compiled, the first run of each kind asks TensorFlow for the graphs it
+     * executed and for a trace, and logs how many XLA clusters it compiled (the {@code _XlaCompile}
+     * nodes of the executed graphs) and how long their compile nodes ran (the trace's time of those
+     * nodes, which includes compilation); the second run logs first-run time minus second-run time
+     * as a cross-check, since TensorFlow may compile a cluster lazily.
+     */
+    private Result run(Session.Runner runner, RunKind kind) {
+        if (compilation == Compilation.NONE || reported.contains(kind)) {
+            return runner.run();
+        }
+        long start = System.nanoTime();
+        if (!firstRunMillis.containsKey(kind)) {
+            runner.setOptions(RunOptions.newBuilder().setOutputPartitionGraphs(true)
+                    .setTraceLevel(RunOptions.TraceLevel.SOFTWARE_TRACE).build());
+            Result result = runner.runAndFetchMetadata();
+            double millis = (System.nanoTime() - start) / 1e6;
+            firstRunMillis.put(kind, millis);
+            XlaRunReport report = XlaRunReport.of(result.getMetadata().orElse(null));
+            compileReports.put(kind.label(), report);
+            LOG.info("XLA: first {} run compiled {} clusters; their _XlaCompile nodes ran {} ms "
+                            + "(TensorFlow's trace of the run); whole run {} ms",
+                    kind.label(), report.clusters(), String.format(Locale.ROOT, "%.0f", report.compileMillis()),
+                    String.format(Locale.ROOT, "%.0f", millis));
+            return result;
+        }
+        Result result = runner.run();
+        double millis = (System.nanoTime() - start) / 1e6;
+        reported.add(kind);
+        LOG.info("XLA: second {} run {} ms, first {} ms: about {} ms of one-time cost "
+                        + "(first-run minus second-run wall time)",
+                kind.label(), String.format(Locale.ROOT, "%.0f", millis),
+                String.format(Locale.ROOT, "%.0f", firstRunMillis.get(kind)),
+                String.format(Locale.ROOT, "%.0f", firstRunMillis.get(kind) - millis));
+        return result;
     }
 
     private static TFloat32 imagesTensor(float[] images, int count) {

@@ -3,6 +3,7 @@ package airbench.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -20,6 +21,9 @@ import org.tensorflow.types.TFloat32;
  */
 public final class AirbenchNetwork {
 
+    /** Sub-scope (under the network's) of the ops that move the BatchNorm running statistics. */
+    static final String RUNNING_STATS_SCOPE = "running_stats";
+
     /** Training uses batch statistics and updates the running ones; inference uses the running ones. */
     public enum Mode { TRAINING, INFERENCE }
 
@@ -33,6 +37,10 @@ public final class AirbenchNetwork {
     public record Forward(Operand<TFloat32> logits, List<Op> runningStatUpdates) {}
 
     private final Ops tf;
+    /** Scope {@value #RUNNING_STATS_SCOPE} of the running-statistics updates (kept out of XLA clusters). */
+    private final Ops statsScope;
+    /** How the forward pass reads a parameter: see {@link #read}. */
+    private final Function<StateVariable, Operand<TFloat32>> reader;
     private final NetworkSpec spec;
     private final Precision precision;
     private final StateVariable whitenKernel;
@@ -41,7 +49,18 @@ public final class AirbenchNetwork {
     private final StateVariable head;
 
     AirbenchNetwork(Ops tf, StateVariable.Factory variables, NetworkSpec spec, Precision precision) {
+        this(tf, variables, spec, precision, null);
+    }
+
+    /**
+     * @param reader where {@link #forward} takes parameter values from instead of the graph
+     *               variables (the eager forward pass reads constants); null for the variables
+     */
+    AirbenchNetwork(Ops tf, StateVariable.Factory variables, NetworkSpec spec, Precision precision,
+                    Function<StateVariable, Operand<TFloat32>> reader) {
         this.tf = tf;
+        this.statsScope = tf.withSubScope(RUNNING_STATS_SCOPE);
+        this.reader = reader != null ? reader : v -> this.tf.identity(v.variable());
         this.spec = spec;
         this.precision = precision;
         int k = NetworkSpec.WHITEN_KERNEL;
@@ -75,14 +94,14 @@ public final class AirbenchNetwork {
     public Forward forward(Operand<TFloat32> images, Mode mode) {
         List<Op> statUpdates = new ArrayList<>();
         Operand<TFloat32> x = images;                                     // [N, 32, 32, 3]
-        x = tf.nn.biasAdd(conv(x, whitenKernel, "VALID"), whitenBias.variable());  // [N, 31, 31, 24]
+        x = tf.nn.biasAdd(conv(x, whitenKernel, "VALID"), read(whitenBias));  // [N, 31, 31, 24]
         x = gelu(x);
         for (Block block : blocks) {
             x = block(x, block, mode, statUpdates);                        // 31 -> 15 -> 7 -> 3
         }
         x = maxPool(x, 3);                                                 // [N, 1, 1, w3]
         x = tf.reshape(x, tf.constant(new int[] {-1, spec.widths().get(2)}));
-        Operand<TFloat32> logits = tf.math.mul(tf.linalg.matMul(x, head.variable()),
+        Operand<TFloat32> logits = tf.math.mul(tf.linalg.matMul(x, read(head)),
                 tf.constant(NetworkSpec.HEAD_SCALE));                      // [N, classes]
         return new Forward(logits, List.copyOf(statUpdates));
     }
@@ -112,10 +131,21 @@ public final class AirbenchNetwork {
         List<Long> strides = Arrays.asList(1L, 1L, 1L, 1L);
         if (precision == Precision.BF16) {
             Operand<TBfloat16> y = tf.nn.conv2d(tf.dtypes.cast(x, TBfloat16.class),
-                    tf.dtypes.cast(kernel.variable(), TBfloat16.class), strides, padding);
+                    tf.dtypes.cast(read(kernel), TBfloat16.class), strides, padding);
             return tf.dtypes.cast(y, TFloat32.class);
         }
-        return tf.nn.conv2d(x, kernel.variable(), strides, padding);
+        return tf.nn.conv2d(x, read(kernel), strides, padding);
+    }
+
+    /**
+     * A parameter's value as the forward pass sees it. In a graph this is an {@code Identity} of
+     * the variable, one per use: its output is a plain float tensor rather than the variable's
+     * reference, so the consuming operation can join an XLA cluster (reference-typed edges
+     * cannot). The values are the same as reading the variable directly: every read belongs to the
+     * forward or backward pass, and the training step's updates wait for all gradients.
+     */
+    private Operand<TFloat32> read(StateVariable v) {
+        return reader.apply(v);
     }
 
     /** Max-pooling with a size x size window and stride, VALID (floor) as in PyTorch. */
@@ -140,20 +170,21 @@ public final class AirbenchNetwork {
         Operand<TFloat32> scale = tf.constant(filled(channels, 1f));
         FusedBatchNorm.Options eps = FusedBatchNorm.epsilon(NetworkSpec.BATCH_NORM_EPSILON);
         if (mode == Mode.INFERENCE) {
-            return tf.nn.fusedBatchNorm(x, scale, norm.shift().variable(), norm.mean().variable(),
-                    norm.variance().variable(), eps, FusedBatchNorm.isTraining(false)).y();
+            return tf.nn.fusedBatchNorm(x, scale, read(norm.shift()), read(norm.mean()),
+                    read(norm.variance()), eps, FusedBatchNorm.isTraining(false)).y();
         }
         Operand<TFloat32> empty = tf.constant(new float[0]);
-        FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, scale, norm.shift().variable(),
+        FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, scale, read(norm.shift()),
                 empty, empty, eps, FusedBatchNorm.isTraining(true));
         float m = (float) spec.batchNormMemory();
-        statUpdates.add(tf.assign(norm.mean().variable(), blend(norm.mean().variable(), bn.batchMean(), m)));
-        statUpdates.add(tf.assign(norm.variance().variable(), blend(norm.variance().variable(), bn.batchVariance(), m)));
+        statUpdates.add(statsScope.assign(norm.mean().variable(), blend(norm.mean().variable(), bn.batchMean(), m)));
+        statUpdates.add(statsScope.assign(norm.variance().variable(), blend(norm.variance().variable(), bn.batchVariance(), m)));
         return bn.y();
     }
 
     private Operand<TFloat32> blend(Operand<TFloat32> running, Operand<TFloat32> batch, float memory) {
-        return tf.math.add(tf.math.mul(running, tf.constant(memory)), tf.math.mul(batch, tf.constant(1 - memory)));
+        return statsScope.math.add(statsScope.math.mul(running, statsScope.constant(memory)),
+                statsScope.math.mul(batch, statsScope.constant(1 - memory)));
     }
 
     private static float[] filled(int n, float value) {

@@ -1,6 +1,7 @@
 package airbench.model;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The structural choices of an airbench network (METHOD.md sections 3-4).
@@ -26,6 +27,28 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
     public static final float BATCH_NORM_EPSILON = 1e-12f;
     /** The linear head's output is scaled down by 9 (reference: {@code Mul(1/9)}). */
     public static final float HEAD_SCALE = 1f / 9f;
+
+    /** airbench94: widths 64/256/256, two convs per block, BatchNorm memory 0.6 (METHOD.md section 6). */
+    public static final NetworkSpec AIRBENCH94 = new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10);
+    /** airbench95: widths 128/384/384, two convs per block, BatchNorm memory 0.6. */
+    public static final NetworkSpec AIRBENCH95 = new NetworkSpec(List.of(128, 384, 384), 2, false, 0.6, 10);
+    /** airbench96: widths 128/384/512, three convs per block with the residual, BatchNorm memory 0.9. */
+    public static final NetworkSpec AIRBENCH96 = new NetworkSpec(List.of(128, 384, 512), 3, true, 0.9, 10);
+
+    /** The network of a published recipe by its name ("94", "95", "96"). */
+    public static Optional<NetworkSpec> preset(String name) {
+        return Optional.ofNullable(switch (name) {
+            case "94" -> AIRBENCH94;
+            case "95" -> AIRBENCH95;
+            case "96" -> AIRBENCH96;
+            default -> null;
+        });
+    }
+
+    /** Names accepted by {@link #preset}. */
+    public static List<String> presetNames() {
+        return List.of("94", "95", "96");
+    }
 
     public NetworkSpec {
         widths = List.copyOf(widths);

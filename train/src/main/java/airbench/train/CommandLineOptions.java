@@ -56,6 +56,7 @@ public final class CommandLineOptions {
             new Def("flip", "MODE", "recipe's", "flip augmentation: alternating, random or none"),
             new Def("precision", "P", "fp32", "convolution precision: fp32 or bf16"),
             new Def("threads", "N", "number of cores", "TensorFlow intra-op threads"),
+            new Def("compile", "MODE", "none", "graph execution: none (plain TensorFlow) or xla (XLA clusters)"),
             new Def("widths", "A,B,C", "recipe's", "channel widths of the three conv blocks"),
             new Def("train-subset", "N", "all", "train on the first N training images only"),
             new Def("epoch-eval", "BOOL", "true", "measure test accuracy after every epoch (not counted in train time)"),

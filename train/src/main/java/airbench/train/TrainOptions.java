@@ -2,6 +2,7 @@ package airbench.train;
 
 import airbench.data.AugmentSpec;
 import airbench.data.FlipMode;
+import airbench.model.Compilation;
 import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ import java.util.Optional;
  * @param dataDir     explicit data location, if given
  * @param precision   convolution precision
  * @param threads     TensorFlow intra-op threads
+ * @param compile     graph execution: plain TensorFlow or with XLA clusters
  * @param trainSubset use the first N training images (0 = all)
  * @param epochEval   evaluate the test set after every epoch (for the table; not timed)
  * @param output      folder receiving run folders
@@ -33,8 +35,9 @@ import java.util.Optional;
  * @param raw         the option values as given, recorded in results
  */
 public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> dataDir, Precision precision,
-                           int threads, int trainSubset, boolean epochEval, Path output, Optional<Path> resume,
-                           Optional<Path> export, boolean overwriteExport, Map<String, String> raw) {
+                           int threads, Compilation compile, int trainSubset, boolean epochEval, Path output,
+                           Optional<Path> resume, Optional<Path> export, boolean overwriteExport,
+                           Map<String, String> raw) {
 
     /** Folder name of the SavedModel inside a run folder when no --export is given. */
     public static final String MODEL_FOLDER = "model";
@@ -80,10 +83,11 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         int threads = raw.containsKey("threads") ? positiveInt(raw, "threads") : Runtime.getRuntime().availableProcessors();
         int subset = raw.containsKey("train-subset") ? positiveInt(raw, "train-subset") : 0;
         Precision precision = raw.containsKey("precision") ? choice(raw, "precision", Precision.class) : Precision.FP32;
+        Compilation compile = raw.containsKey("compile") ? choice(raw, "compile", Compilation.class) : Compilation.NONE;
         boolean epochEval = !raw.containsKey("epoch-eval") || bool(raw, "epoch-eval");
         Path output = Path.of(raw.getOrDefault("output", "runs"));
         return new TrainOptions(recipe, seed, runs, Optional.ofNullable(raw.get("data-dir")).map(Path::of), precision,
-                threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
+                threads, compile, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
                 Optional.ofNullable(raw.get("export")).map(Path::of),
                 raw.containsKey("overwrite-export") && bool(raw, "overwrite-export"), Map.copyOf(new LinkedHashMap<>(raw)));
     }
@@ -99,7 +103,8 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         List<String> lines = new ArrayList<>();
         lines.add(recipe.describe());
         lines.add("seed " + seed + (runs > 1 ? " (runs " + runs + ": seeds " + seed + ".." + (seed + runs - 1) + ")" : ""));
-        lines.add("precision " + precision.name().toLowerCase(Locale.ROOT) + ", threads " + threads);
+        lines.add("precision " + precision.name().toLowerCase(Locale.ROOT) + ", threads " + threads
+                + ", compile " + compile.name().toLowerCase(Locale.ROOT));
         if (trainSubset > 0) {
             lines.add("training on the first " + trainSubset + " images only");
         }

@@ -67,7 +67,7 @@ public final class Trainer {
         Map<String, Object> recipeMap = Json.toMap(recipe);
 
         try (AirbenchModel model = new AirbenchModel(recipe.network(), options.precision(), recipe.optimizer(),
-                options.threads())) {
+                options.threads(), options.compile())) {
             Progress progress;
             if (Files.exists(checkpointFile)) {
                 Checkpoint.Contents contents = Checkpoint.read(checkpointFile);

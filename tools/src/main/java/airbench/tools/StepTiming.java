@@ -1,0 +1,452 @@
+package airbench.tools;
+
+import airbench.model.AirbenchModel;
+import airbench.model.Compilation;
+import airbench.model.EagerForward;
+import airbench.model.NetworkSpec;
+import airbench.model.OptimizerSpec;
+import airbench.model.Precision;
+import airbench.model.XlaRunReport;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.tensorflow.TensorFlow;
+
+/**
+ * Times the airbench network's forward pass and training step, side by side in one JVM on one
+ * synthetic batch, executed three ways: eagerly, as a plain TensorFlow graph, and as the same graph
+ * with XLA clusters ({@link Compilation#XLA}). Prints a table and writes it as JSON.
+ *
+ * <p>Procedure: build the plain and the compiled model with the same initial weights; call every
+ * configuration once (the "first call": graph optimization, XLA compilation, allocation), then
+ * {@code --warmup} more times, then {@code --repetitions} timed times. Warm-up and timed calls go
+ * round-robin over the configurations, so a slow phase of the machine hits all of them alike.
+ * The training step is the trainer's {@code Session.run} (forward, backward, Nesterov SGD update and
+ * BatchNorm statistics; no Lookahead blend, which the trainer adds every fifth step). The forward pass
+ * is the evaluation pass (running BatchNorm statistics). Eager mode has no training step: TensorFlow
+ * Java computes gradients only in graph mode.
+ *
+ * <p>Run: {@code mvn -q -o install -DskipTests}, then
+ * {@code java -cp "train/target/airbench-train.jar:train/target/lib/*" airbench.tools.StepTiming --help}.
+ * Exit codes: 0 done, 1 failed, 2 bad command line.
+ */
+public final class StepTiming {
+    private static final Logger LOG = LogManager.getLogger(StepTiming.class);
+    /** Seed of the synthetic batch and of the initial weights. */
+    static final long SEED = 1;
+    /** Whitening epsilon of the method (METHOD.md section 4); the filters come from the synthetic batch. */
+    static final double WHITEN_EPSILON = 5e-4;
+    /** Schedule multiplier fed to the timed steps (the schedule's first value); speed does not depend on it. */
+    static final double LR_MULTIPLIER = 0.2;
+    static final String NOTE_EAGER = "TensorFlow Java's eager mode cannot compute gradients (\"Gradients can be "
+            + "computed only in a graph execution environment\"), so there is no eager training step.";
+
+    /** What one invocation measures. */
+    record Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
+                    int repetitions, int warmup, boolean eager, Path output) {}
+
+    /** One timed configuration: an execution mode and a pass. */
+    record Measurement(String execution, String pass, double firstCallMillis, double[] warmupMillis,
+                       TimingStats stats) {}
+
+    /** Everything measured, ready for the table and the JSON. */
+    record Report(Settings settings, List<Measurement> measurements, int xlaMarkedNodes,
+                  Map<String, XlaRunReport> xlaCompileReports, String startedAt, double wallSeconds) {
+
+        Optional<Measurement> find(String execution, String pass) {
+            return measurements.stream().filter(m -> m.execution().equals(execution) && m.pass().equals(pass)).findFirst();
+        }
+
+        /** Median ratios: graph / XLA per pass, and eager / graph for the forward pass. */
+        Map<String, Double> ratios() {
+            Map<String, Double> ratios = new LinkedHashMap<>();
+            for (String pass : List.of(TRAIN_STEP, FORWARD)) {
+                Optional<Measurement> graph = find(GRAPH, pass);
+                Optional<Measurement> xla = find(XLA, pass);
+                if (graph.isPresent() && xla.isPresent()) {
+                    ratios.put(pass.replace(' ', '_') + "_graph_over_xla",
+                            TimingStats.speedup(graph.get().stats(), xla.get().stats()));
+                }
+            }
+            Optional<Measurement> eager = find(EAGER, FORWARD);
+            Optional<Measurement> graph = find(GRAPH, FORWARD);
+            if (eager.isPresent() && graph.isPresent()) {
+                ratios.put("forward_eager_over_graph", TimingStats.speedup(eager.get().stats(), graph.get().stats()));
+            }
+            return ratios;
+        }
+    }
+
+    static final String EAGER = "eager";
+    static final String GRAPH = "graph";
+    static final String XLA = "xla";
+    static final String FORWARD = "forward";
+    static final String TRAIN_STEP = "train step";
+
+    private StepTiming() {}
+
+    public static void main(String[] args) {
+        int code = run(args, System.out);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs the tool and returns its exit code (for tests). */
+    static int run(String[] args, PrintStream out) {
+        Settings settings;
+        try {
+            CommandLine line = new DefaultParser().parse(options(), args);
+            if (line.hasOption("help")) {
+                out.print(help());
+                return 0;
+            }
+            settings = settings(line);
+        } catch (ParseException | IllegalArgumentException e) {
+            out.println("step-timing: " + e.getMessage());
+            out.println("run with --help for the options");
+            return 2;
+        }
+        try {
+            Report report = measure(settings);
+            String table = table(report);
+            out.print(table);
+            writeJson(settings.output(), json(report));
+            out.println("JSON written to " + settings.output());
+            return 0;
+        } catch (RuntimeException e) {
+            LOG.error("timing failed", e);
+            out.println("step-timing failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static Options options() {
+        Options options = new Options();
+        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
+                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames()) + " [default: 94]").build());
+        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
+                .desc("override the network's block widths (small values for a quick check)").build());
+        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
+                .desc("images per forward pass and per training step [default: 1024]").build());
+        options.addOption(Option.builder().longOpt("precision").hasArg().argName("P")
+                .desc("convolution precision: fp32 or bf16 [default: fp32]").build());
+        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
+                .desc("TensorFlow intra-op threads (inter-op 1) [default: number of cores]").build());
+        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
+                .desc("timed calls per configuration [default: 5]").build());
+        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
+                .desc("untimed calls per configuration after the first [default: 2]").build());
+        options.addOption(Option.builder().longOpt("no-eager")
+                .desc("skip the eager forward pass").build());
+        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
+                .desc("JSON report [default: step-timing.json]").build());
+        options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
+        return options;
+    }
+
+    static String help() {
+        StringWriter text = new StringWriter();
+        PrintWriter writer = new PrintWriter(text);
+        new HelpFormatter().printHelp(writer, 110, "java -cp \"train/target/airbench-train.jar:train/target/lib/*\" "
+                        + "airbench.tools.StepTiming [options]",
+                "Times eager forward, graph forward and training step, XLA forward and training step on one synthetic "
+                        + "batch. Options:", options(), 2, 2, NOTE_EAGER, false);
+        writer.flush();
+        return text.toString();
+    }
+
+    static Settings settings(CommandLine line) {
+        if (!line.getArgList().isEmpty()) {
+            throw new IllegalArgumentException("unexpected argument '" + line.getArgList().get(0) + "'");
+        }
+        String network = line.getOptionValue("recipe-network", "94");
+        NetworkSpec spec = NetworkSpec.preset(network).orElseThrow(() -> new IllegalArgumentException(
+                "unknown --recipe-network '" + network + "'; valid: " + String.join(", ", NetworkSpec.presetNames())));
+        if (line.hasOption("widths")) {
+            spec = spec.withWidths(widths(line.getOptionValue("widths")));
+        }
+        int batch = positive(line, "batch-size", 1024);
+        String precisionText = line.getOptionValue("precision", "fp32");
+        Precision precision = Arrays.stream(Precision.values())
+                .filter(p -> p.name().equalsIgnoreCase(precisionText)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("bad value '" + precisionText
+                        + "' for --precision; valid values: fp32, bf16"));
+        int threads = positive(line, "threads", Runtime.getRuntime().availableProcessors());
+        int repetitions = positive(line, "repetitions", 5);
+        int warmup = nonNegative(line, "warmup", 2);
+        Path output = Path.of(line.getOptionValue("output", "step-timing.json"));
+        return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
+                output);
+    }
+
+    private static int positive(CommandLine line, String name, int defaultValue) {
+        int value = nonNegative(line, name, defaultValue);
+        if (value < 1) {
+            throw new IllegalArgumentException("bad value '" + line.getOptionValue(name) + "' for --" + name
+                    + "; expected a positive whole number");
+        }
+        return value;
+    }
+
+    private static int nonNegative(CommandLine line, String name, int defaultValue) {
+        if (!line.hasOption(name)) {
+            return defaultValue;
+        }
+        String text = line.getOptionValue(name).trim();
+        try {
+            int value = Integer.parseInt(text);
+            if (value >= 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("bad value '" + text + "' for --" + name + "; expected a whole number");
+    }
+
+    private static List<Integer> widths(String text) {
+        try {
+            List<Integer> widths = Arrays.stream(text.split(",")).map(String::trim).map(Integer::parseInt).toList();
+            if (widths.size() == 3 && widths.stream().allMatch(w -> w > 0)) {
+                return widths;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("bad value '" + text + "' for --widths; expected three positive numbers like 64,256,256");
+    }
+
+    /** Builds the models and times every configuration, round-robin. */
+    static Report measure(Settings s) {
+        String startedAt = Instant.now().toString();
+        long wallStart = System.nanoTime();
+        int batch = s.batchSize();
+        Random random = new Random(SEED);
+        float[] images = new float[batch * NetworkSpec.IMAGE_SIZE * NetworkSpec.IMAGE_SIZE * NetworkSpec.CHANNELS];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = (float) random.nextGaussian();   // normalized pixels: mean 0, standard deviation 1
+        }
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            labels[i] = random.nextInt(s.spec().numClasses());
+        }
+        float[] whitening = PatchWhitening.filters(images, batch, WHITEN_EPSILON);
+        // airbench94's hyperparameters: the optimizer's values do not change the work of a step.
+        OptimizerSpec optimizer = new OptimizerSpec(batch, 11.5, 0.85, 0.0153, 64, 0.2);
+        LOG.info("building the plain and the XLA model: {} network {}, batch {}, {}, {} threads", s.network(),
+                s.spec().widths(), batch, s.precision().name().toLowerCase(Locale.ROOT), s.threads());
+        try (AirbenchModel graph = new AirbenchModel(s.spec(), s.precision(), optimizer, s.threads(), Compilation.NONE);
+             AirbenchModel xla = new AirbenchModel(s.spec(), s.precision(), optimizer, s.threads(), Compilation.XLA)) {
+            graph.initialize(whitening, SEED);
+            xla.initialize(whitening, SEED);
+            List<Timed> timed = new ArrayList<>();
+            if (s.eager()) {
+                EagerForward eager = new EagerForward(s.spec(), s.precision(), graph.networkState(), s.threads());
+                timed.add(new Timed(EAGER, FORWARD, () -> eager.logits(images, batch)));
+            }
+            timed.add(new Timed(GRAPH, FORWARD, () -> graph.logits(images, batch)));
+            timed.add(new Timed(GRAPH, TRAIN_STEP, () -> graph.trainStep(images, labels, batch, LR_MULTIPLIER, true, null)));
+            timed.add(new Timed(XLA, FORWARD, () -> xla.logits(images, batch)));
+            timed.add(new Timed(XLA, TRAIN_STEP, () -> xla.trainStep(images, labels, batch, LR_MULTIPLIER, true, null)));
+
+            for (Timed t : timed) {
+                t.first = t.time();
+                LOG.info("first call {} {}: {} ms", t.execution, t.pass, Math.round(t.first));
+            }
+            for (int w = 0; w < s.warmup(); w++) {
+                for (Timed t : timed) {
+                    t.warmup.add(t.time());
+                }
+            }
+            for (int r = 0; r < s.repetitions(); r++) {
+                for (Timed t : timed) {
+                    t.samples.add(t.time());
+                }
+                LOG.info("repetition {}/{}: {}", r + 1, s.repetitions(), timed.stream()
+                        .map(t -> t.execution + " " + t.pass + " " + Math.round(t.samples.get(t.samples.size() - 1)) + " ms")
+                        .collect(Collectors.joining(", ")));
+            }
+            List<Measurement> measurements = timed.stream().map(t -> new Measurement(t.execution, t.pass, t.first,
+                    t.warmup.stream().mapToDouble(Double::doubleValue).toArray(),
+                    TimingStats.of(t.samples.stream().mapToDouble(Double::doubleValue).toArray()))).toList();
+            return new Report(s, measurements, xla.markedNodes(), xla.compileReports(), startedAt,
+                    (System.nanoTime() - wallStart) / 1e9);
+        }
+    }
+
+    /** A configuration being timed. */
+    private static final class Timed {
+        final String execution;
+        final String pass;
+        final Runnable call;
+        double first;
+        final List<Double> warmup = new ArrayList<>();
+        final List<Double> samples = new ArrayList<>();
+
+        Timed(String execution, String pass, Runnable call) {
+            this.execution = execution;
+            this.pass = pass;
+            this.call = call;
+        }
+
+        double time() {
+            long start = System.nanoTime();
+            call.run();
+            return (System.nanoTime() - start) / 1e6;
+        }
+    }
+
+    /** The console table: one row per configuration, then the ratios and the XLA compile report. */
+    static String table(Report report) {
+        Settings s = report.settings();
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "airbench%s network (widths %s), batch %d, %s, %d intra-op threads; "
+                        + "first call, %d warm-up and %d timed calls each, round-robin%n", s.network(),
+                s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining("/")), s.batchSize(),
+                s.precision().name().toLowerCase(Locale.ROOT), s.threads(), s.warmup(), s.repetitions()));
+        out.append(String.format(Locale.ROOT, "%-6s %-10s %11s %11s %11s %11s %11s %11s %9s%n", "mode", "pass",
+                "median ms", "min ms", "max ms", "IQR ms", "first ms", "one-time ms", "images/s"));
+        for (Measurement m : report.measurements()) {
+            TimingStats t = m.stats();
+            out.append(String.format(Locale.ROOT, "%-6s %-10s %11.0f %11.0f %11.0f %11.0f %11.0f %11.0f %9.0f%n",
+                    m.execution(), m.pass(), t.median(), t.min(), t.max(), t.iqr(), m.firstCallMillis(),
+                    t.oneTimeCost(m.firstCallMillis()), t.imagesPerSecond(s.batchSize())));
+        }
+        Map<String, Double> ratios = report.ratios();
+        if (ratios.containsKey("train_step_graph_over_xla")) {
+            out.append(String.format(Locale.ROOT, "train step: graph / XLA = %.3f (%s)%n",
+                    ratios.get("train_step_graph_over_xla"), verdict(ratios.get("train_step_graph_over_xla"))));
+        }
+        if (ratios.containsKey("forward_graph_over_xla")) {
+            out.append(String.format(Locale.ROOT, "forward:    graph / XLA = %.3f (%s)%n",
+                    ratios.get("forward_graph_over_xla"), verdict(ratios.get("forward_graph_over_xla"))));
+        }
+        if (ratios.containsKey("forward_eager_over_graph")) {
+            out.append(String.format(Locale.ROOT, "forward:    eager / graph = %.2f%n", ratios.get("forward_eager_over_graph")));
+        }
+        out.append(String.format(Locale.ROOT, "XLA: %d graph nodes marked; ", report.xlaMarkedNodes()));
+        out.append(report.xlaCompileReports().entrySet().stream()
+                .map(e -> String.format(Locale.ROOT, "%s %d clusters, compile nodes %.0f ms", e.getKey(),
+                        e.getValue().clusters(), e.getValue().compileMillis()))
+                .collect(Collectors.joining("; ")));
+        out.append(" (TensorFlow's trace of the first call)").append(System.lineSeparator());
+        out.append("No eager training step: ").append(NOTE_EAGER).append(System.lineSeparator());
+        return out.toString();
+    }
+
+    private static String verdict(double graphOverXla) {
+        return graphOverXla >= 1 ? String.format(Locale.ROOT, "XLA %.1f%% faster", 100 * (graphOverXla - 1))
+                : String.format(Locale.ROOT, "XLA %.1f%% slower", 100 * (1 / graphOverXla - 1));
+    }
+
+    /** The JSON document: settings, machine, every measurement with its samples and summary, ratios. */
+    static Map<String, Object> json(Report report) {
+        Settings s = report.settings();
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("tool", "airbench.tools.StepTiming");
+        root.put("started_at", report.startedAt());
+        root.put("wall_seconds", report.wallSeconds());
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("recipe_network", s.network());
+        settings.put("widths", s.spec().widths());
+        settings.put("convs_per_block", s.spec().convsPerBlock());
+        settings.put("residual", s.spec().residual());
+        settings.put("batch_size", s.batchSize());
+        settings.put("precision", s.precision().name().toLowerCase(Locale.ROOT));
+        settings.put("intra_op_threads", s.threads());
+        settings.put("inter_op_threads", 1);
+        settings.put("repetitions", s.repetitions());
+        settings.put("warmup", s.warmup());
+        settings.put("order", "first call of every configuration, then warm-up and timed calls round-robin");
+        settings.put("synthetic_batch", "normal(0, 1) pixels and uniform labels, seed " + SEED);
+        settings.put("train_step", "one Session.run: forward, backward, Nesterov SGD, BatchNorm statistics; no Lookahead");
+        settings.put("forward", "inference pass with running BatchNorm statistics");
+        root.put("settings", settings);
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("cpu", cpuModel());
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        machine.put("java", System.getProperty("java.version"));
+        machine.put("tensorflow", TensorFlow.version());
+        root.put("machine", machine);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Measurement m : report.measurements()) {
+            TimingStats t = m.stats();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("execution", m.execution());
+            row.put("pass", m.pass());
+            row.put("median_ms", t.median());
+            row.put("min_ms", t.min());
+            row.put("max_ms", t.max());
+            row.put("q1_ms", t.q1());
+            row.put("q3_ms", t.q3());
+            row.put("iqr_ms", t.iqr());
+            row.put("first_call_ms", m.firstCallMillis());
+            row.put("one_time_cost_ms", t.oneTimeCost(m.firstCallMillis()));
+            row.put("images_per_second", t.imagesPerSecond(s.batchSize()));
+            row.put("warmup_ms", m.warmupMillis());
+            row.put("samples_ms", t.samples());
+            rows.add(row);
+        }
+        root.put("measurements", rows);
+        root.put("ratios", report.ratios());
+        Map<String, Object> xla = new LinkedHashMap<>();
+        xla.put("marked_nodes", report.xlaMarkedNodes());
+        Map<String, Object> compiles = new LinkedHashMap<>();
+        report.xlaCompileReports().forEach((kind, r) -> compiles.put(kind.replace(' ', '_'),
+                Map.of("clusters", r.clusters(), "compile_nodes_ms", r.compileMillis())));
+        xla.put("first_call_reports", compiles);
+        xla.put("compile_nodes_ms_source", "time of the _XlaCompile nodes in TensorFlow's trace of the first call");
+        root.put("xla", xla);
+        root.put("notes", List.of(NOTE_EAGER,
+                "one_time_cost_ms = first call minus median: XLA compilation, graph optimization, first allocations"));
+        return root;
+    }
+
+    private static String cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    static void writeJson(Path file, Map<String, Object> document) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), document);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
