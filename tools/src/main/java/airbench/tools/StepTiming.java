@@ -34,7 +34,6 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import org.tensorflow.TensorFlow;
 
 /**
  * Times the airbench network's forward pass and training step, side by side in one JVM on one
@@ -50,8 +49,8 @@ import org.tensorflow.TensorFlow;
  * is the evaluation pass (running BatchNorm statistics). Eager mode has no training step: TensorFlow
  * Java computes gradients only in graph mode.
  *
- * <p>Run: {@code mvn -q -o install -DskipTests}, then
- * {@code java -cp "train/target/airbench-train.jar:train/target/lib/*" airbench.tools.StepTiming --help}.
+ * <p>Run: {@code mvn exec:java -Dexec.args="step-timing --help"} from the repository root, or
+ * {@code java -jar train/target/airbench-train.jar step-timing --help}.
  * Exit codes: 0 done, 1 failed, 2 bad command line.
  */
 public final class StepTiming {
@@ -109,15 +108,8 @@ public final class StepTiming {
 
     private StepTiming() {}
 
-    public static void main(String[] args) {
-        int code = run(args, System.out);
-        if (code != 0) {
-            System.exit(code);
-        }
-    }
-
-    /** Runs the tool and returns its exit code (for tests). */
-    static int run(String[] args, PrintStream out) {
+    /** Runs the tool and returns its exit code: 0 done, 1 failed, 2 bad command line. */
+    public static int run(String[] args, PrintStream out) {
         Settings settings;
         try {
             CommandLine line = new DefaultParser().parse(options(), args);
@@ -172,8 +164,7 @@ public final class StepTiming {
     static String help() {
         StringWriter text = new StringWriter();
         PrintWriter writer = new PrintWriter(text);
-        new HelpFormatter().printHelp(writer, 110, "java -cp \"train/target/airbench-train.jar:train/target/lib/*\" "
-                        + "airbench.tools.StepTiming [options]",
+        new HelpFormatter().printHelp(writer, 110, "step-timing [options]",
                 "Times eager forward, graph forward and training step, XLA forward and training step on one synthetic "
                         + "batch. Options:", options(), 2, 2, NOTE_EAGER, false);
         writer.flush();
@@ -387,14 +378,7 @@ public final class StepTiming {
         settings.put("train_step", "one Session.run: forward, backward, Nesterov SGD, BatchNorm statistics; no Lookahead");
         settings.put("forward", "inference pass with running BatchNorm statistics");
         root.put("settings", settings);
-        Map<String, Object> machine = new LinkedHashMap<>();
-        machine.put("cores", Runtime.getRuntime().availableProcessors());
-        machine.put("cpu", cpuModel());
-        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-                + System.getProperty("os.arch"));
-        machine.put("java", System.getProperty("java.version"));
-        machine.put("tensorflow", TensorFlow.version());
-        root.put("machine", machine);
+        root.put("provenance", Provenance.collect());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Measurement m : report.measurements()) {
             TimingStats t = m.stats();
@@ -427,15 +411,6 @@ public final class StepTiming {
         root.put("notes", List.of(NOTE_EAGER,
                 "one_time_cost_ms = first call minus median: XLA compilation, graph optimization, first allocations"));
         return root;
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
     }
 
     static void writeJson(Path file, Map<String, Object> document) {

@@ -37,7 +37,9 @@ class StepTimingTest {
         assertEquals(8, root.at("/settings/batch_size").asInt());
         assertEquals("fp32", root.at("/settings/precision").asText());
         assertEquals("[8,16,16]", root.at("/settings/widths").toString());
-        assertTrue(root.at("/machine/tensorflow").asText().startsWith("2."), root.at("/machine").toString());
+        assertTrue(root.at("/provenance/tensorflow").asText().startsWith("2."), root.at("/provenance").toString());
+        assertEquals(String.valueOf(Runtime.getRuntime().availableProcessors()), root.at("/provenance/cores").asText());
+        assertTrue(root.at("/provenance/commit").isTextual(), root.at("/provenance").toString());
         List<String> rows = new ArrayList<>();
         for (JsonNode m : root.get("measurements")) {
             rows.add(m.get("execution").asText() + " " + m.get("pass").asText());

@@ -8,6 +8,7 @@ import airbench.data.DataException;
 import airbench.data.DataLocator;
 import airbench.data.Downloader;
 import airbench.eval.EvalCommands;
+import airbench.tools.StepTiming;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,8 @@ import org.apache.logging.log4j.Logger;
  * The trainer's entry point: {@code mvn exec:java -Dtrain.recipe=95} or
  * {@code java -jar train/target/airbench-train.jar --recipe 95}; with a first argument
  * {@code evaluate} or {@code predict} (or {@code -Deval.command=...}), the commands on an exported model
- * ({@link EvalCommands}); with {@code export-images}, test images as PNG files ({@link ImageExportCommand}).
+ * ({@link EvalCommands}); with {@code export-images}, test images as PNG files ({@link ImageExportCommand});
+ * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}).
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
 public final class Main {
@@ -30,6 +32,8 @@ public final class Main {
 
     /** First arguments that hand the command line to the exported-model commands. */
     private static final Set<String> EVAL_COMMANDS = Set.of("evaluate", "predict");
+    /** First argument that hands the command line to the compiled-versus-uncompiled timing tool. */
+    static final String STEP_TIMING_COMMAND = "step-timing";
     /** {@code mvn exec:java -Deval.command=evaluate -Deval.model=DIR}: the same without arguments. */
     static final String EVAL_COMMAND_PROPERTY = "eval.command";
 
@@ -44,6 +48,9 @@ public final class Main {
 
     /** Runs the command and returns its exit code instead of exiting (for tests). */
     public static int run(String[] args) {
+        if (args.length > 0 && args[0].equals(STEP_TIMING_COMMAND)) {
+            return StepTiming.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out);
+        }
         if (args.length > 0 && args[0].equals(ImageExportCommand.NAME)) {
             return ImageExportCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }

@@ -10,6 +10,7 @@ import airbench.eval.Evaluator;
 import airbench.model.AirbenchModel;
 import airbench.model.SavedModelExport;
 import airbench.tools.PatchWhitening;
+import airbench.tools.Provenance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -99,6 +99,22 @@ class CommandLineTest {
     }
 
     @Test
+    void stepTimingIsReachableAsASubcommandWithItsOwnOptions() {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true));
+        try {
+            assertEquals(0, Main.run(new String[] {"step-timing", "--help"}));
+            assertEquals(2, Main.run(new String[] {"step-timing", "--precision", "fp16"}));
+        } finally {
+            System.setOut(out);
+        }
+        String text = captured.toString();
+        assertTrue(text.contains("usage: step-timing") && text.contains("--repetitions"), text);
+        assertTrue(text.contains("bad value 'fp16' for --precision; valid values: fp32, bf16"), text);
+    }
+
+    @Test
     void helpListsEveryOptionWithItsPropertyAndDefault() {
         String help = CommandLineOptions.help();
         for (CommandLineOptions.Def def : CommandLineOptions.DEFS) {

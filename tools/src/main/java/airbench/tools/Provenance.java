@@ -1,4 +1,4 @@
-package airbench.train;
+package airbench.tools;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,17 +9,21 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Where a result came from: commit, library versions, machine and date. */
-final class Provenance {
+/**
+ * Where a result came from: commit (with "+modified" when the work tree differs from it), library
+ * versions, machine and date. Recorded in every training result and timing report so that a figure in
+ * docs/RESULTS.md can be traced to the code that produced it.
+ */
+public final class Provenance {
     private Provenance() {}
 
-    static Map<String, String> collect() {
+    public static Map<String, String> collect() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("date", OffsetDateTime.now(ZoneOffset.UTC).withNano(0).toString());
         p.put("commit", gitCommit());
         p.put("tensorflow", org.tensorflow.TensorFlow.version());
         p.put("java", System.getProperty("java.version"));
-        p.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        p.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         p.put("cpu", cpuModel());
         p.put("cores", String.valueOf(Runtime.getRuntime().availableProcessors()));
         p.put("max_heap_mb", String.valueOf(Runtime.getRuntime().maxMemory() >> 20));
