@@ -27,7 +27,8 @@ import java.util.Optional;
  * @param epochs            passes over the training set; fractional values stop mid-pass
  * @param optimizer         batch size, decoupled lr / wd per 1024 examples, momentum, bias lr scale, label smoothing
  * @param augment           translation (px), cutout (px, 0 = none), flip mode
- * @param network           widths, convs per block, residual, BatchNorm memory
+ * @param network           widths, convs per block, residual, BatchNorm memory (the presets' networks are
+ *                          {@link NetworkSpec#AIRBENCH94} etc., shared with the timing tool)
  * @param warmupFraction    the lr multiplier rises from 0.2 to 1 over floor(warmupFraction * total steps)
  * @param finalLrMultiplier ... then falls linearly to this value at the last step
  * @param whitenBiasEpochs  epochs during which the whitening bias trains before it freezes
@@ -44,19 +45,19 @@ public record Recipe(String name, double epochs, OptimizerSpec optimizer, Augmen
     public static final Recipe AIRBENCH94 = new Recipe("94", 9.9,
             new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2),
             new AugmentSpec(2, 0, FlipMode.ALTERNATING),
-            new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10),
+            NetworkSpec.AIRBENCH94,
             0.23, 0.07, 3, 2);
 
     public static final Recipe AIRBENCH95 = new Recipe("95", 15,
             new OptimizerSpec(1024, 10.0, 0.85, 0.0153, 64, 0.2),
             new AugmentSpec(2, 0, FlipMode.ALTERNATING),
-            new NetworkSpec(List.of(128, 384, 384), 2, false, 0.6, 10),
+            NetworkSpec.AIRBENCH95,
             0.23, 0.07, 3, 2);
 
     public static final Recipe AIRBENCH96 = new Recipe("96", 37,
             new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64, 0.2),
             new AugmentSpec(4, 12, FlipMode.ALTERNATING),
-            new NetworkSpec(List.of(128, 384, 512), 3, true, 0.9, 10),
+            NetworkSpec.AIRBENCH96,
             0.1, 0.0, 3, 2);
 
     private static final Map<String, Recipe> PRESETS = new LinkedHashMap<>();

@@ -4,9 +4,11 @@ import java.util.List;
 
 /**
  * Mean, sample standard deviation and 95% confidence interval of the mean
- * (Student's t with n - 1 degrees of freedom) of per-run accuracies.
+ * (Student's t with n - 1 degrees of freedom) of per-run accuracies. With a single run there is no
+ * spread: the standard deviation and the interval are null (written as JSON null, never as "NaN", which
+ * JSON readers do not take for a number).
  */
-public record RunStatistics(int n, double mean, double standardDeviation, double ciLow, double ciHigh) {
+public record RunStatistics(int n, double mean, Double standardDeviation, Double ciLow, Double ciHigh) {
 
     /** Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom. */
     private static final double[] T975 = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -20,7 +22,7 @@ public record RunStatistics(int n, double mean, double standardDeviation, double
         }
         double mean = values.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         if (n == 1) {
-            return new RunStatistics(1, mean, Double.NaN, Double.NaN, Double.NaN);
+            return new RunStatistics(1, mean, null, null, null);
         }
         double squares = values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
         double sd = Math.sqrt(squares / (n - 1));

@@ -60,6 +60,8 @@ public final class Trainer {
      */
     public RunResult run(long seed, Path runDir) throws java.io.IOException {
         long wallStart = System.nanoTime();
+        // Taken now, not at the end: the code that runs is the code checked out when the run starts.
+        Map<String, String> provenance = Provenance.collect();
         Recipe recipe = options.recipe();
         Files.createDirectories(runDir);
         Path checkpointFile = runDir.resolve(Checkpoint.FILE_NAME);
@@ -101,7 +103,7 @@ public final class Trainer {
             RunResult result = new RunResult(recipe.name(), seed, recipe.epochs(), options.raw(), recipeMap,
                     List.copyOf(progress.history), byLevel.get(recipe.ttaLevel()).accuracy(), recipe.ttaLevel(),
                     accuracies, progress.trainSeconds, wall, progress.steps, progress.resumedTimes,
-                    progress.batchWaitSeconds, Provenance.collect());
+                    progress.batchWaitSeconds, provenance);
             ModelWeights.write(runDir.resolve(ModelWeights.FILE_NAME), model.networkState());
             Path export = options.exportFolder(seed, runDir);
             SavedModelExport.export(recipe.network(), options.precision(), model.networkState(), classNames, export,

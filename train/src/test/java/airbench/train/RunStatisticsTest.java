@@ -1,6 +1,7 @@
 package airbench.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -24,7 +25,18 @@ class RunStatisticsTest {
     void oneRunHasNoSpread() {
         RunStatistics s = RunStatistics.of(List.of(0.9));
         assertEquals(0.9, s.mean());
-        assertTrue(Double.isNaN(s.standardDeviation()));
+        assertNull(s.standardDeviation());
+        assertNull(s.ciLow());
+        assertNull(s.ciHigh());
+    }
+
+    @Test
+    void oneRunIsWrittenAsJsonNullNotAsTheStringNaN() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode json = Json.MAPPER.readTree(
+                Json.MAPPER.writeValueAsString(RunStatistics.of(List.of(0.9))));
+        assertTrue(json.get("standard_deviation").isNull(), json.toString());
+        assertTrue(json.get("ci_low").isNull() && json.get("ci_high").isNull(), json.toString());
+        assertEquals(0.9, json.get("mean").asDouble());
     }
 
     @Test
