@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.NoSuchElementException;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -81,15 +82,51 @@ class BatchPrefetcherTest {
         }
     }
 
+    /** A source whose batches cannot be built until the test opens the gate; each build then takes 20 ms. */
+    private record GatedSource(CountDownLatch gate) implements BatchSource {
+        @Override
+        public int stepsPerEpoch() {
+            return 4;
+        }
+
+        @Override
+        public Batch batch(int epoch, int index) {
+            try {
+                gate.await();
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Batch(epoch, index, new float[CifarDataset.IMAGE_BYTES], new int[] {epoch * 100 + index});
+        }
+    }
+
     @Test
-    void measuresWaitingAndBuildingTime() {
-        try (BatchPrefetcher prefetcher = new BatchPrefetcher(new CountingSource(4, 20, -1, -1), 0, 0, 5)) {
+    void measuresWaitingAndBuildingTime() throws InterruptedException {
+        CountDownLatch gate = new CountDownLatch(1);
+        Thread consumer = Thread.currentThread();
+        // Opens the gate only once the consumer is parked inside next(), and 50 ms after that, so the
+        // measured wait has a lower bound that does not depend on how the threads are scheduled.
+        Thread opener = new Thread(() -> {
+            while (consumer.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait();
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+            gate.countDown();
+        });
+        try (BatchPrefetcher prefetcher = new BatchPrefetcher(new GatedSource(gate), 0, 0, 5)) {
+            opener.start();
             while (prefetcher.hasNext()) {
                 prefetcher.next();
             }
-            // Five 20 ms builds; a consumer that does nothing waits for nearly all of them.
-            assertTrue(prefetcher.production().toMillis() >= 100, prefetcher.waitSummary());
-            assertTrue(prefetcher.consumerWait().toMillis() >= 60, prefetcher.waitSummary());
+            opener.join();
+            assertTrue(prefetcher.production().toMillis() >= 100 + 50, "five 20 ms builds, the first also waited"
+                    + " 50 ms at the gate: " + prefetcher.waitSummary());
+            assertTrue(prefetcher.consumerWait().toMillis() >= 50, prefetcher.waitSummary());
             assertTrue(prefetcher.waitSummary().startsWith("the graph waited "), prefetcher.waitSummary());
             assertTrue(prefetcher.waitSummary().contains(" s for Java over 5 steps (building took "),
                     prefetcher.waitSummary());

@@ -268,21 +268,6 @@ class TrainingBatchesTest {
     }
 
     @Test
-    void aBatchOf1024BuildsFast() {
-        TrainingBatches batches = new TrainingBatches(Synthetic.noisy(4096, 3), new AugmentSpec(2, 12,
-                FlipMode.ALTERNATING), 1024, 0);
-        long[] nanos = new long[24];
-        for (int r = 0; r < nanos.length; r++) {
-            long start = System.nanoTime();
-            batches.batch(r / 4, r % 4);
-            nanos[r] = System.nanoTime() - start;
-        }
-        Arrays.sort(nanos);
-        double medianMs = nanos[nanos.length / 2] / 1e6;
-        assertTrue(medianMs < 100, "building a batch of 1024 took " + medianMs + " ms (median)");
-    }
-
-    @Test
     void rejectsABatchLargerThanTheTrainingSet() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new TrainingBatches(PATTERNED, new AugmentSpec(2, 0, FlipMode.NONE), 201, 0));
