@@ -82,22 +82,21 @@ class BatchPrefetcherTest {
         }
     }
 
-    /** A source whose batches cannot be built until the test opens the gate; each build then takes 20 ms. */
-    private record GatedSource(CountDownLatch gate) implements BatchSource {
+    /** Holds every build of another source until the test opens the gate. */
+    private record GatedSource(CountDownLatch gate, BatchSource builds) implements BatchSource {
         @Override
         public int stepsPerEpoch() {
-            return 4;
+            return builds.stepsPerEpoch();
         }
 
         @Override
         public Batch batch(int epoch, int index) {
             try {
                 gate.await();
-                Thread.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return new Batch(epoch, index, new float[CifarDataset.IMAGE_BYTES], new int[] {epoch * 100 + index});
+            return builds.batch(epoch, index);
         }
     }
 
@@ -105,28 +104,29 @@ class BatchPrefetcherTest {
     void measuresWaitingAndBuildingTime() throws InterruptedException {
         CountDownLatch gate = new CountDownLatch(1);
         Thread consumer = Thread.currentThread();
-        // Opens the gate only once the consumer is parked inside next(), and 50 ms after that, so the
+        // Opens the gate only once the consumer is parked inside next(), and 60 ms after that, so the
         // measured wait has a lower bound that does not depend on how the threads are scheduled.
         Thread opener = new Thread(() -> {
             while (consumer.getState() != Thread.State.WAITING) {
                 Thread.onSpinWait();
             }
             try {
-                Thread.sleep(50);
+                Thread.sleep(60);
             } catch (InterruptedException e) {
                 return;
             }
             gate.countDown();
         });
-        try (BatchPrefetcher prefetcher = new BatchPrefetcher(new GatedSource(gate), 0, 0, 5)) {
+        BatchSource twentyMillisPerBuild = new CountingSource(4, 20, -1, -1);
+        try (BatchPrefetcher prefetcher = new BatchPrefetcher(new GatedSource(gate, twentyMillisPerBuild), 0, 0, 5)) {
             opener.start();
             while (prefetcher.hasNext()) {
                 prefetcher.next();
             }
             opener.join();
-            assertTrue(prefetcher.production().toMillis() >= 100 + 50, "five 20 ms builds, the first also waited"
-                    + " 50 ms at the gate: " + prefetcher.waitSummary());
-            assertTrue(prefetcher.consumerWait().toMillis() >= 50, prefetcher.waitSummary());
+            assertTrue(prefetcher.production().toMillis() >= 100 + 60, "five 20 ms builds, the first also waited"
+                    + " 60 ms at the gate: " + prefetcher.waitSummary());
+            assertTrue(prefetcher.consumerWait().toMillis() >= 60, prefetcher.waitSummary());
             assertTrue(prefetcher.waitSummary().startsWith("the graph waited "), prefetcher.waitSummary());
             assertTrue(prefetcher.waitSummary().contains(" s for Java over 5 steps (building took "),
                     prefetcher.waitSummary());
