@@ -2,6 +2,7 @@ package airbench.eval;
 
 import airbench.data.CifarVariant;
 import airbench.model.SavedModelExport;
+import airbench.model.TensorFlowRuntime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -90,6 +91,7 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
         if (threads > 0) {
             config.setIntraOpParallelismThreads(threads).setInterOpParallelismThreads(1);
         }
+        TensorFlowRuntime.ensureConfigured();
         SavedModelBundle bundle;
         try {
             bundle = SavedModelBundle.loader(dir.toString()).withTags(SavedModelExport.TAG)

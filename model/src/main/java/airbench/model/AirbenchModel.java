@@ -124,6 +124,7 @@ public final class AirbenchModel implements AutoCloseable {
     /** With another XLA selection than the default (tests and measurements of alternatives). */
     AirbenchModel(NetworkSpec spec, Precision precision, OptimizerSpec optimizer, int threads,
                   Compilation compilation, XlaClustering.Selection selection) {
+        TensorFlowRuntime.ensureConfigured();
         this.spec = spec;
         this.compilation = compilation;
         Graph built = new Graph();

@@ -33,6 +33,7 @@ public final class EagerForward {
      * @param threads      intra-op threads (inter-op 1, as the graph model), 0 for TensorFlow's default
      */
     public EagerForward(NetworkSpec spec, Precision precision, Map<String, float[]> networkState, int threads) {
+        TensorFlowRuntime.ensureConfigured();
         this.spec = spec;
         this.precision = precision;
         this.networkState = Map.copyOf(networkState);

@@ -1,5 +1,6 @@
 package airbench.tools;
 
+import airbench.model.TensorFlowRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ public final class Provenance {
     private Provenance() {}
 
     public static Map<String, String> collect() {
+        TensorFlowRuntime.ensureConfigured();  // before TensorFlow.version() loads the library
         Map<String, String> p = new LinkedHashMap<>();
         p.put("date", OffsetDateTime.now(ZoneOffset.UTC).withNano(0).toString());
         p.put("commit", gitCommit());

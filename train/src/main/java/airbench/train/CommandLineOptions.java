@@ -54,9 +54,12 @@ public final class CommandLineOptions {
             new Def("runs", "N", "1", "number of trainings; mean and spread are reported"),
             new Def("tta", "LEVEL", "recipe's", "test-time augmentation of the final evaluation: 0, 1 or 2"),
             new Def("flip", "MODE", "recipe's", "flip augmentation: alternating, random or none"),
-            new Def("precision", "P", "fp32", "convolution precision: fp32 or bf16"),
+            new Def("precision", "P", "auto", "convolution precision: auto (bf16 where the CPU has avx512_bf16 "
+                    + "or amx_bf16, else fp32), fp32 or bf16"),
             new Def("threads", "N", "number of cores", "TensorFlow intra-op threads"),
-            new Def("compile", "MODE", "none", "graph execution: none (plain TensorFlow) or xla (XLA clusters)"),
+            new Def("compile", "MODE", "auto", "graph execution: auto (xla on CPUs with AVX2, else none), "
+                    + "none (plain TensorFlow) or xla (XLA clusters)"),
+            new Def("onednn", "on|off", "on", "TensorFlow's oneDNN kernels (off only to compare)"),
             new Def("widths", "A,B,C", "recipe's", "channel widths of the three conv blocks"),
             new Def("train-subset", "N", "all", "train on the first N training images only"),
             new Def("epoch-eval", "BOOL", "true", "measure test accuracy after every epoch (not counted in train time)"),

@@ -8,6 +8,7 @@ import airbench.data.DataException;
 import airbench.data.DataLocator;
 import airbench.data.Downloader;
 import airbench.eval.EvalCommands;
+import airbench.model.TensorFlowRuntime;
 import airbench.tools.StepTiming;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,6 +49,20 @@ public final class Main {
 
     /** Runs the command and returns its exit code instead of exiting (for tests). */
     public static int run(String[] args) {
+        if (args.length > 0 && !args[0].startsWith("-")) {
+            // A subcommand: --onednn applies to every command, so it is taken here, before
+            // anything loads TensorFlow, and the subcommand's own parser never sees it.
+            List<String> rest = new ArrayList<>(List.of(args));
+            String oneDnn;
+            try {
+                oneDnn = takeOption(rest, "--onednn");
+                TensorFlowRuntime.configure(TrainOptions.oneDnn(oneDnn));
+            } catch (UsageException e) {
+                System.err.println("error: " + e.getMessage());
+                return 2;
+            }
+            args = rest.toArray(String[]::new);
+        }
         if (args.length > 0 && args[0].equals(STEP_TIMING_COMMAND)) {
             return StepTiming.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out);
         }
@@ -80,12 +95,14 @@ public final class Main {
                 raw = Invocation.resumedOptions(Path.of(raw.get("resume")), raw);
             }
             options = TrainOptions.resolve(raw);
+            TensorFlowRuntime.configure(options.oneDnn());
         } catch (UsageException e) {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
         try {
             LOG.info("configuration:{}{}", System.lineSeparator(), options.describe());
+            LOG.info("runtime: {}", TensorFlowRuntime.status().describe());
             CifarData data = loadData(options);
             CifarDataset train = options.trainSubset() > 0
                     ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
@@ -94,7 +111,7 @@ public final class Main {
                 return 0;
             }
             Path dir = options.resume().isPresent() ? options.resume().get()
-                    : Invocation.create(options.output(), options.recipe(), options.raw());
+                    : Invocation.create(options.output(), options.recipe(), options.pinnedRaw());
             LOG.info("results go to {}", dir);
             Invocation.run(dir, options, train, data.test());
             return 0;
@@ -105,6 +122,30 @@ public final class Main {
             LOG.error("error: {}", e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * Removes {@code name VALUE} or {@code name=VALUE} from {@code args} and returns the value (null
+     * when absent).
+     *
+     * @throws UsageException when the option has no value
+     */
+    static String takeOption(List<String> args, String name) {
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (arg.startsWith(name + "=")) {
+                args.remove(i);
+                return arg.substring(name.length() + 1);
+            }
+            if (arg.equals(name)) {
+                if (i + 1 >= args.size()) {
+                    throw new UsageException(name + " needs a value: on or off");
+                }
+                args.remove(i);
+                return args.remove(i);
+            }
+        }
+        return null;
     }
 
     static CifarData loadData(TrainOptions options) {

@@ -22,8 +22,11 @@ import java.util.Map;
  * @param resumedTimes         how often the run was continued from a checkpoint
  * @param batchWaitSeconds     time the training loop waited for the Java batch pipeline
  * @param provenance           code version, library versions, machine, date
+ * @param execution            precision and compilation that ran and why, oneDNN requested and active, the
+ *                             convolution kernel TensorFlow ran, the CPU model and its deciding flags
  */
 public record RunResult(String recipe, long seed, double epochs, Map<String, String> options,
                         Map<String, Object> hyperparameters, List<EpochRecord> history, double ttaAccuracy,
                         int ttaLevel, Map<String, Double> accuracyByTtaLevel, double trainSeconds, double wallSeconds,
-                        int steps, int resumedTimes, double batchWaitSeconds, Map<String, String> provenance) {}
+                        int steps, int resumedTimes, double batchWaitSeconds, Map<String, String> provenance,
+                        Map<String, Object> execution) {}

@@ -3,6 +3,8 @@ package airbench.train;
 import airbench.data.AugmentSpec;
 import airbench.data.FlipMode;
 import airbench.model.Compilation;
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
 import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import java.nio.file.Path;
@@ -23,9 +25,10 @@ import java.util.Optional;
  * @param seed        seed of the first run
  * @param runs        number of trainings (seeds seed, seed + 1, ...)
  * @param dataDir     explicit data location, if given
- * @param precision   convolution precision
+ * @param execution   convolution precision and graph execution (plain or with XLA clusters), as chosen
+ *                    for this CPU by {@code auto} or fixed by the options, with the reasons
+ * @param oneDnn      TensorFlow's oneDNN kernels on (the default) or off, for comparison
  * @param threads     TensorFlow intra-op threads
- * @param compile     graph execution: plain TensorFlow or with XLA clusters
  * @param trainSubset use the first N training images (0 = all)
  * @param epochEval   evaluate the test set after every epoch (for the table; not timed)
  * @param output      folder receiving run folders
@@ -34,8 +37,8 @@ import java.util.Optional;
  * @param overwriteExport replace an existing export instead of refusing
  * @param raw         the option values as given, recorded in results
  */
-public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> dataDir, Precision precision,
-                           int threads, Compilation compile, int trainSubset, boolean epochEval, Path output,
+public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> dataDir, ExecutionPlan execution,
+                           boolean oneDnn, int threads, int trainSubset, boolean epochEval, Path output,
                            Optional<Path> resume, Optional<Path> export, boolean overwriteExport,
                            Map<String, String> raw) {
 
@@ -48,6 +51,11 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
      * @throws UsageException naming the option, the bad value and the valid choices
      */
     public static TrainOptions resolve(Map<String, String> raw) {
+        return resolve(raw, CpuFeatures.detect());
+    }
+
+    /** {@link #resolve(Map)} for a given CPU (what {@code auto} decides depends on it). */
+    static TrainOptions resolve(Map<String, String> raw, CpuFeatures cpu) {
         String recipeName = raw.getOrDefault("recipe", "94");
         Recipe recipe = Recipe.preset(recipeName).orElseThrow(() -> new UsageException(
                 "unknown recipe '" + recipeName + "'; valid recipes: " + String.join(", ", Recipe.presetNames())));
@@ -82,14 +90,62 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         int runs = raw.containsKey("runs") ? positiveInt(raw, "runs") : 1;
         int threads = raw.containsKey("threads") ? positiveInt(raw, "threads") : Runtime.getRuntime().availableProcessors();
         int subset = raw.containsKey("train-subset") ? positiveInt(raw, "train-subset") : 0;
-        Precision precision = raw.containsKey("precision") ? choice(raw, "precision", Precision.class) : Precision.FP32;
-        Compilation compile = raw.containsKey("compile") ? choice(raw, "compile", Compilation.class) : Compilation.NONE;
+        ExecutionPlan execution;
+        try {
+            execution = ExecutionPlan.resolve(raw.getOrDefault("precision", ExecutionPlan.AUTO),
+                    raw.getOrDefault("compile", ExecutionPlan.AUTO), cpu);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        boolean oneDnn = oneDnn(raw.get("onednn"));
         boolean epochEval = !raw.containsKey("epoch-eval") || bool(raw, "epoch-eval");
         Path output = Path.of(raw.getOrDefault("output", "runs"));
-        return new TrainOptions(recipe, seed, runs, Optional.ofNullable(raw.get("data-dir")).map(Path::of), precision,
-                threads, compile, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
+        return new TrainOptions(recipe, seed, runs, Optional.ofNullable(raw.get("data-dir")).map(Path::of), execution,
+                oneDnn, threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
                 Optional.ofNullable(raw.get("export")).map(Path::of),
                 raw.containsKey("overwrite-export") && bool(raw, "overwrite-export"), Map.copyOf(new LinkedHashMap<>(raw)));
+    }
+
+    /**
+     * The options to store with a new invocation: as given, except that {@code auto} precision and
+     * compilation are replaced by what they chose, so that a resume (possibly on another CPU)
+     * continues with what ran and stays bit-exact.
+     */
+    public Map<String, String> pinnedRaw() {
+        Map<String, String> pinned = new LinkedHashMap<>(raw);
+        pinned.put("precision", precision().name().toLowerCase(Locale.ROOT));
+        pinned.put("compile", compile().name().toLowerCase(Locale.ROOT));
+        return pinned;
+    }
+
+    /** The convolution precision that runs. */
+    public Precision precision() {
+        return execution.precision();
+    }
+
+    /** The graph execution that runs. */
+    public Compilation compile() {
+        return execution.compilation();
+    }
+
+    /**
+     * {@code --onednn on|off} (also true/false); absent means on.
+     *
+     * @throws UsageException for another value
+     */
+    static boolean oneDnn(String value) {
+        if (value == null) {
+            return true;
+        }
+        switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> {
+                return true;
+            }
+            case "off", "false" -> {
+                return false;
+            }
+            default -> throw new UsageException("bad value '" + value + "' for --onednn; valid values: on, off");
+        }
     }
 
     /** The SavedModel folder of the run of {@code seed}, whose own folder is {@code runDir}. */
@@ -103,8 +159,8 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         List<String> lines = new ArrayList<>();
         lines.add(recipe.describe());
         lines.add("seed " + seed + (runs > 1 ? " (runs " + runs + ": seeds " + seed + ".." + (seed + runs - 1) + ")" : ""));
-        lines.add("precision " + precision.name().toLowerCase(Locale.ROOT) + ", threads " + threads
-                + ", compile " + compile.name().toLowerCase(Locale.ROOT));
+        lines.add(execution.describe());
+        lines.add("oneDNN " + (oneDnn ? "on" : "off") + ", threads " + threads);
         if (trainSubset > 0) {
             lines.add("training on the first " + trainSubset + " images only");
         }

@@ -9,6 +9,7 @@ import airbench.eval.Evaluation;
 import airbench.eval.Evaluator;
 import airbench.model.AirbenchModel;
 import airbench.model.SavedModelExport;
+import airbench.model.TensorFlowRuntime;
 import airbench.tools.PatchWhitening;
 import airbench.tools.Provenance;
 import java.nio.file.Files;
@@ -62,6 +63,8 @@ public final class Trainer {
         long wallStart = System.nanoTime();
         // Taken now, not at the end: the code that runs is the code checked out when the run starts.
         Map<String, String> provenance = Provenance.collect();
+        Map<String, Object> execution = new LinkedHashMap<>(options.execution().toMap());
+        execution.putAll(TensorFlowRuntime.status().toMap());
         Recipe recipe = options.recipe();
         Files.createDirectories(runDir);
         Path checkpointFile = runDir.resolve(Checkpoint.FILE_NAME);
@@ -103,7 +106,7 @@ public final class Trainer {
             RunResult result = new RunResult(recipe.name(), seed, recipe.epochs(), options.raw(), recipeMap,
                     List.copyOf(progress.history), byLevel.get(recipe.ttaLevel()).accuracy(), recipe.ttaLevel(),
                     accuracies, progress.trainSeconds, wall, progress.steps, progress.resumedTimes,
-                    progress.batchWaitSeconds, provenance);
+                    progress.batchWaitSeconds, provenance, execution);
             ModelWeights.write(runDir.resolve(ModelWeights.FILE_NAME), model.networkState());
             Path export = options.exportFolder(seed, runDir);
             SavedModelExport.export(recipe.network(), options.precision(), model.networkState(), classNames, export,
