@@ -6,6 +6,7 @@ import airbench.model.EagerForward;
 import airbench.model.NetworkSpec;
 import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
+import airbench.model.TensorFlowRuntime;
 import airbench.model.XlaRunReport;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -108,6 +109,14 @@ public final class StepTiming {
 
     private StepTiming() {}
 
+    /** The tool as its own program (the bench command starts it so, with oneDNN off, in a second JVM). */
+    public static void main(String[] args) {
+        int code = run(args, System.out);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
     /** Runs the tool and returns its exit code: 0 done, 1 failed, 2 bad command line. */
     public static int run(String[] args, PrintStream out) {
         Settings settings;
@@ -118,6 +127,9 @@ public final class StepTiming {
                 return 0;
             }
             settings = settings(line);
+            if (line.hasOption("onednn")) {
+                TensorFlowRuntime.configure(oneDnn(line.getOptionValue("onednn")));
+            }
         } catch (ParseException | IllegalArgumentException e) {
             out.println("step-timing: " + e.getMessage());
             out.println("run with --help for the options");
@@ -157,6 +169,8 @@ public final class StepTiming {
                 .desc("skip the eager forward pass").build());
         options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
                 .desc("JSON report [default: step-timing.json]").build());
+        options.addOption(Option.builder().longOpt("onednn").hasArg().argName("on|off")
+                .desc("TensorFlow's oneDNN kernels [default: on]").build());
         options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
         return options;
     }
@@ -193,6 +207,14 @@ public final class StepTiming {
         Path output = Path.of(line.getOptionValue("output", "step-timing.json"));
         return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
                 output);
+    }
+
+    static boolean oneDnn(String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new IllegalArgumentException("bad value '" + value + "' for --onednn; valid values: on, off");
+        };
     }
 
     private static int positive(CommandLine line, String name, int defaultValue) {
@@ -379,6 +401,7 @@ public final class StepTiming {
         settings.put("forward", "inference pass with running BatchNorm statistics");
         root.put("settings", settings);
         root.put("provenance", Provenance.collect());
+        root.put("runtime", TensorFlowRuntime.status().toMap());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Measurement m : report.measurements()) {
             TimingStats t = m.stats();

@@ -9,6 +9,7 @@ import airbench.data.DataLocator;
 import airbench.data.Downloader;
 import airbench.eval.EvalCommands;
 import airbench.model.TensorFlowRuntime;
+import airbench.tools.Bench;
 import airbench.tools.StepTiming;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +24,8 @@ import org.apache.logging.log4j.Logger;
  * {@code java -jar train/target/airbench-train.jar --recipe 95}; with a first argument
  * {@code evaluate} or {@code predict} (or {@code -Deval.command=...}), the commands on an exported model
  * ({@link EvalCommands}); with {@code export-images}, test images as PNG files ({@link ImageExportCommand});
- * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}).
+ * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}); with {@code bench}, the
+ * speed benchmark against PyTorch ({@link Bench}). {@code --onednn on|off} applies to every command.
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
 public final class Main {
@@ -65,6 +67,9 @@ public final class Main {
         }
         if (args.length > 0 && args[0].equals(STEP_TIMING_COMMAND)) {
             return StepTiming.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out);
+        }
+        if (args.length > 0 && args[0].equals(Bench.NAME)) {
+            return Bench.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out);
         }
         if (args.length > 0 && args[0].equals(ImageExportCommand.NAME)) {
             return ImageExportCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));

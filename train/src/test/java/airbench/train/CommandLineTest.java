@@ -1,16 +1,21 @@
 package airbench.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import airbench.data.FlipMode;
+import airbench.model.Compilation;
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
 import airbench.model.Precision;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CommandLineTest {
@@ -56,7 +61,39 @@ class CommandLineTest {
         assertEquals(Recipe.AIRBENCH94, defaults.recipe());
         assertEquals(0, defaults.seed());
         assertEquals(1, defaults.runs());
-        assertEquals(Precision.FP32, defaults.precision());
+        assertEquals(ExecutionPlan.resolve("auto", "auto", CpuFeatures.detect()), defaults.execution());
+        assertTrue(defaults.oneDnn());
+    }
+
+    private static final CpuFeatures ZEN4 = new CpuFeatures("AMD EPYC", Set.of("avx2", "avx512f", "avx512_bf16"));
+    private static final CpuFeatures AVX2_ONLY = new CpuFeatures("AMD EPYC", Set.of("avx2"));
+
+    @Test
+    void autoPrecisionAndCompileFollowTheCpuAndAreStoredAsWhatTheyChose() {
+        Map<String, String> none = Map.of();
+        TrainOptions zen4 = TrainOptions.resolve(none, ZEN4);
+        assertEquals(Precision.BF16, zen4.precision());
+        assertEquals(Compilation.XLA, zen4.compile());
+        TrainOptions avx2 = TrainOptions.resolve(none, AVX2_ONLY);
+        assertEquals(Precision.FP32, avx2.precision());
+        assertEquals(Compilation.XLA, avx2.compile());
+        // What is stored for --resume is the choice, so a resume on another CPU continues with it.
+        assertEquals("bf16", zen4.pinnedRaw().get("precision"));
+        assertEquals("xla", zen4.pinnedRaw().get("compile"));
+        assertEquals(Precision.BF16, TrainOptions.resolve(zen4.pinnedRaw(), AVX2_ONLY).precision());
+        // Explicit values win over the CPU.
+        TrainOptions fixed = TrainOptions.resolve(Map.of("precision", "fp32", "compile", "none"), ZEN4);
+        assertEquals(Precision.FP32, fixed.precision());
+        assertEquals(Compilation.NONE, fixed.compile());
+        assertEquals("--precision fp32", fixed.execution().precisionReason());
+    }
+
+    @Test
+    void oneDnnOption() {
+        assertTrue(resolve().oneDnn());
+        assertTrue(resolve("--onednn", "on").oneDnn());
+        assertFalse(resolve("--onednn", "off").oneDnn());
+        assertMessage("bad value 'maybe' for --onednn; valid values: on, off", "--onednn", "maybe");
     }
 
     @Test
@@ -67,6 +104,8 @@ class CommandLineTest {
         assertMessage("bad value 'many' for --runs; expected a whole number", "--runs", "many");
         assertMessage("bad value '0' for --runs; expected a positive whole number", "--runs", "0");
         assertMessage("bad value '-1' for --epochs; expected a positive number", "--epochs", "-1");
+        assertMessage("bad value 'fp16' for --precision; valid values: auto, fp32, bf16", "--precision", "fp16");
+        assertMessage("bad value 'jit' for --compile; valid values: auto, none, xla", "--compile", "jit");
         assertMessage("bad value '8,16' for --widths; expected three positive numbers like 64,256,256", "--widths", "8,16");
         UsageException unknown = assertThrows(UsageException.class, () -> resolve("--lr", "3"));
         assertTrue(unknown.getMessage().startsWith("unknown option: --lr; valid options: --recipe, --data-dir"),

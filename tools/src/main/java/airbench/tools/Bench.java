@@ -1,0 +1,495 @@
+package airbench.tools;
+
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
+import airbench.model.NetworkSpec;
+import airbench.model.Precision;
+import airbench.model.TensorFlowRuntime;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The speed benchmark: in one invocation, on this machine, the same network and batch, this project's
+ * training step and forward pass in every configuration that makes sense on this CPU, and the same
+ * step in PyTorch; medians, spread, images per second and the ratios; a table and a JSON file.
+ *
+ * <p>What runs, in this order:
+ * <ol>
+ *   <li>TensorFlow with oneDNN (this JVM): for each precision the CPU runs natively (fp32, and bf16
+ *       where it has avx512_bf16 or amx_bf16), the plain graph and the XLA graph, training step and
+ *       forward pass ({@link StepTiming}'s procedure: first call, warm-up, timed calls round-robin).
+ *       The row {@code --precision auto --compile auto} would choose is marked "default".</li>
+ *   <li>TensorFlow with oneDNN off, fp32 (a second JVM, since TensorFlow reads the switch once per
+ *       process): what a user got before oneDNN was forced on, on CPUs where TensorFlow leaves it off.</li>
+ *   <li>PyTorch on the CPU (a python3 process running {@code pytorch_bench.py}, written from METHOD.md:
+ *       the same network, summed label-smoothed loss and Nesterov SGD, float32, the same threads and
+ *       batch) in its default and its channels-last memory layout; the faster is the comparison.
+ *       Without PyTorch the column says "not installed" and the rest still runs.</li>
+ * </ol>
+ * Exit codes: 0 done, 1 failed, 2 bad command line.
+ */
+public final class Bench {
+    private static final Logger LOG = LogManager.getLogger(Bench.class);
+
+    /** The subcommand's name. */
+    public static final String NAME = "bench";
+    static final String SCRIPT = "pytorch_bench.py";
+    /** Exit code of the script when {@code import torch} fails. */
+    static final int NOT_INSTALLED = 3;
+    static final String INSTALL_HINT = "apt-get install python3-torch (Debian's PyTorch, for /usr/bin/python3)";
+
+    /** What one invocation measures. */
+    record Settings(String network, NetworkSpec spec, int batchSize, int threads, int repetitions, int warmup,
+                    boolean oneDnnOff, boolean pytorch, List<String> pythons, Path output) {}
+
+    /**
+     * One measured configuration.
+     *
+     * @param framework     "tensorflow" or "pytorch"
+     * @param configuration what differs: "onednn", "onednn off", "contiguous", "channels_last"
+     * @param precision     fp32 or bf16
+     * @param execution     graph, xla, or eager (PyTorch)
+     * @param pass          "train step" or "forward"
+     * @param isDefault     the configuration the trainer's auto options choose on this CPU
+     */
+    record Row(String framework, String configuration, String precision, String execution, String pass,
+               TimingStats stats, double firstCallMillis, boolean isDefault) {
+
+        String label() {
+            return framework + " " + configuration + " " + precision + " " + execution;
+        }
+    }
+
+    /** The PyTorch side: rows, or why there are none. */
+    record PyTorch(List<Row> rows, String status, Map<String, Object> details) {}
+
+    /** Everything measured. */
+    record Report(Settings settings, CpuFeatures cpu, ExecutionPlan defaults, TensorFlowRuntime.Status runtime,
+                  List<Row> rows, PyTorch pytorch, String oneDnnOffStatus, String startedAt, double wallSeconds) {
+
+        Optional<Row> defaultRow(String pass) {
+            return rows.stream().filter(r -> r.isDefault() && r.pass().equals(pass)).findFirst();
+        }
+
+        /** PyTorch's faster layout for a pass. */
+        Optional<Row> pytorchBest(String pass) {
+            return pytorch.rows().stream().filter(r -> r.pass().equals(pass))
+                    .min((a, b) -> Double.compare(a.stats().median(), b.stats().median()));
+        }
+
+        /** How many times faster than PyTorch's best (PyTorch median / this median), per row and pass. */
+        Map<String, Double> ratios() {
+            Map<String, Double> ratios = new LinkedHashMap<>();
+            for (String pass : List.of(StepTiming.TRAIN_STEP, StepTiming.FORWARD)) {
+                Optional<Row> torch = pytorchBest(pass);
+                Optional<Row> chosen = defaultRow(pass);
+                if (torch.isPresent() && chosen.isPresent()) {
+                    ratios.put("default_" + pass.replace(' ', '_') + "_speedup_over_pytorch",
+                            TimingStats.speedup(torch.get().stats(), chosen.get().stats()));
+                }
+            }
+            return ratios;
+        }
+    }
+
+    private Bench() {}
+
+    /** Runs the benchmark and returns its exit code: 0 done, 1 failed, 2 bad command line. */
+    public static int run(String[] args, PrintStream out) {
+        Settings settings;
+        try {
+            CommandLine line = new DefaultParser().parse(options(), args);
+            if (line.hasOption("help")) {
+                out.print(help());
+                return 0;
+            }
+            settings = settings(line);
+        } catch (ParseException | IllegalArgumentException e) {
+            out.println(NAME + ": " + e.getMessage());
+            out.println("run with --help for the options");
+            return 2;
+        }
+        try {
+            Report report = measure(settings);
+            out.print(table(report));
+            StepTiming.writeJson(settings.output(), json(report));
+            out.println("JSON written to " + settings.output());
+            return 0;
+        } catch (RuntimeException e) {
+            LOG.error("bench failed", e);
+            out.println(NAME + " failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static Options options() {
+        Options options = new Options();
+        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
+                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames()) + " [default: 94]").build());
+        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
+                .desc("override the block widths (small values for a quick check)").build());
+        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
+                .desc("images per step [default: 1024]").build());
+        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
+                .desc("threads of both frameworks (TensorFlow intra-op, PyTorch) [default: number of cores]").build());
+        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
+                .desc("timed calls per configuration [default: 5]").build());
+        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
+                .desc("untimed calls per configuration after the first [default: 1]").build());
+        options.addOption(Option.builder().longOpt("no-onednn-off")
+                .desc("skip the TensorFlow fp32 measurement with oneDNN off (a second JVM)").build());
+        options.addOption(Option.builder().longOpt("no-pytorch").desc("skip PyTorch").build());
+        options.addOption(Option.builder().longOpt("python").hasArg().argName("PATH")
+                .desc("Python interpreter with PyTorch [default: python3, then /usr/bin/python3]").build());
+        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
+                .desc("JSON report [default: bench.json]").build());
+        options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
+        return options;
+    }
+
+    static String help() {
+        StringWriter text = new StringWriter();
+        PrintWriter writer = new PrintWriter(text);
+        new HelpFormatter().printHelp(writer, 110, NAME + " [options]",
+                "Times this project's training step and forward pass in every configuration this CPU runs natively, "
+                        + "and the same step in PyTorch, in one invocation. Options:", options(), 2, 2,
+                "PyTorch: " + INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.", false);
+        writer.flush();
+        return text.toString();
+    }
+
+    static Settings settings(CommandLine line) throws ParseException {
+        List<String> passOn = new ArrayList<>();
+        for (String name : List.of("recipe-network", "widths", "batch-size", "threads", "repetitions")) {
+            if (line.hasOption(name)) {
+                passOn.add("--" + name);
+                passOn.add(line.getOptionValue(name));
+            }
+        }
+        passOn.add("--warmup");
+        passOn.add(line.getOptionValue("warmup", "1"));
+        if (!line.getArgList().isEmpty()) {
+            throw new IllegalArgumentException("unexpected argument '" + line.getArgList().get(0) + "'");
+        }
+        // The step-timing tool validates the shared options the same way.
+        StepTiming.Settings shared = StepTiming.settings(new DefaultParser().parse(StepTiming.options(),
+                passOn.toArray(String[]::new)));
+        List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python"))
+                : List.of("python3", "/usr/bin/python3");
+        return new Settings(shared.network(), shared.spec(), shared.batchSize(), shared.threads(), shared.repetitions(),
+                shared.warmup(), !line.hasOption("no-onednn-off"), !line.hasOption("no-pytorch"), pythons,
+                Path.of(line.getOptionValue("output", "bench.json")));
+    }
+
+    static Report measure(Settings s) {
+        String startedAt = Instant.now().toString();
+        long start = System.nanoTime();
+        CpuFeatures cpu = CpuFeatures.detect();
+        TensorFlowRuntime.Status runtime = TensorFlowRuntime.status();
+        ExecutionPlan defaults = ExecutionPlan.resolve(ExecutionPlan.AUTO, ExecutionPlan.AUTO, cpu);
+        LOG.info("bench on {}; {}; the default configuration here: {}", cpu.describe(), runtime.describe(),
+                defaults.describe());
+        List<Row> rows = new ArrayList<>();
+        List<Precision> precisions = cpu.hasNativeBf16() ? List.of(Precision.FP32, Precision.BF16) : List.of(Precision.FP32);
+        String tfConfiguration = runtime.oneDnnActive() ? "onednn" : "onednn off";
+        for (Precision precision : precisions) {
+            StepTiming.Report report = StepTiming.measure(stepTimingSettings(s, precision, null));
+            for (StepTiming.Measurement m : report.measurements()) {
+                boolean isDefault = runtime.oneDnnActive() && precision == defaults.precision()
+                        && m.execution().equals(defaults.compilation() == airbench.model.Compilation.XLA
+                        ? StepTiming.XLA : StepTiming.GRAPH);
+                rows.add(new Row("tensorflow", tfConfiguration, lower(precision), m.execution(), m.pass(), m.stats(),
+                        m.firstCallMillis(), isDefault));
+            }
+        }
+        String oneDnnOffStatus;
+        if (!s.oneDnnOff()) {
+            oneDnnOffStatus = "skipped (--no-onednn-off)";
+        } else if (!runtime.oneDnnActive()) {
+            oneDnnOffStatus = "measured above: oneDNN is off in this process";
+        } else {
+            oneDnnOffStatus = oneDnnOff(s, rows);
+        }
+        PyTorch pytorch = s.pytorch() ? pytorch(s) : new PyTorch(List.of(), "skipped (--no-pytorch)", Map.of());
+        return new Report(s, cpu, defaults, runtime, rows, pytorch, oneDnnOffStatus, startedAt,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private static StepTiming.Settings stepTimingSettings(Settings s, Precision precision, Path output) {
+        return new StepTiming.Settings(s.network(), s.spec(), s.batchSize(), precision, s.threads(), s.repetitions(),
+                s.warmup(), false, output);
+    }
+
+    /** fp32 with oneDNN off, measured by the step-timing tool in a second JVM; adds its rows. */
+    private static String oneDnnOff(Settings s, List<Row> rows) {
+        Path json;
+        try {
+            json = Files.createTempFile("airbench-bench-onednn-off", ".json");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> command = new ArrayList<>(List.of(javaExecutable(), "-cp", classPath()));
+        String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
+        if (cache != null) {
+            command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
+        }
+        command.addAll(List.of(StepTiming.class.getName(), "--onednn", "off", "--no-eager",
+                "--widths", s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining(",")),
+                "--recipe-network", s.network(), "--batch-size", String.valueOf(s.batchSize()),
+                "--precision", "fp32", "--threads", String.valueOf(s.threads()),
+                "--repetitions", String.valueOf(s.repetitions()), "--warmup", String.valueOf(s.warmup()),
+                "--output", json.toString()));
+        LOG.info("TensorFlow fp32 with oneDNN off, in a second JVM (TensorFlow reads the switch once per process)");
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().put(TensorFlowRuntime.ONEDNN_VARIABLE, "0");
+            int code = runLogged(builder, "onednn-off");
+            if (code != 0) {
+                return "failed: the second JVM exited with " + code + " (its output is in the log above)";
+            }
+            JsonNode root = new ObjectMapper().readTree(json.toFile());
+            boolean active = root.path("runtime").path("onednn_active").asBoolean(true);
+            for (JsonNode m : root.path("measurements")) {
+                double[] samples = new ObjectMapper().convertValue(m.path("samples_ms"), double[].class);
+                rows.add(new Row("tensorflow", active ? "onednn (could not turn off)" : "onednn off", "fp32",
+                        m.path("execution").asText(), m.path("pass").asText(), TimingStats.of(samples),
+                        m.path("first_call_ms").asDouble(), false));
+            }
+            return "measured in a second JVM; convolutions ran as " + root.path("runtime").path("convolution_kernel").asText();
+        } catch (IOException e) {
+            return "failed: " + e.getMessage();
+        } finally {
+            json.toFile().delete();
+        }
+    }
+
+    /** PyTorch through the bundled script; tries each interpreter until one has PyTorch. */
+    static PyTorch pytorch(Settings s) {
+        Path script;
+        Path json;
+        try {
+            script = Files.createTempFile("airbench-", "-" + SCRIPT);
+            try (InputStream in = Bench.class.getResourceAsStream(SCRIPT)) {
+                if (in == null) {
+                    throw new IllegalStateException(SCRIPT + " is missing from the tools jar; rebuild with mvn install");
+                }
+                Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            json = Files.createTempFile("airbench-bench-pytorch", ".json");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> tried = new ArrayList<>();
+        try {
+            for (String python : s.pythons()) {
+                List<String> command = List.of(python, script.toString(),
+                        "--widths", s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining(",")),
+                        "--batch-size", String.valueOf(s.batchSize()), "--threads", String.valueOf(s.threads()),
+                        "--repetitions", String.valueOf(s.repetitions()), "--warmup", String.valueOf(s.warmup()),
+                        "--json", json.toString());
+                int code;
+                try {
+                    LOG.info("PyTorch with {}", python);
+                    code = runLogged(new ProcessBuilder(command).redirectErrorStream(true), "pytorch");
+                } catch (IOException e) {
+                    tried.add(python + ": not found");
+                    continue;
+                }
+                if (code == NOT_INSTALLED) {
+                    tried.add(python + ": no torch module");
+                    continue;
+                }
+                if (code != 0) {
+                    return new PyTorch(List.of(), "failed: " + python + " exited with " + code
+                            + " (its output is in the log above)", Map.of());
+                }
+                return pytorchRows(new ObjectMapper().readTree(json.toFile()), python);
+            }
+            return new PyTorch(List.of(), "not installed (" + String.join("; ", tried) + "); " + INSTALL_HINT,
+                    Map.of("tried", tried));
+        } catch (IOException e) {
+            return new PyTorch(List.of(), "failed: " + e.getMessage(), Map.of());
+        } finally {
+            script.toFile().delete();
+            json.toFile().delete();
+        }
+    }
+
+    static PyTorch pytorchRows(JsonNode root, String python) {
+        List<Row> rows = new ArrayList<>();
+        for (JsonNode m : root.path("measurements")) {
+            double[] samples = new ObjectMapper().convertValue(m.path("samples_ms"), double[].class);
+            rows.add(new Row("pytorch", m.path("layout").asText(), "fp32", "eager", m.path("pass").asText(),
+                    TimingStats.of(samples), m.path("first_call_ms").asDouble(), false));
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("python", python);
+        details.put("torch", root.path("torch").asText());
+        details.put("threads", root.path("threads").asInt());
+        details.put("mkldnn", root.path("mkldnn").asBoolean());
+        details.put("build_config", root.path("config").asText());
+        return new PyTorch(rows, "measured: PyTorch " + root.path("torch").asText() + " (" + python + ")", details);
+    }
+
+    /** Runs a child process, logging each line it prints; returns its exit code. */
+    private static int runLogged(ProcessBuilder builder, String tag) throws IOException {
+        Process process = builder.start();
+        try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream()))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isBlank()) {
+                    LOG.info("[{}] {}", tag, line);
+                }
+            }
+        }
+        try {
+            if (!process.waitFor(1, TimeUnit.HOURS)) {
+                process.destroyForcibly();
+                return -1;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            return -1;
+        }
+        return process.exitValue();
+    }
+
+    private static String javaExecutable() {
+        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /**
+     * This program's class path for a second JVM: the URLs of the loader that loaded it when that is a
+     * URL class loader (as under {@code mvn exec:java}, whose own {@code java.class.path} is Maven's),
+     * otherwise {@code java.class.path}.
+     */
+    private static String classPath() {
+        if (Bench.class.getClassLoader() instanceof URLClassLoader loader && loader.getURLs().length > 0) {
+            List<String> entries = new ArrayList<>();
+            for (URL url : loader.getURLs()) {
+                try {
+                    entries.add(Paths.get(url.toURI()).toString());
+                } catch (URISyntaxException | IllegalArgumentException e) {
+                    entries.add(url.getPath());
+                }
+            }
+            return String.join(File.pathSeparator, entries);
+        }
+        return System.getProperty("java.class.path");
+    }
+
+    private static String lower(Precision p) {
+        return p.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The console table, then the ratios against PyTorch. */
+    static String table(Report report) {
+        Settings s = report.settings();
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "bench: airbench%s network (widths %s), batch %d, %d threads; "
+                        + "first call, %d warm-up and %d timed calls each%n", s.network(),
+                s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining("/")), s.batchSize(),
+                s.threads(), s.warmup(), s.repetitions()));
+        out.append("CPU: ").append(report.cpu().describe()).append(System.lineSeparator());
+        out.append("TensorFlow: ").append(report.runtime().describe()).append(System.lineSeparator());
+        out.append("default (--precision auto --compile auto): ").append(report.defaults().describe())
+                .append(System.lineSeparator());
+        out.append(String.format(Locale.ROOT, "%-46s %-10s %9s %9s %9s %9s %9s %9s %s%n", "configuration", "pass",
+                "median ms", "min ms", "max ms", "IQR ms", "first ms", "images/s", "PyTorch / this"));
+        List<Row> all = new ArrayList<>(report.rows());
+        all.addAll(report.pytorch().rows());
+        for (Row r : all) {
+            TimingStats t = r.stats();
+            Optional<Row> torch = report.pytorchBest(r.pass());
+            String ratio = torch.map(p -> String.format(Locale.ROOT, "%.2fx", TimingStats.speedup(p.stats(), t))).orElse("");
+            out.append(String.format(Locale.ROOT, "%-46s %-10s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %s%n",
+                    r.label() + (r.isDefault() ? " (default)" : ""), r.pass(), t.median(), t.min(), t.max(), t.iqr(),
+                    r.firstCallMillis(), t.imagesPerSecond(s.batchSize()), ratio));
+        }
+        out.append("oneDNN off: ").append(report.oneDnnOffStatus()).append(System.lineSeparator());
+        out.append("PyTorch: ").append(report.pytorch().status()).append(System.lineSeparator());
+        report.ratios().forEach((name, value) -> out.append(String.format(Locale.ROOT, "%s = %.2f%n", name, value)));
+        return out.toString();
+    }
+
+    static Map<String, Object> json(Report report) {
+        Settings s = report.settings();
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("tool", "airbench.tools.Bench");
+        root.put("started_at", report.startedAt());
+        root.put("wall_seconds", report.wallSeconds());
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("recipe_network", s.network());
+        settings.put("widths", s.spec().widths());
+        settings.put("batch_size", s.batchSize());
+        settings.put("threads", s.threads());
+        settings.put("repetitions", s.repetitions());
+        settings.put("warmup", s.warmup());
+        settings.put("train_step", "forward, backward, Nesterov SGD, BatchNorm statistics; summed label-smoothed loss");
+        settings.put("forward", "inference pass with running BatchNorm statistics");
+        root.put("settings", settings);
+        root.put("provenance", Provenance.collect());
+        root.put("cpu", report.cpu().toMap());
+        root.put("runtime", report.runtime().toMap());
+        root.put("default_configuration", report.defaults().toMap());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Row> all = new ArrayList<>(report.rows());
+        all.addAll(report.pytorch().rows());
+        for (Row r : all) {
+            TimingStats t = r.stats();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("framework", r.framework());
+            row.put("configuration", r.configuration());
+            row.put("precision", r.precision());
+            row.put("execution", r.execution());
+            row.put("pass", r.pass());
+            row.put("default", r.isDefault());
+            row.put("median_ms", t.median());
+            row.put("min_ms", t.min());
+            row.put("max_ms", t.max());
+            row.put("iqr_ms", t.iqr());
+            row.put("first_call_ms", r.firstCallMillis());
+            row.put("images_per_second", t.imagesPerSecond(s.batchSize()));
+            row.put("samples_ms", t.samples());
+            rows.add(row);
+        }
+        root.put("measurements", rows);
+        root.put("onednn_off", report.oneDnnOffStatus());
+        Map<String, Object> torch = new LinkedHashMap<>(report.pytorch().details());
+        torch.put("status", report.pytorch().status());
+        root.put("pytorch", torch);
+        root.put("ratios", report.ratios());
+        return root;
+    }
+}

@@ -1,0 +1,132 @@
+package airbench.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
+import airbench.model.NetworkSpec;
+import airbench.model.TensorFlowRuntime;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bench command: its PyTorch wiring (with stand-in interpreters), its ratios, and a tiny real run. */
+class BenchTest {
+
+    private static Bench.Settings settings(List<String> pythons) {
+        return new Bench.Settings("94", NetworkSpec.preset("94").orElseThrow().withWidths(List.of(4, 8, 8)), 8, 1, 2, 0,
+                false, true, pythons, Path.of("unused.json"));
+    }
+
+    /** A stand-in for python3: writes {@code json} to the file after --json and exits with {@code code}. */
+    private static String fakePython(Path dir, String json, int code) throws Exception {
+        Path script = dir.resolve("fake-python-" + code);
+        Files.writeString(script, "#!/bin/sh\nwhile [ \"$1\" != \"--json\" ]; do shift; done\n"
+                + "cat > \"$2\" <<'JSON'\n" + json + "\nJSON\nexit " + code + "\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return script.toString();
+    }
+
+    @Test
+    void withoutPyTorchTheColumnSaysNotInstalledAndWhatWasTried(@TempDir Path dir) throws Exception {
+        String noTorch = fakePython(dir, "{\"installed\": false, \"reason\": \"No module named 'torch'\"}",
+                Bench.NOT_INSTALLED);
+        Bench.PyTorch result = Bench.pytorch(settings(List.of(dir.resolve("missing-python").toString(), noTorch)));
+        assertTrue(result.rows().isEmpty());
+        assertTrue(result.status().startsWith("not installed ("), result.status());
+        assertTrue(result.status().contains("missing-python: not found"), result.status());
+        assertTrue(result.status().contains("no torch module"), result.status());
+        assertTrue(result.status().contains("apt-get install python3-torch"), result.status());
+    }
+
+    @Test
+    void readsTheScriptsMeasurementsFromTheFirstInterpreterThatHasPyTorch(@TempDir Path dir) throws Exception {
+        String noTorch = fakePython(dir, "{\"installed\": false}", Bench.NOT_INSTALLED);
+        String torch = fakePython(dir, """
+                {"installed": true, "torch": "1.13.1", "threads": 1, "mkldnn": true, "config": "x",
+                 "measurements": [
+                   {"layout": "contiguous", "pass": "train step", "first_call_ms": 50, "samples_ms": [30, 10, 20]},
+                   {"layout": "channels_last", "pass": "train step", "first_call_ms": 40, "samples_ms": [16, 14]}]}""", 0);
+        Bench.PyTorch result = Bench.pytorch(settings(List.of(noTorch, torch)));
+        assertEquals("measured: PyTorch 1.13.1 (" + torch + ")", result.status());
+        assertEquals(2, result.rows().size());
+        assertEquals(20, result.rows().get(0).stats().median());
+        assertEquals(15, result.rows().get(1).stats().median());
+        assertEquals("channels_last", result.rows().get(1).configuration());
+    }
+
+    @Test
+    void ratioIsPyTorchsFasterLayoutOverTheDefaultConfiguration() {
+        TensorFlowRuntime.Status runtime = new TensorFlowRuntime.Status(true, true, "_MklNativeConv2D", true,
+                new CpuFeatures("cpu", Set.of("avx2")));
+        List<Bench.Row> rows = List.of(
+                row("tensorflow", "graph", "train step", false, 1200),
+                row("tensorflow", "xla", "train step", true, 1000),
+                row("tensorflow", "xla", "forward", true, 400));
+        Bench.PyTorch torch = new Bench.PyTorch(List.of(
+                row("pytorch", "eager", "train step", false, 3000),
+                row("pytorch", "eager", "train step", false, 2500),
+                row("pytorch", "eager", "forward", false, 500)), "measured", Map.of());
+        Bench.Report report = new Bench.Report(settings(List.of()), runtime.cpu(),
+                ExecutionPlan.resolve("auto", "auto", runtime.cpu()), runtime, rows, torch, "skipped", "now", 1);
+        assertEquals(Map.of("default_train_step_speedup_over_pytorch", 2.5, "default_forward_speedup_over_pytorch", 1.25),
+                report.ratios());
+        String table = Bench.table(report);
+        assertTrue(table.contains("tensorflow onednn fp32 xla (default)"), table);
+        assertTrue(table.contains("2.50x"), table);   // 2500 / 1000 on the default train-step row
+        assertTrue(table.contains("2.08x"), table);   // 2500 / 1200 on the graph row
+    }
+
+    private static Bench.Row row(String framework, String execution, String pass, boolean isDefault, double millis) {
+        return new Bench.Row(framework, "onednn", "fp32", execution, pass, TimingStats.of(millis), millis, isDefault);
+    }
+
+    @Test
+    void tinyRunMeasuresEveryNativePrecisionPlainAndXlaAndMarksOneDefault(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code = Bench.run(new String[] {"--widths", "4,8,8", "--batch-size", "8", "--repetitions", "1",
+                "--warmup", "0", "--threads", "1", "--no-onednn-off", "--python", dir.resolve("none").toString(),
+                "--output", json.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("PyTorch: not installed"), out);
+
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        CpuFeatures cpu = CpuFeatures.detect();
+        List<JsonNode> rows = new ArrayList<>();
+        root.path("measurements").forEach(rows::add);
+        assertEquals(cpu.hasNativeBf16() ? 8 : 4, rows.size(), root.toString());
+        ExecutionPlan plan = ExecutionPlan.resolve("auto", "auto", cpu);
+        List<JsonNode> defaults = rows.stream().filter(r -> r.path("default").asBoolean()).toList();
+        assertEquals(2, defaults.size());
+        for (JsonNode r : defaults) {
+            assertEquals(plan.toMap().get("precision"), r.path("precision").asText());
+            assertEquals(plan.compilation() == airbench.model.Compilation.XLA ? "xla" : "graph", r.path("execution").asText());
+        }
+        assertEquals(cpu.model(), root.at("/cpu/model_name").asText());
+        assertTrue(root.at("/runtime/onednn_active").asBoolean());
+        assertTrue(root.at("/pytorch/status").asText().startsWith("not installed"));
+        assertEquals(0, root.path("ratios").size());
+    }
+
+    @Test
+    void badOptionsExitWithTwo() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code = Bench.run(new String[] {"--batch-size", "zero"}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        assertEquals(2, code);
+        assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("bad value 'zero' for --batch-size"));
+    }
+}
