@@ -123,6 +123,19 @@ public final class TensorFlowRuntime {
         return status;
     }
 
+    /**
+     * The value of an {@code --onednn} option: on/true or off/false, any case.
+     *
+     * @throws IllegalArgumentException naming the bad value and the valid ones
+     */
+    public static boolean parseOneDnn(String value) {
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new IllegalArgumentException("bad value '" + value + "' for --onednn; valid values: on, off");
+        };
+    }
+
     /** Sets a variable of this process's environment as the C library sees it (and so TensorFlow). */
     static void setEnvironment(String name, String value) {
         if (clib().setenv(name, value, 1) != 0) {

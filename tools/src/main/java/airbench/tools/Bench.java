@@ -153,19 +153,7 @@ public final class Bench {
     }
 
     static Options options() {
-        Options options = new Options();
-        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
-                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames()) + " [default: 94]").build());
-        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
-                .desc("override the block widths (small values for a quick check)").build());
-        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
-                .desc("images per step [default: 1024]").build());
-        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
-                .desc("threads of both frameworks (TensorFlow intra-op, PyTorch) [default: number of cores]").build());
-        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
-                .desc("timed calls per configuration [default: 5]").build());
-        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
-                .desc("untimed calls per configuration after the first [default: 1]").build());
+        Options options = StepTiming.networkAndTimingOptions(1);
         options.addOption(Option.builder().longOpt("no-onednn-off")
                 .desc("skip the TensorFlow fp32 measurement with oneDNN off (a second JVM)").build());
         options.addOption(Option.builder().longOpt("no-pytorch").desc("skip PyTorch").build());

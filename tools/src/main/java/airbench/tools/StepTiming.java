@@ -128,7 +128,7 @@ public final class StepTiming {
             }
             settings = settings(line);
             if (line.hasOption("onednn")) {
-                TensorFlowRuntime.configure(oneDnn(line.getOptionValue("onednn")));
+                TensorFlowRuntime.configure(TensorFlowRuntime.parseOneDnn(line.getOptionValue("onednn")));
             }
         } catch (ParseException | IllegalArgumentException e) {
             out.println("step-timing: " + e.getMessage());
@@ -150,21 +150,9 @@ public final class StepTiming {
     }
 
     static Options options() {
-        Options options = new Options();
-        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
-                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames()) + " [default: 94]").build());
-        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
-                .desc("override the network's block widths (small values for a quick check)").build());
-        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
-                .desc("images per forward pass and per training step [default: 1024]").build());
+        Options options = networkAndTimingOptions(2);
         options.addOption(Option.builder().longOpt("precision").hasArg().argName("P")
                 .desc("convolution precision: fp32 or bf16 [default: fp32]").build());
-        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
-                .desc("TensorFlow intra-op threads (inter-op 1) [default: number of cores]").build());
-        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
-                .desc("timed calls per configuration [default: 5]").build());
-        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
-                .desc("untimed calls per configuration after the first [default: 2]").build());
         options.addOption(Option.builder().longOpt("no-eager")
                 .desc("skip the eager forward pass").build());
         options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
@@ -172,6 +160,24 @@ public final class StepTiming {
         options.addOption(Option.builder().longOpt("onednn").hasArg().argName("on|off")
                 .desc("TensorFlow's oneDNN kernels [default: on]").build());
         options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
+        return options;
+    }
+
+    /** The options this tool shares with the bench command: network, batch, threads, repetitions, warm-up. */
+    static Options networkAndTimingOptions(int defaultWarmup) {
+        Options options = new Options();
+        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
+                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames()) + " [default: 94]").build());
+        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
+                .desc("override the network's block widths (small values for a quick check)").build());
+        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
+                .desc("images per forward pass and per training step [default: 1024]").build());
+        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
+                .desc("intra-op threads (inter-op 1) [default: number of cores]").build());
+        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
+                .desc("timed calls per configuration [default: 5]").build());
+        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
+                .desc("untimed calls per configuration after the first [default: " + defaultWarmup + "]").build());
         return options;
     }
 
@@ -207,14 +213,6 @@ public final class StepTiming {
         Path output = Path.of(line.getOptionValue("output", "step-timing.json"));
         return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
                 output);
-    }
-
-    static boolean oneDnn(String value) {
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "on", "true" -> true;
-            case "off", "false" -> false;
-            default -> throw new IllegalArgumentException("bad value '" + value + "' for --onednn; valid values: on, off");
-        };
     }
 
     private static int positive(CommandLine line, String name, int defaultValue) {

@@ -7,6 +7,7 @@ import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
 import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
+import airbench.model.TensorFlowRuntime;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -134,17 +135,10 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
      * @throws UsageException for another value
      */
     static boolean oneDnn(String value) {
-        if (value == null) {
-            return true;
-        }
-        switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "on", "true" -> {
-                return true;
-            }
-            case "off", "false" -> {
-                return false;
-            }
-            default -> throw new UsageException("bad value '" + value + "' for --onednn; valid values: on, off");
+        try {
+            return value == null || TensorFlowRuntime.parseOneDnn(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
     }
 
