@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,22 @@ class MainSmokeTest {
         double accuracy = result.get("tta_accuracy").asDouble();
         // 32 steps on 4,096 real images reach about 0.3; chance is 0.1.
         assertTrue(accuracy > 0.15 && accuracy <= 1, "32 steps on real data should beat chance clearly: " + accuracy);
+
+        // The default configuration is what auto chooses on this CPU; the result says what ran and on what.
+        ExecutionPlan plan = ExecutionPlan.resolve("auto", "auto", CpuFeatures.detect());
+        JsonNode execution = result.get("execution");
+        assertEquals(plan.toMap().get("precision"), execution.get("precision").asText());
+        assertEquals(plan.toMap().get("compile"), execution.get("compile").asText());
+        assertTrue(execution.get("onednn_active").asBoolean(), execution.toString());
+        assertTrue(execution.get("convolution_kernel").asText().startsWith("_Mkl"), execution.toString());
+        assertEquals(CpuFeatures.detect().model(), execution.at("/cpu/model_name").asText());
+        assertEquals(CpuFeatures.detect().hasNativeBf16(), execution.at("/cpu/avx512_bf16").asBoolean()
+                || execution.at("/cpu/amx_bf16").asBoolean());
+        // The invocation stores auto's choice, so a resume continues with it.
+        JsonNode stored = Json.MAPPER.readTree(results.get(0).getParent().getParent()
+                .resolve("invocation.json").toFile());
+        assertEquals(plan.toMap().get("precision"), stored.get("precision").asText());
+        assertEquals(plan.toMap().get("compile"), stored.get("compile").asText());
 
         // The exported model, evaluated by the evaluate command, gives the accuracies the run printed.
         Path runDir = results.get(0).getParent();
