@@ -32,8 +32,8 @@ import org.tensorflow.types.TFloat32;
  * {@code TF_ENABLE_ONEDNN_OPTS} from the process environment once, when the library initializes, and
  * the JVM cannot change its own environment, so this class calls the C library's {@code setenv}
  * (through JNA) before the first TensorFlow call. Every entry point calls {@link #configure} or
- * {@link #ensureConfigured} first; a later call cannot change what the library already read, and
- * says so in the log.
+ * {@link #ensureConfigured} first. A call after TensorFlow has loaded cannot change what it read;
+ * {@link #status} then finds the requested and the running kernels differ and says so in the log.
  *
  * <p>{@link #status} then reports which convolution kernel TensorFlow actually runs, read from the
  * executed graph of a tiny convolution (oneDNN's are {@code _Mkl...} operations), so a log or result
@@ -46,8 +46,7 @@ public final class TensorFlowRuntime {
     public static final String ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS";
 
     /** What was configured and what TensorFlow then ran. */
-    public record Status(boolean oneDnnRequested, boolean configuredBeforeLoad, String convolutionKernel,
-                         boolean oneDnnActive, CpuFeatures cpu) {
+    public record Status(boolean oneDnnRequested, String convolutionKernel, boolean oneDnnActive, CpuFeatures cpu) {
 
         /** For result files: oneDNN requested and active, the kernel seen, the CPU and its deciding flags. */
         public Map<String, Object> toMap() {
@@ -55,7 +54,6 @@ public final class TensorFlowRuntime {
             map.put("onednn_requested", oneDnnRequested);
             map.put("onednn_active", oneDnnActive);
             map.put("convolution_kernel", convolutionKernel);
-            map.put("configured_before_tensorflow_loaded", configuredBeforeLoad);
             map.put("cpu", cpu.toMap());
             return map;
         }
@@ -74,7 +72,6 @@ public final class TensorFlowRuntime {
     }
 
     private static Boolean requested;
-    private static boolean beforeLoad;
     private static Status status;
 
     private TensorFlowRuntime() {}
@@ -92,10 +89,13 @@ public final class TensorFlowRuntime {
             return;
         }
         requested = oneDnn;
-        beforeLoad = !tensorflowLoaded();
-        setEnvironment(ONEDNN_VARIABLE, oneDnn ? "1" : "0");
-        if (!beforeLoad) {
-            LOG.warn("TensorFlow was loaded before oneDNN could be set {}; its default applies", oneDnn ? "on" : "off");
+        try {
+            setEnvironment(ONEDNN_VARIABLE, oneDnn ? "1" : "0");
+        } catch (LinkageError | IllegalStateException e) {
+            // No C library setenv here (not Linux or macOS): TensorFlow's own default applies, and
+            // status() reports which kernels actually run.
+            LOG.warn("could not set {} in this process ({}); start the program with {}={} in the environment",
+                    ONEDNN_VARIABLE, e.getMessage(), ONEDNN_VARIABLE, oneDnn ? "1" : "0");
         }
     }
 
@@ -117,8 +117,14 @@ public final class TensorFlowRuntime {
         ensureConfigured();
         if (status == null) {
             String kernel = convolutionKernel();
-            status = new Status(requested, beforeLoad, kernel, kernel.startsWith("_Mkl"), CpuFeatures.detect());
+            status = new Status(requested, kernel, kernel.startsWith("_Mkl"), CpuFeatures.detect());
             LOG.info("TensorFlow {}: {}", org.tensorflow.TensorFlow.version(), status.describe());
+            if (status.oneDnnActive() != requested) {
+                LOG.warn("oneDNN was requested {} but TensorFlow runs it {}: TensorFlow was loaded before this "
+                        + "process could set {} (a program that uses TensorFlow before the trainer does should "
+                        + "call TensorFlowRuntime.configure first)", requested ? "on" : "off",
+                        status.oneDnnActive() ? "on" : "off", ONEDNN_VARIABLE);
+            }
         }
         return status;
     }
@@ -151,22 +157,6 @@ public final class TensorFlowRuntime {
 
     private static CLibrary clib() {
         return Native.load("c", CLibrary.class);
-    }
-
-    /**
-     * Whether TensorFlow's native library is already initialized. TensorFlow Java loads it in the
-     * static initializer of {@code org.tensorflow.TensorFlow}; asking the class loader whether that
-     * class was loaded does not load it.
-     */
-    private static boolean tensorflowLoaded() {
-        try {
-            java.lang.reflect.Method find = ClassLoader.class.getDeclaredMethod("findLoadedClass", String.class);
-            find.setAccessible(true);
-            ClassLoader loader = TensorFlowRuntime.class.getClassLoader();
-            return find.invoke(loader, "org.tensorflow.TensorFlow") != null;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;  // cannot tell (module access); the kernel probe still reports what runs
-        }
     }
 
     /**

@@ -5,7 +5,6 @@ public final class KernelProbeMain {
     public static void main(String[] args) {
         TensorFlowRuntime.configure(args[0].equals("on"));
         TensorFlowRuntime.Status status = TensorFlowRuntime.status();
-        System.out.println("KERNEL=" + status.convolutionKernel() + " ACTIVE=" + status.oneDnnActive()
-                + " BEFORE_LOAD=" + status.configuredBeforeLoad());
+        System.out.println("KERNEL=" + status.convolutionKernel() + " ACTIVE=" + status.oneDnnActive());
     }
 }

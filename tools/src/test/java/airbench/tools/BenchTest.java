@@ -69,7 +69,7 @@ class BenchTest {
 
     @Test
     void ratioIsPyTorchsFasterLayoutOverTheDefaultConfiguration() {
-        TensorFlowRuntime.Status runtime = new TensorFlowRuntime.Status(true, true, "_MklNativeConv2D", true,
+        TensorFlowRuntime.Status runtime = new TensorFlowRuntime.Status(true, "_MklNativeConv2D", true,
                 new CpuFeatures("cpu", Set.of("avx2")));
         List<Bench.Row> rows = List.of(
                 row("tensorflow", "graph", "train step", false, 1200),
