@@ -65,7 +65,8 @@ public final class AirbenchModel implements AutoCloseable {
 
     /** The session runs that are instrumented on first use when compiled (see {@link #run}). */
     private enum RunKind {
-        TRAIN_STEP, TRAIN_STEP_WITH_LOOKAHEAD, LOGITS;
+        TRAIN_STEP, TRAIN_STEP_WITH_LOOKAHEAD, TRAIN_STEP_FROZEN_WHITENING, TRAIN_STEP_FROZEN_WHITENING_WITH_LOOKAHEAD,
+        LOGITS;
 
         String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', ' ');
@@ -89,12 +90,13 @@ public final class AirbenchModel implements AutoCloseable {
     private final Port images;
     private final Port labels;
     private final Port lrMultiplier;
-    private final Port whitenBiasGate;
     private final Port lookaheadAlpha;
     private final Port lossSum;
     private final Port correctCount;
     private final Port trainStep;
     private final Port trainStepWithLookahead;
+    private final Port trainStepFrozenWhitening;
+    private final Port trainStepFrozenWhiteningWithLookahead;
     private final Port lookahead;
     private final Port evalImages;
     private final Port evalLogits;
@@ -144,12 +146,13 @@ public final class AirbenchModel implements AutoCloseable {
             images = Port.of(training.images);
             labels = Port.of(training.labels);
             lrMultiplier = Port.of(training.lrMultiplier);
-            whitenBiasGate = Port.of(training.whitenBiasGate);
             lookaheadAlpha = Port.of(training.lookaheadAlpha);
             lossSum = Port.of(training.lossSum);
             correctCount = Port.of(training.correctCount);
             trainStep = Port.of(training.trainStep);
             trainStepWithLookahead = Port.of(training.trainStepWithLookahead);
+            trainStepFrozenWhitening = Port.of(training.trainStepFrozenWhitening);
+            trainStepFrozenWhiteningWithLookahead = Port.of(training.trainStepFrozenWhiteningWithLookahead);
             lookahead = Port.of(training.lookahead);
             evalImages = Port.of(training.evalImages);
             evalLogits = Port.of(training.evalLogits);
@@ -244,37 +247,45 @@ public final class AirbenchModel implements AutoCloseable {
     /**
      * One optimizer step on a batch of {@code count} normalized NHWC images. With a
      * {@code lookaheadAlpha} the Lookahead blend runs in the same {@code Session.run},
-     * after the update.
+     * after the update. Without {@code trainWhitenBias} the whitening bias is frozen: the step
+     * neither updates nor decays it, and its gradient is not computed.
      */
     public StepResult trainStep(float[] images, int[] labels, int count, double lrMultiplier,
                                 boolean trainWhitenBias, Double lookaheadAlpha) {
         try (TFloat32 x = imagesTensor(images, count);
              TInt32 y = TInt32.tensorOf(Shape.of(count), DataBuffers.of(labels, true, false));
              TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
-             TFloat32 gate = TFloat32.scalarOf(trainWhitenBias ? 1f : 0f);
              TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue())) {
             Session.Runner runner = session.runner();
             feed(runner, this.images, x);
             feed(runner, this.labels, y);
             feed(runner, this.lrMultiplier, s);
-            feed(runner, whitenBiasGate, gate);
             fetch(runner, lossSum);
             fetch(runner, correctCount);
             RunKind kind;
             if (lookaheadAlpha != null) {
                 feed(runner, this.lookaheadAlpha, alpha);
-                runner.addTarget(trainStepWithLookahead.op());
-                kind = RunKind.TRAIN_STEP_WITH_LOOKAHEAD;
+                kind = trainWhitenBias ? RunKind.TRAIN_STEP_WITH_LOOKAHEAD : RunKind.TRAIN_STEP_FROZEN_WHITENING_WITH_LOOKAHEAD;
             } else {
-                runner.addTarget(trainStep.op());
-                kind = RunKind.TRAIN_STEP;
+                kind = trainWhitenBias ? RunKind.TRAIN_STEP : RunKind.TRAIN_STEP_FROZEN_WHITENING;
             }
+            runner.addTarget(target(kind).op());
             try (Result result = run(runner, kind)) {
                 float loss = ((TFloat32) result.get(0)).getFloat();
                 float correct = ((TFloat32) result.get(1)).getFloat();
                 return new StepResult(loss, Math.round(correct));
             }
         }
+    }
+
+    private Port target(RunKind kind) {
+        return switch (kind) {
+            case TRAIN_STEP -> trainStep;
+            case TRAIN_STEP_WITH_LOOKAHEAD -> trainStepWithLookahead;
+            case TRAIN_STEP_FROZEN_WHITENING -> trainStepFrozenWhitening;
+            case TRAIN_STEP_FROZEN_WHITENING_WITH_LOOKAHEAD -> trainStepFrozenWhiteningWithLookahead;
+            case LOGITS -> throw new IllegalArgumentException("logits is not a training step");
+        };
     }
 
     /** Lookahead blend alone; {@code alpha = 1} copies the slow weights into the model (the end of training). */

@@ -18,6 +18,13 @@ import org.tensorflow.types.TInt32;
  * {@code Session.run} of {@link #trainStep} (or {@link #trainStepWithLookahead}
  * on every fifth step) is one optimizer step. The same graph holds an
  * inference forward pass over the same variables for evaluation.
+ *
+ * <p>Once the whitening bias is frozen (after its first epochs) the trainer runs
+ * {@link #trainStepFrozenWhitening} instead: the same step without the whitening bias among
+ * the trained variables, so TensorFlow no longer computes the gradient that only it needs (the
+ * input gradient of the first block convolution at 31x31 and the whitening layer's GELU
+ * gradient, about 4% of a step). Frozen means no update and no decay, which is what the full
+ * step would do with a zero rate for that bias; every other variable gets the same update.
  */
 public final class TrainingGraph {
 
@@ -26,6 +33,9 @@ public final class TrainingGraph {
 
     /** A float state with its Lookahead slow copy. */
     record Slow(StateVariable fast, StateVariable slow) {}
+
+    /** Sub-scope (under "optimizer") of the step that runs once the whitening bias is frozen. */
+    static final String FROZEN_WHITENING_SCOPE = "frozen_whitening";
 
     final AirbenchNetwork network;
     final OptimizerSpec optimizer;
@@ -37,8 +47,6 @@ public final class TrainingGraph {
     final Placeholder<TInt32> labels;
     /** The schedule's multiplier s of both learning rates. */
     final Placeholder<TFloat32> lrMultiplier;
-    /** 1 while the whitening bias trains, 0 once it is frozen. */
-    final Placeholder<TFloat32> whitenBiasGate;
     /** Lookahead's a: slow = a * slow + (1 - a) * fast. */
     final Placeholder<TFloat32> lookaheadAlpha;
 
@@ -46,6 +54,8 @@ public final class TrainingGraph {
     final Operand<TFloat32> correctCount;
     final Op trainStep;
     final Op trainStepWithLookahead;
+    final Op trainStepFrozenWhitening;
+    final Op trainStepFrozenWhiteningWithLookahead;
     final Op lookahead;
 
     final Placeholder<TFloat32> evalImages;
@@ -62,7 +72,6 @@ public final class TrainingGraph {
         images = in.withName("images").placeholder(TFloat32.class, Placeholder.shape(batch));
         labels = in.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
         lrMultiplier = in.withName("lr_multiplier").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-        whitenBiasGate = in.withName("whiten_bias_gate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         lookaheadAlpha = in.withName("lookahead_alpha").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
         AirbenchNetwork.Forward forward = network.forward(images, AirbenchNetwork.Mode.TRAINING);
@@ -78,7 +87,11 @@ public final class TrainingGraph {
         for (StateVariable shift : network.normShifts()) {
             trained.add(new Trained(shift, buffer(variables, shift), optimizer.biasLearningRate()));
         }
-        trainStep = sgdStep(tf.withSubScope("optimizer"), forward.runningStatUpdates());
+        Ops optimizerScope = tf.withSubScope("optimizer");
+        trainStep = sgdStep(optimizerScope, trained, forward.runningStatUpdates());
+        List<Trained> withoutWhitenBias = trained.stream().filter(t -> t.parameter() != network.whitenBias()).toList();
+        trainStepFrozenWhitening = sgdStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), withoutWhitenBias,
+                forward.runningStatUpdates());
 
         Ops la = tf.withSubScope("lookahead");
         for (Trained t : trained) {
@@ -89,6 +102,8 @@ public final class TrainingGraph {
         }
         lookahead = lookahead(la.withSubScope("update"), null);
         trainStepWithLookahead = lookahead(la.withSubScope("after_step"), trainStep);
+        trainStepFrozenWhiteningWithLookahead = lookahead(la.withSubScope("after_frozen_whitening_step"),
+                trainStepFrozenWhitening);
 
         Ops eval = tf.withSubScope("eval");
         evalImages = eval.withName("images").placeholder(TFloat32.class, Placeholder.shape(batch));
@@ -115,10 +130,10 @@ public final class TrainingGraph {
     }
 
     /**
-     * One {@link DecoupledSgd} update per trained variable. The updates wait for every
+     * One {@link DecoupledSgd} update per variable of {@code trained}. The updates wait for every
      * gradient so that no backward op reads a weight that was already updated.
      */
-    private Op sgdStep(Ops tf, List<Op> runningStatUpdates) {
+    private Op sgdStep(Ops tf, List<Trained> trained, List<Op> runningStatUpdates) {
         List<Operand<?>> parameters = trained.stream().<Operand<?>>map(t -> t.parameter().variable()).toList();
         List<Operand<?>> gradients = new ArrayList<>();
         tf.gradients(lossSum, parameters).forEach(gradients::add);
@@ -132,10 +147,8 @@ public final class TrainingGraph {
             Trained t = trained.get(i);
             @SuppressWarnings("unchecked")
             Operand<TFloat32> g = (Operand<TFloat32>) gradients.get(i);
-            Operand<TFloat32> scale = t.parameter() == network.whitenBias()
-                    ? after.math.mul(lrMultiplier, whitenBiasGate) : lrMultiplier;
             updates.add(DecoupledSgd.update(after, t.parameter().variable(), t.momentum().variable(), g,
-                    t.groupLearningRate(), optimizer.weightDecay(), optimizer.momentum(), scale));
+                    t.groupLearningRate(), optimizer.weightDecay(), optimizer.momentum(), lrMultiplier));
         }
         return tf.withControlDependencies(updates).withName("step").noOp();
     }

@@ -91,7 +91,8 @@ final class XlaClustering {
             "Equal");
 
     /** Name prefixes of the graph parts that are compiled (see {@link TrainingGraph}). */
-    static final List<String> COMPILED_SCOPES = List.of("net/", "loss/", "optimizer/Gradients/");
+    static final List<String> COMPILED_SCOPES = List.of("net/", "loss/", "optimizer/Gradients/",
+            "optimizer/" + TrainingGraph.FROZEN_WHITENING_SCOPE + "/Gradients/");
 
     /**
      * Name prefixes left out although inside {@link #COMPILED_SCOPES}: the BatchNorm running-statistics

@@ -119,6 +119,42 @@ class AirbenchModelTest {
         assertTrue(!java.util.Arrays.equals(after.get("whiten/bias"), model.state().get("whiten/bias")));
     }
 
+    /**
+     * The step that runs once the whitening bias is frozen leaves out its gradient. Independent
+     * check: from the same state and batch, every other variable (weights, shifts, momentum buffers,
+     * running statistics, Lookahead copies) gets exactly what the full step gives it, and the whitening
+     * bias stays where it was, with and without the Lookahead blend.
+     */
+    @Test
+    void frozenWhiteningStepGivesEveryOtherVariableTheFullStepsUpdate() {
+        for (Double alpha : new Double[] {null, 0.4}) {
+            model.initialize(whitening(), 8);
+            model.trainStep(images, labels, 32, 1.0, true, null);  // non-zero momentum everywhere
+            Map<String, float[]> start = model.state();
+            model.trainStep(images, labels, 32, 0.7, true, alpha);
+            Map<String, float[]> full = model.state();
+            model.loadState(start);
+            model.trainStep(images, labels, 32, 0.7, false, alpha);
+            Map<String, float[]> frozen = model.state();
+            for (String name : start.keySet()) {
+                if (name.equals("whiten/bias") || name.equals("momentum/whiten/bias")) {
+                    continue;
+                }
+                if (name.equals("lookahead/whiten/bias")) {
+                    // blended with the unchanged bias instead of the updated one
+                    continue;
+                }
+                assertArrayEquals(full.get(name), frozen.get(name), 1e-6f, name + ", lookahead " + alpha);
+            }
+            if (alpha == null) {
+                assertArrayEquals(start.get("whiten/bias"), frozen.get("whiten/bias"));
+            }
+            assertTrue(!java.util.Arrays.equals(full.get("whiten/bias"), frozen.get("whiten/bias")),
+                    "the full step moves the whitening bias");
+            assertTrue(!java.util.Arrays.equals(start.get("head/kernel"), frozen.get("head/kernel")));
+        }
+    }
+
     @Test
     void inferenceLogitsHaveOneRowPerImageAndDoNotDependOnBatchMates() {
         model.initialize(whitening(), 7);

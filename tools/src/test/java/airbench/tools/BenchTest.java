@@ -108,10 +108,10 @@ class BenchTest {
         CpuFeatures cpu = CpuFeatures.detect();
         List<JsonNode> rows = new ArrayList<>();
         root.path("measurements").forEach(rows::add);
-        assertEquals(cpu.hasNativeBf16() ? 8 : 4, rows.size(), root.toString());
+        assertEquals(cpu.hasNativeBf16() ? 12 : 6, rows.size(), root.toString());
         ExecutionPlan plan = ExecutionPlan.resolve("auto", "auto", cpu);
         List<JsonNode> defaults = rows.stream().filter(r -> r.path("default").asBoolean()).toList();
-        assertEquals(2, defaults.size());
+        assertEquals(3, defaults.size());  // forward, train step, frozen step
         for (JsonNode r : defaults) {
             assertEquals(plan.toMap().get("precision"), r.path("precision").asText());
             assertEquals(plan.compilation() == airbench.model.Compilation.XLA ? "xla" : "graph", r.path("execution").asText());

@@ -50,8 +50,10 @@ class StepTimingTest {
             assertEquals(1, m.get("samples_ms").size());
             assertTrue(m.get("median_ms").asDouble() > 0);
         }
-        assertEquals(List.of("eager forward", "graph forward", "graph train step", "xla forward", "xla train step"), rows);
-        for (String ratio : List.of("train_step_graph_over_xla", "forward_graph_over_xla", "forward_eager_over_graph")) {
+        assertEquals(List.of("eager forward", "graph forward", "graph train step", "graph frozen step", "xla forward",
+                "xla train step", "xla frozen step"), rows);
+        for (String ratio : List.of("train_step_graph_over_xla", "forward_graph_over_xla", "forward_eager_over_graph",
+                "graph_train_step_over_frozen_step", "xla_train_step_over_frozen_step")) {
             assertTrue(root.at("/ratios/" + ratio).asDouble() > 0, ratio);
         }
         assertTrue(root.at("/xla/marked_nodes").asInt() > 0);
