@@ -35,8 +35,8 @@ import org.tensorflow.types.TInt32;
  * <p>With {@link Compilation#XLA} the graph is built as usual, its {@code GraphDef} is
  * marked for XLA ({@link XlaClustering}) and imported into a fresh graph, which the session
  * runs. Feeds, fetches and targets are therefore addressed by operation name and output
- * index, which are the same in both graphs. The first run of each kind (training step,
- * training step with Lookahead, logits) is traced and logs the clusters TensorFlow compiled
+ * index, which are the same in both graphs. The first run of each kind (training step with the
+ * whitening bias trained or frozen, each with or without Lookahead; logits) is traced and logs the clusters TensorFlow compiled
  * and their compile time; the second logs first-run minus second-run time.
  */
 public final class AirbenchModel implements AutoCloseable {
@@ -201,7 +201,7 @@ public final class AirbenchModel implements AutoCloseable {
 
     /**
      * With XLA: what TensorFlow reported for the first run of each kind so far ("train step",
-     * "train step with lookahead", "logits"): clusters compiled and their compile nodes' time.
+     * "train step with lookahead", "train step frozen whitening", ..., "logits"): clusters compiled and their compile nodes' time.
      * Empty without compilation.
      */
     public Map<String, XlaRunReport> compileReports() {
