@@ -1,6 +1,7 @@
 package airbench.eval;
 
 import airbench.data.CifarVariant;
+import airbench.model.CpuFeatures;
 import airbench.model.SavedModelExport;
 import airbench.model.TensorFlowRuntime;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -121,6 +122,8 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
             }
             List<String> names = classNames(dir, metadata, classes);
             LOG.info("loaded the model in {}: {} classes, signatures {}", dir, classes, available);
+            emulatedBf16Warning(dir, metadata == null ? null : metadata.path("precision").asText(null),
+                    CpuFeatures.detect()).ifPresent(LOG::warn);
             return new ExportedModel(dir, bundle, classes, names, available);
         } catch (RuntimeException e) {
             bundle.close();
@@ -166,6 +169,20 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
             classes = (int) dims[1];
         }
         return classes;
+    }
+
+    /**
+     * The warning for a model whose convolutions are bfloat16 (trained with {@code --precision auto} on a
+     * CPU with native bfloat16) loaded on a CPU that lacks it: TensorFlow emulates bfloat16 there, many
+     * times slower than float32. Empty when there is nothing to say.
+     */
+    static java.util.Optional<String> emulatedBf16Warning(Path dir, String precision, CpuFeatures cpu) {
+        if (precision == null || !precision.equalsIgnoreCase("bf16") || cpu.hasNativeBf16()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("the model in " + dir + " computes its convolutions in bfloat16, which this CPU ("
+                + cpu.describe() + ") does not compute natively: TensorFlow emulates it, many times slower than "
+                + "float32. For this machine, use a model trained with --precision fp32.");
     }
 
     private static JsonNode readMetadata(Path dir) {
