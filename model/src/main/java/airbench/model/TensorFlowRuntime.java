@@ -106,12 +106,6 @@ public final class TensorFlowRuntime {
         }
     }
 
-    /** Whether oneDNN was requested (configuring it on if nothing was chosen yet). */
-    public static synchronized boolean oneDnnRequested() {
-        ensureConfigured();
-        return requested;
-    }
-
     /** What runs: configures if needed, then probes the convolution kernel once per process. */
     public static synchronized Status status() {
         ensureConfigured();
