@@ -107,7 +107,7 @@ public final class Main {
         }
         try {
             LOG.info("configuration:{}{}", System.lineSeparator(), options.describe());
-            LOG.info("runtime: {}", TensorFlowRuntime.status().describe());
+            TensorFlowRuntime.status();  // logs, once, oneDNN as it runs and the CPU's deciding flags
             CifarData data = loadData(options);
             CifarDataset train = options.trainSubset() > 0
                     ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
