@@ -66,6 +66,8 @@ public final class Bench {
     static final String SCRIPT = "pytorch_bench.py";
     /** Exit code of the script when {@code import torch} fails. */
     static final int NOT_INSTALLED = 3;
+    /** Untimed calls per configuration after the first (one is enough at these step times). */
+    static final int DEFAULT_WARMUP = 1;
     static final String INSTALL_HINT = "apt-get install python3-torch (Debian's PyTorch, for /usr/bin/python3)";
 
     /** What one invocation measures. */
@@ -94,8 +96,12 @@ public final class Bench {
     record PyTorch(List<Row> rows, String status, Map<String, Object> details) {}
 
     /** Everything measured. */
-    record Report(Settings settings, CpuFeatures cpu, ExecutionPlan defaults, TensorFlowRuntime.Status runtime,
+    record Report(Settings settings, ExecutionPlan defaults, TensorFlowRuntime.Status runtime,
                   List<Row> rows, PyTorch pytorch, String oneDnnOffStatus, String startedAt, double wallSeconds) {
+
+        CpuFeatures cpu() {
+            return runtime.cpu();
+        }
 
         Optional<Row> defaultRow(String pass) {
             return rows.stream().filter(r -> r.isDefault() && r.pass().equals(pass)).findFirst();
@@ -153,7 +159,7 @@ public final class Bench {
     }
 
     static Options options() {
-        Options options = StepTiming.networkAndTimingOptions(1);
+        Options options = StepTiming.networkAndTimingOptions(DEFAULT_WARMUP);
         options.addOption(Option.builder().longOpt("no-onednn-off")
                 .desc("skip the TensorFlow fp32 measurement with oneDNN off (a second JVM)").build());
         options.addOption(Option.builder().longOpt("no-pytorch").desc("skip PyTorch").build());
@@ -176,22 +182,8 @@ public final class Bench {
         return text.toString();
     }
 
-    static Settings settings(CommandLine line) throws ParseException {
-        List<String> passOn = new ArrayList<>();
-        for (String name : List.of("recipe-network", "widths", "batch-size", "threads", "repetitions")) {
-            if (line.hasOption(name)) {
-                passOn.add("--" + name);
-                passOn.add(line.getOptionValue(name));
-            }
-        }
-        passOn.add("--warmup");
-        passOn.add(line.getOptionValue("warmup", "1"));
-        if (!line.getArgList().isEmpty()) {
-            throw new IllegalArgumentException("unexpected argument '" + line.getArgList().get(0) + "'");
-        }
-        // The step-timing tool validates the shared options the same way.
-        StepTiming.Settings shared = StepTiming.settings(new DefaultParser().parse(StepTiming.options(),
-                passOn.toArray(String[]::new)));
+    static Settings settings(CommandLine line) {
+        StepTiming.Settings shared = StepTiming.settings(line, DEFAULT_WARMUP);
         List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python"))
                 : List.of("python3", "/usr/bin/python3");
         return new Settings(shared.network(), shared.spec(), shared.batchSize(), shared.threads(), shared.repetitions(),
@@ -202,8 +194,8 @@ public final class Bench {
     static Report measure(Settings s) {
         String startedAt = Instant.now().toString();
         long start = System.nanoTime();
-        CpuFeatures cpu = CpuFeatures.detect();
         TensorFlowRuntime.Status runtime = TensorFlowRuntime.status();
+        CpuFeatures cpu = runtime.cpu();
         ExecutionPlan defaults = ExecutionPlan.resolve(ExecutionPlan.AUTO, ExecutionPlan.AUTO, cpu);
         LOG.info("bench on {}; {}; the default configuration here: {}", cpu.describe(), runtime.describe(),
                 defaults.describe());
@@ -211,7 +203,7 @@ public final class Bench {
         List<Precision> precisions = cpu.hasNativeBf16() ? List.of(Precision.FP32, Precision.BF16) : List.of(Precision.FP32);
         String tfConfiguration = runtime.oneDnnActive() ? "onednn" : "onednn off";
         for (Precision precision : precisions) {
-            StepTiming.Report report = StepTiming.measure(stepTimingSettings(s, precision, null));
+            StepTiming.Report report = StepTiming.measure(stepTimingSettings(s, precision));
             for (StepTiming.Measurement m : report.measurements()) {
                 boolean isDefault = runtime.oneDnnActive() && precision == defaults.precision()
                         && m.execution().equals(defaults.compilation() == airbench.model.Compilation.XLA
@@ -229,13 +221,26 @@ public final class Bench {
             oneDnnOffStatus = oneDnnOff(s, rows);
         }
         PyTorch pytorch = s.pytorch() ? pytorch(s) : new PyTorch(List.of(), "skipped (--no-pytorch)", Map.of());
-        return new Report(s, cpu, defaults, runtime, rows, pytorch, oneDnnOffStatus, startedAt,
+        return new Report(s, defaults, runtime, rows, pytorch, oneDnnOffStatus, startedAt,
                 (System.nanoTime() - start) / 1e9);
     }
 
-    private static StepTiming.Settings stepTimingSettings(Settings s, Precision precision, Path output) {
+    /** The step-timing tool's settings for one precision: no eager pass, no file of its own. */
+    private static StepTiming.Settings stepTimingSettings(Settings s, Precision precision) {
         return new StepTiming.Settings(s.network(), s.spec(), s.batchSize(), precision, s.threads(), s.repetitions(),
-                s.warmup(), false, output);
+                s.warmup(), false, null);
+    }
+
+    /** The widths as a command-line value, "64,256,256". */
+    private static String widthsArgument(Settings s) {
+        return s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    /** A measurement row of a child process's JSON (samples_ms, first_call_ms, pass). */
+    private static Row childRow(JsonNode m, String framework, String configuration, String precision, String execution) {
+        double[] samples = new ObjectMapper().convertValue(m.path("samples_ms"), double[].class);
+        return new Row(framework, configuration, precision, execution, m.path("pass").asText(), TimingStats.of(samples),
+                m.path("first_call_ms").asDouble(), false);
     }
 
     /** fp32 with oneDNN off, measured by the step-timing tool in a second JVM; adds its rows. */
@@ -252,7 +257,7 @@ public final class Bench {
             command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
         }
         command.addAll(List.of(StepTiming.class.getName(), "--onednn", "off", "--no-eager",
-                "--widths", s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining(",")),
+                "--widths", widthsArgument(s),
                 "--recipe-network", s.network(), "--batch-size", String.valueOf(s.batchSize()),
                 "--precision", "fp32", "--threads", String.valueOf(s.threads()),
                 "--repetitions", String.valueOf(s.repetitions()), "--warmup", String.valueOf(s.warmup()),
@@ -268,10 +273,8 @@ public final class Bench {
             JsonNode root = new ObjectMapper().readTree(json.toFile());
             boolean active = root.path("runtime").path("onednn_active").asBoolean(true);
             for (JsonNode m : root.path("measurements")) {
-                double[] samples = new ObjectMapper().convertValue(m.path("samples_ms"), double[].class);
-                rows.add(new Row("tensorflow", active ? "onednn (could not turn off)" : "onednn off", "fp32",
-                        m.path("execution").asText(), m.path("pass").asText(), TimingStats.of(samples),
-                        m.path("first_call_ms").asDouble(), false));
+                rows.add(childRow(m, "tensorflow", active ? "onednn (could not turn off)" : "onednn off", "fp32",
+                        m.path("execution").asText()));
             }
             return "measured in a second JVM; convolutions ran as " + root.path("runtime").path("convolution_kernel").asText();
         } catch (IOException e) {
@@ -301,7 +304,7 @@ public final class Bench {
         try {
             for (String python : s.pythons()) {
                 List<String> command = List.of(python, script.toString(),
-                        "--widths", s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining(",")),
+                        "--widths", widthsArgument(s),
                         "--batch-size", String.valueOf(s.batchSize()), "--threads", String.valueOf(s.threads()),
                         "--repetitions", String.valueOf(s.repetitions()), "--warmup", String.valueOf(s.warmup()),
                         "--json", json.toString());
@@ -336,9 +339,7 @@ public final class Bench {
     static PyTorch pytorchRows(JsonNode root, String python) {
         List<Row> rows = new ArrayList<>();
         for (JsonNode m : root.path("measurements")) {
-            double[] samples = new ObjectMapper().convertValue(m.path("samples_ms"), double[].class);
-            rows.add(new Row("pytorch", m.path("layout").asText(), "fp32", "eager", m.path("pass").asText(),
-                    TimingStats.of(samples), m.path("first_call_ms").asDouble(), false));
+            rows.add(childRow(m, "pytorch", m.path("layout").asText(), "fp32", "eager"));
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("python", python);

@@ -202,6 +202,14 @@ public final class StepTiming {
     }
 
     static Settings settings(CommandLine line) {
+        return settings(line, 2);
+    }
+
+    /**
+     * The settings from a command line holding {@link #networkAndTimingOptions} (and, for this tool,
+     * its own options; absent ones take their defaults), with {@code defaultWarmup} warm-up calls.
+     */
+    static Settings settings(CommandLine line, int defaultWarmup) {
         if (!line.getArgList().isEmpty()) {
             throw new IllegalArgumentException("unexpected argument '" + line.getArgList().get(0) + "'");
         }
@@ -219,7 +227,7 @@ public final class StepTiming {
                         + "' for --precision; valid values: fp32, bf16"));
         int threads = positive(line, "threads", Runtime.getRuntime().availableProcessors());
         int repetitions = positive(line, "repetitions", 5);
-        int warmup = nonNegative(line, "warmup", 2);
+        int warmup = nonNegative(line, "warmup", defaultWarmup);
         Path output = Path.of(line.getOptionValue("output", "step-timing.json"));
         return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
                 output);

@@ -79,7 +79,7 @@ class BenchTest {
                 row("pytorch", "eager", "train step", false, 3000),
                 row("pytorch", "eager", "train step", false, 2500),
                 row("pytorch", "eager", "forward", false, 500)), "measured", Map.of());
-        Bench.Report report = new Bench.Report(settings(List.of()), runtime.cpu(),
+        Bench.Report report = new Bench.Report(settings(List.of()),
                 ExecutionPlan.resolve("auto", "auto", runtime.cpu()), runtime, rows, torch, "skipped", "now", 1);
         assertEquals(Map.of("default_train_step_speedup_over_pytorch", 2.5, "default_forward_speedup_over_pytorch", 1.25),
                 report.ratios());
