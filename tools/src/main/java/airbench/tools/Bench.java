@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
@@ -64,11 +62,8 @@ public final class Bench {
     /** The subcommand's name. */
     public static final String NAME = "bench";
     static final String SCRIPT = "pytorch_bench.py";
-    /** Exit code of the script when {@code import torch} fails. */
-    static final int NOT_INSTALLED = 3;
     /** Untimed calls per configuration after the first (one is enough at these step times). */
     static final int DEFAULT_WARMUP = 1;
-    static final String INSTALL_HINT = "apt-get install python3-torch (Debian's PyTorch, for /usr/bin/python3)";
 
     /** What one invocation measures. */
     record Settings(String network, NetworkSpec spec, int batchSize, int threads, int repetitions, int warmup,
@@ -177,7 +172,7 @@ public final class Bench {
         new HelpFormatter().printHelp(writer, 110, NAME + " [options]",
                 "Times this project's training step and forward pass in every configuration this CPU runs natively, "
                         + "and the same step in PyTorch, in one invocation. Options:", options(), 2, 2,
-                "PyTorch: " + INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.", false);
+                "PyTorch: " + PythonScript.INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.", false);
         writer.flush();
         return text.toString();
     }
@@ -185,7 +180,7 @@ public final class Bench {
     static Settings settings(CommandLine line) {
         StepTiming.Settings shared = StepTiming.settings(line, DEFAULT_WARMUP);
         List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python"))
-                : List.of("python3", "/usr/bin/python3");
+                : PythonScript.DEFAULT_PYTHONS;
         return new Settings(shared.network(), shared.spec(), shared.batchSize(), shared.threads(), shared.repetitions(),
                 shared.warmup(), !line.hasOption("no-onednn-off"), !line.hasOption("no-pytorch"), pythons,
                 Path.of(line.getOptionValue("output", "bench.json")));
@@ -266,7 +261,7 @@ public final class Bench {
         try {
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
             builder.environment().put(TensorFlowRuntime.ONEDNN_VARIABLE, "0");
-            int code = runLogged(builder, "onednn-off");
+            int code = PythonScript.runLogged(builder, "onednn-off");
             if (code != 0) {
                 return "failed: the second JVM exited with " + code + " (its output is in the log above)";
             }
@@ -286,52 +281,29 @@ public final class Bench {
 
     /** PyTorch through the bundled script; tries each interpreter until one has PyTorch. */
     static PyTorch pytorch(Settings s) {
-        Path script;
         Path json;
         try {
-            script = Files.createTempFile("airbench-", "-" + SCRIPT);
-            try (InputStream in = Bench.class.getResourceAsStream(SCRIPT)) {
-                if (in == null) {
-                    throw new IllegalStateException(SCRIPT + " is missing from the tools jar; rebuild with mvn install");
-                }
-                Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
             json = Files.createTempFile("airbench-bench-pytorch", ".json");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> tried = new ArrayList<>();
         try {
-            for (String python : s.pythons()) {
-                List<String> command = List.of(python, script.toString(),
-                        "--widths", widthsArgument(s),
-                        "--batch-size", String.valueOf(s.batchSize()), "--threads", String.valueOf(s.threads()),
-                        "--repetitions", String.valueOf(s.repetitions()), "--warmup", String.valueOf(s.warmup()),
-                        "--json", json.toString());
-                int code;
-                try {
-                    LOG.info("PyTorch with {}", python);
-                    code = runLogged(new ProcessBuilder(command).redirectErrorStream(true), "pytorch");
-                } catch (IOException e) {
-                    tried.add(python + ": not found");
-                    continue;
-                }
-                if (code == NOT_INSTALLED) {
-                    tried.add(python + ": no torch module");
-                    continue;
-                }
-                if (code != 0) {
-                    return new PyTorch(List.of(), "failed: " + python + " exited with " + code
-                            + " (its output is in the log above)", Map.of());
-                }
-                return pytorchRows(new ObjectMapper().readTree(json.toFile()), python);
+            PythonScript.Outcome outcome = PythonScript.run(SCRIPT, List.of(
+                    "--widths", widthsArgument(s),
+                    "--batch-size", String.valueOf(s.batchSize()), "--threads", String.valueOf(s.threads()),
+                    "--repetitions", String.valueOf(s.repetitions()), "--warmup", String.valueOf(s.warmup()),
+                    "--json", json.toString()), s.pythons(), "pytorch");
+            if (!outcome.installed()) {
+                return new PyTorch(List.of(), outcome.notInstalledMessage(), Map.of("tried", outcome.tried()));
             }
-            return new PyTorch(List.of(), "not installed (" + String.join("; ", tried) + "); " + INSTALL_HINT,
-                    Map.of("tried", tried));
+            if (!outcome.succeeded()) {
+                return new PyTorch(List.of(), "failed: " + outcome.python() + " exited with " + outcome.exitCode()
+                        + " (its output is in the log above)", Map.of());
+            }
+            return pytorchRows(new ObjectMapper().readTree(json.toFile()), outcome.python());
         } catch (IOException e) {
             return new PyTorch(List.of(), "failed: " + e.getMessage(), Map.of());
         } finally {
-            script.toFile().delete();
             json.toFile().delete();
         }
     }
@@ -348,30 +320,6 @@ public final class Bench {
         details.put("mkldnn", root.path("mkldnn").asBoolean());
         details.put("build_config", root.path("config").asText());
         return new PyTorch(rows, "measured: PyTorch " + root.path("torch").asText() + " (" + python + ")", details);
-    }
-
-    /** Runs a child process, logging each line it prints; returns its exit code. */
-    private static int runLogged(ProcessBuilder builder, String tag) throws IOException {
-        Process process = builder.start();
-        try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream()))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                if (!line.isBlank()) {
-                    LOG.info("[{}] {}", tag, line);
-                }
-            }
-        }
-        try {
-            if (!process.waitFor(1, TimeUnit.HOURS)) {
-                process.destroyForcibly();
-                return -1;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-            return -1;
-        }
-        return process.exitValue();
     }
 
     private static String javaExecutable() {

@@ -42,7 +42,7 @@ class BenchTest {
     @Test
     void withoutPyTorchTheColumnSaysNotInstalledAndWhatWasTried(@TempDir Path dir) throws Exception {
         String noTorch = fakePython(dir, "{\"installed\": false, \"reason\": \"No module named 'torch'\"}",
-                Bench.NOT_INSTALLED);
+                PythonScript.NOT_INSTALLED);
         Bench.PyTorch result = Bench.pytorch(settings(List.of(dir.resolve("missing-python").toString(), noTorch)));
         assertTrue(result.rows().isEmpty());
         assertTrue(result.status().startsWith("not installed ("), result.status());
@@ -53,7 +53,7 @@ class BenchTest {
 
     @Test
     void readsTheScriptsMeasurementsFromTheFirstInterpreterThatHasPyTorch(@TempDir Path dir) throws Exception {
-        String noTorch = fakePython(dir, "{\"installed\": false}", Bench.NOT_INSTALLED);
+        String noTorch = fakePython(dir, "{\"installed\": false}", PythonScript.NOT_INSTALLED);
         String torch = fakePython(dir, """
                 {"installed": true, "torch": "1.13.1", "threads": 1, "mkldnn": true, "config": "x",
                  "measurements": [

@@ -85,10 +85,7 @@ public final class Trainer {
             } else {
                 progress = new Progress();
                 long start = System.nanoTime();
-                int whitenImages = Math.min(Recipe.WHITEN_IMAGES, train.size());
-                float[] sample = Normalization.normalize(train.images(), 0, whitenImages * CifarDataset.IMAGE_BYTES);
-                float[] whitening = PatchWhitening.filters(sample, whitenImages, Recipe.WHITEN_EPSILON);
-                model.initialize(whitening, seed);
+                model.initialize(whiteningFilters(train), seed);
                 progress.trainSeconds += seconds(System.nanoTime() - start);
             }
 
@@ -180,6 +177,13 @@ public final class Trainer {
                     String.format("%.2f", seconds(prefetcher.consumerWait().toNanos())), schedule.totalSteps(),
                     String.format("%.1f", seconds(prefetcher.production().toNanos())));
         }
+    }
+
+    /** The whitening filters of a run: from the first 5,000 normalized training images (METHOD.md section 4). */
+    static float[] whiteningFilters(CifarDataset train) {
+        int whitenImages = Math.min(Recipe.WHITEN_IMAGES, train.size());
+        float[] sample = Normalization.normalize(train.images(), 0, whitenImages * CifarDataset.IMAGE_BYTES);
+        return PatchWhitening.filters(sample, whitenImages, Recipe.WHITEN_EPSILON);
     }
 
     private Evaluator evaluator(AirbenchModel model) {

@@ -1,0 +1,305 @@
+package airbench.train;
+
+import airbench.data.AugmentSpec;
+import airbench.data.CifarData;
+import airbench.data.DataException;
+import airbench.data.Normalization;
+import airbench.data.TrainingBatches;
+import airbench.model.NetworkSpec;
+import airbench.tools.AugmentationCheck;
+import airbench.tools.Parity;
+import airbench.tools.PythonScript;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * {@code parity --recipe 96 --steps 20}: the trainer's first k steps of a recipe and seed against an
+ * independent PyTorch implementation of METHOD.md on the same weights and batches ({@link Parity}).
+ * The recipe comes from the same presets and overrides as training; a few switches change one piece
+ * of a recipe at a time ({@code --convs-per-block 3 --residual}, {@code --bn-memory 0.9},
+ * {@code --cutout 12}, {@code --translate 4}, {@code --warmup-fraction 0.1 --final-lr 0}) so that each
+ * piece only airbench96 uses can be checked on the cheaper airbench94 network. {@code --first-step S}
+ * takes the steps at schedule position S (the late-run learning rates, Lookahead weights and the final
+ * copy of the slow weights) from the seed's initial weights. Precision fp32 and no XLA by default,
+ * since the PyTorch side is float32.
+ * Exit codes: 0 compared, 1 failed (data, PyTorch missing or failing), 2 bad command line.
+ */
+final class ParityCommand {
+    private static final Logger LOG = LogManager.getLogger(ParityCommand.class);
+    static final String NAME = "parity";
+    /** Training options this command shares with the trainer (same names, same validation). */
+    private static final List<String> SHARED = List.of("recipe", "seed", "epochs", "batch-size", "widths", "flip",
+            "precision", "compile", "threads", "data-dir");
+
+    private ParityCommand() {}
+
+    static Options options() {
+        Options options = new Options();
+        for (String name : SHARED) {
+            options.addOption(Option.builder().longOpt(name).hasArg().argName("VALUE")
+                    .desc("as for training" + (name.equals("precision") ? " [default here: fp32]"
+                            : name.equals("compile") ? " [default here: none]" : "")).get());
+        }
+        options.addOption(opt("steps", "K", "training steps to compare [default: 20]"));
+        options.addOption(opt("first-step", "S", "schedule position of the first step [default: 0]"));
+        options.addOption(opt("test-images", "N", "test images evaluated by both sides [default: 1000]"));
+        options.addOption(opt("out", "DIR", "folder for the case and both sides' outputs [default: parity/NAME-TIME]"));
+        options.addOption(opt("python", "PATH", "Python interpreter with PyTorch [default: python3, then /usr/bin/python3]"));
+        options.addOption(opt("name", "TEXT", "label of this comparison in the report [default: from the options]"));
+        options.addOption(opt("convs-per-block", "N", "2 or 3 convolutions per block"));
+        options.addOption(Option.builder().longOpt("residual").desc("the residual addition of airbench96's block").get());
+        options.addOption(opt("bn-memory", "M", "BatchNorm running-statistics memory m"));
+        options.addOption(opt("cutout", "PX", "cutout size (0 = none)"));
+        options.addOption(opt("translate", "PX", "random translation in pixels"));
+        options.addOption(opt("warmup-fraction", "F", "fraction of the steps the lr multiplier warms up"));
+        options.addOption(opt("final-lr", "S", "lr multiplier at the last step"));
+        options.addOption(Option.builder().longOpt("noise-floor").desc("also run PyTorch in its other memory layout"
+                + " and compare its two runs: how far float32 round-off alone carries two correct sides apart").get());
+        options.addOption(Option.builder().longOpt("augmentation").desc("compare the training augmentation instead"
+                + " (statistics of two epochs: coded images for the geometry, 10,000 real images for the pixels)").get());
+        options.addOption(Option.builder().longOpt("compare-only").desc("only compare the outputs already in --out").get());
+        options.addOption(Option.builder().longOpt("help").desc("print this help").get());
+        return options;
+    }
+
+    private static Option opt(String name, String arg, String description) {
+        return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).get();
+    }
+
+    static int run(String[] args, PrintStream out) {
+        CommandLine line;
+        try {
+            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
+        } catch (ParseException e) {
+            System.err.println("error: " + NAME + ": " + e.getMessage() + " (see " + NAME + " --help)");
+            return 2;
+        }
+        if (line.hasOption("help")) {
+            StringWriter text = new StringWriter();
+            new HelpFormatter().printHelp(new PrintWriter(text, true), 110, NAME + " [options]",
+                    "Trains k steps here and in PyTorch from the same weights on the same batches and compares"
+                            + " them step by step and tensor by tensor.", options(), 2, 2, "");
+            out.println(text.toString().stripTrailing());
+            return 0;
+        }
+        Settings settings;
+        try {
+            settings = settings(line);
+        } catch (UsageException e) {
+            System.err.println("error: " + NAME + ": " + e.getMessage());
+            return 2;
+        }
+        try {
+            if (line.hasOption("augmentation")) {
+                return augmentation(settings, out);
+            }
+            if (!line.hasOption("compare-only")) {
+                prepareAndRunJava(settings);
+                PythonScript.Outcome torch = Parity.runTorch(settings.folder(), settings.pythons(),
+                        settings.options().threads());
+                if (!torch.installed()) {
+                    LOG.error("error: PyTorch {}", torch.notInstalledMessage());
+                    return 1;
+                }
+                if (!torch.succeeded()) {
+                    LOG.error("error: the PyTorch side ({}) exited with {}; its output is in the log above",
+                            torch.python(), torch.exitCode());
+                    return 1;
+                }
+            }
+            Parity.Report report = Parity.compare(settings.folder());
+            out.print(Parity.table(report));
+            out.println("written: " + settings.folder().resolve("parity.json"));
+            if (line.hasOption("noise-floor")) {
+                if (!line.hasOption("compare-only")) {
+                    PythonScript.Outcome floor = Parity.runTorchNoiseFloor(settings.folder(), settings.pythons(),
+                            settings.options().threads());
+                    if (!floor.succeeded()) {
+                        LOG.error("error: the PyTorch noise-floor run exited with {}", floor.exitCode());
+                        return 1;
+                    }
+                }
+                Parity.Report floor = Parity.compare(settings.folder(), Parity.TORCH, Parity.TORCH_CONTIGUOUS,
+                        "parity-noise-floor.json");
+                out.println();
+                out.println("noise floor (PyTorch channels-last against PyTorch contiguous, same float32 arithmetic):");
+                out.print(Parity.table(floor));
+                out.println("written: " + settings.folder().resolve("parity-noise-floor.json"));
+            }
+            return 0;
+        } catch (DataException | IllegalStateException e) {
+            LOG.error("error: {}", e.getMessage());
+            return 1;
+        } catch (IOException | UncheckedIOException e) {
+            LOG.error("error: {}", e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int augmentation(Settings s, PrintStream out) throws IOException {
+        CifarData data = Main.loadData(s.options());
+        AugmentSpec aug = s.options().recipe().augment();
+        LOG.info("augmentation check of '{}' ({}) into {}", s.name(), aug, s.folder());
+        AugmentationCheck.Report report = AugmentationCheck.run(aug, s.options().seed(), data.train(), REAL_IMAGES,
+                s.folder(), s.pythons(), s.options().threads());
+        out.print(AugmentationCheck.table(report));
+        out.println("written: " + s.folder().resolve("augmentation.json"));
+        return report.problems().isEmpty() ? 0 : 1;
+    }
+
+    /** Real training images whose augmented pixel statistics both sides compute. */
+    private static final int REAL_IMAGES = 10_000;
+
+    /** The resolved command line. */
+    record Settings(TrainOptions options, String name, int steps, int firstStep, int testImages, Path folder,
+                    List<String> pythons) {}
+
+    static Settings settings(CommandLine line) {
+        Map<String, String> raw = new LinkedHashMap<>();
+        for (String name : SHARED) {
+            if (line.hasOption(name)) {
+                raw.put(name, line.getOptionValue(name));
+            }
+        }
+        raw.putIfAbsent("precision", "fp32");
+        raw.putIfAbsent("compile", "none");
+        TrainOptions options = TrainOptions.resolve(raw);
+        Recipe recipe = options.recipe();
+        List<String> pieces = new ArrayList<>();
+        try {
+            NetworkSpec n = recipe.network();
+            if (line.hasOption("convs-per-block") || line.hasOption("residual") || line.hasOption("bn-memory")) {
+                int convs = line.hasOption("convs-per-block") ? whole(line, "convs-per-block") : n.convsPerBlock();
+                double memory = line.hasOption("bn-memory") ? number(line, "bn-memory") : n.batchNormMemory();
+                boolean residual = line.hasOption("residual") || n.residual();
+                recipe = recipe.withNetwork(new NetworkSpec(n.widths(), convs, residual, memory, n.numClasses()));
+                if (convs != n.convsPerBlock() || residual != n.residual()) {
+                    pieces.add(convs + " convs per block" + (residual ? " + residual" : ""));
+                }
+                if (memory != n.batchNormMemory()) {
+                    pieces.add("BatchNorm memory " + memory);
+                }
+            }
+            AugmentSpec a = recipe.augment();
+            if (line.hasOption("cutout") || line.hasOption("translate")) {
+                int translate = line.hasOption("translate") ? whole(line, "translate") : a.translate();
+                int cutout = line.hasOption("cutout") ? whole(line, "cutout") : a.cutout();
+                recipe = recipe.withAugment(new AugmentSpec(translate, cutout, a.flip()));
+                if (cutout != a.cutout()) {
+                    pieces.add("cutout " + cutout);
+                }
+                if (translate != a.translate()) {
+                    pieces.add("translate " + translate);
+                }
+            }
+            if (line.hasOption("warmup-fraction") || line.hasOption("final-lr")) {
+                double warmup = line.hasOption("warmup-fraction") ? number(line, "warmup-fraction") : recipe.warmupFraction();
+                double last = line.hasOption("final-lr") ? number(line, "final-lr") : recipe.finalLrMultiplier();
+                recipe = new Recipe(recipe.name(), recipe.epochs(), recipe.optimizer(), recipe.augment(),
+                        recipe.network(), warmup, last, recipe.whitenBiasEpochs(), recipe.ttaLevel());
+                pieces.add("schedule " + warmup + " -> " + last);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        options = new TrainOptions(recipe, options.seed(), 1, options.dataDir(), options.execution(), options.oneDnn(),
+                options.threads(), 0, false, options.output(), options.resume(), options.export(), false, options.raw());
+        int steps = line.hasOption("steps") ? positive(line, "steps") : 20;
+        int firstStep = line.hasOption("first-step") ? whole(line, "first-step") : 0;
+        int testImages = line.hasOption("test-images") ? positive(line, "test-images") : 1000;
+        if (testImages > 10_000) {
+            throw new UsageException("--test-images is at most 10000 (the test set)");
+        }
+        String name = line.hasOption("name") ? line.getOptionValue("name")
+                : recipe.name() + (pieces.isEmpty() ? "" : " + " + String.join(" + ", pieces))
+                + (firstStep > 0 ? " from step " + firstStep : "");
+        Path folder = line.hasOption("out") ? Path.of(line.getOptionValue("out"))
+                : Path.of("parity", name.replaceAll("[^A-Za-z0-9.]+", "-") + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python")) : Parity.defaultPythons();
+        return new Settings(options, name, steps, firstStep, testImages, folder, pythons);
+    }
+
+    private static void prepareAndRunJava(Settings s) throws IOException {
+        TrainOptions options = s.options();
+        Recipe recipe = options.recipe();
+        if (Files.exists(s.folder().resolve("case.json"))) {
+            throw new IllegalStateException(s.folder() + " already holds a parity case; choose another --out, or"
+                    + " add --compare-only to compare the outputs it holds");
+        }
+        LOG.info("parity case '{}' into {}:{}{}", s.name(), s.folder(), System.lineSeparator(), options.describe());
+        CifarData data = Main.loadData(options);
+        TrainingBatches batches = new TrainingBatches(data.train(), recipe.augment(), recipe.optimizer().batchSize(),
+                options.seed());
+        Schedule schedule = Schedule.of(recipe, batches.stepsPerEpoch());
+        if (s.firstStep() + s.steps() > schedule.totalSteps()) {
+            throw new UsageException("--first-step " + s.firstStep() + " + --steps " + s.steps() + " goes past the "
+                    + schedule.totalSteps() + " steps of the run");
+        }
+        List<Parity.StepPlan> plan = new ArrayList<>();
+        for (int step = s.firstStep(); step < s.firstStep() + s.steps(); step++) {
+            plan.add(new Parity.StepPlan(step, schedule.lrMultiplier(step), schedule.trainsWhitenBias(step),
+                    schedule.lookaheadAlpha(step + 1), step + 1 == schedule.totalSteps()));
+        }
+        Parity.Case c = new Parity.Case(s.name(), options.seed(), recipe.network(), recipe.optimizer(),
+                new Parity.ScheduleSpec(schedule.stepsPerEpoch(), schedule.totalSteps(), recipe.warmupFraction(),
+                        recipe.finalLrMultiplier(), recipe.whitenBiasEpochs()),
+                options.precision(), options.compile(), options.threads(), s.firstStep(), plan, s.testImages());
+        float[] test = Normalization.normalize(data.test().images());
+        Parity.prepareAndRunJava(c, Trainer.whiteningFilters(data.train()), batches, test, data.test().labels(),
+                s.folder());
+    }
+
+    private static int whole(CommandLine line, String name) {
+        try {
+            int value = Integer.parseInt(line.getOptionValue(name).trim());
+            if (value < 0) {
+                throw new NumberFormatException();
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new UsageException("bad value '" + line.getOptionValue(name) + "' for --" + name
+                    + "; expected a whole number >= 0");
+        }
+    }
+
+    private static int positive(CommandLine line, String name) {
+        int value = whole(line, name);
+        if (value < 1) {
+            throw new UsageException("bad value '" + line.getOptionValue(name) + "' for --" + name
+                    + "; expected a positive whole number");
+        }
+        return value;
+    }
+
+    private static double number(CommandLine line, String name) {
+        try {
+            double value = Double.parseDouble(line.getOptionValue(name).trim());
+            if (!Double.isFinite(value)) {
+                throw new NumberFormatException();
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new UsageException("bad value '" + line.getOptionValue(name) + "' for --" + name + "; expected a number");
+        }
+    }
+}
