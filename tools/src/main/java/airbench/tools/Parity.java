@@ -72,10 +72,12 @@ public final class Parity {
      * @param firstStep  the schedule position of the first step (the weights are the seed's initial ones)
      * @param plan       the trainer's values for steps firstStep .. firstStep + k - 1
      * @param testImages how many test images to evaluate (the first n)
+     * @param recordStates write the whole training state (weights, running statistics, momentum buffers,
+     *                   Lookahead copies) before the first step and after every step, for {@link #runTorchReplay}
      */
     public record Case(String name, long seed, NetworkSpec network, OptimizerSpec optimizer, ScheduleSpec schedule,
                        Precision precision, Compilation compilation, int threads, int firstStep, List<StepPlan> plan,
-                       int testImages) {
+                       int testImages, boolean recordStates) {
         public Case {
             plan = List.copyOf(plan);
             if (plan.isEmpty()) {
@@ -112,6 +114,9 @@ public final class Parity {
             writeFloats(folder.resolve("test.f32"), test);
             writeInts(folder.resolve("test-labels.i32"), java.util.Arrays.copyOf(testLabels, c.testImages()));
 
+            if (c.recordStates()) {
+                writeState(folder.resolve(JAVA + "/" + stateFolder(0)), model.state());
+            }
             List<Map<String, Object>> log = new ArrayList<>();
             float[] allImages = new float[c.steps() * batch * imageValues];
             int[] allLabels = new int[c.steps() * batch];
@@ -134,6 +139,9 @@ public final class Parity {
                 entry.put("lookahead_alpha", p.lookaheadAlpha());
                 log.add(entry);
                 LOG.info("java step {}: loss {}", p.step(), String.format(Locale.ROOT, "%.6f", r.lossSum() / batch));
+                if (c.recordStates()) {
+                    writeState(folder.resolve(JAVA + "/" + stateFolder(i + 1)), model.state());
+                }
                 if (i == 0) {
                     writeState(folder.resolve("java/after-first-step"), model.networkState());
                 }
@@ -171,10 +179,74 @@ public final class Parity {
                 pythons, TORCH_CONTIGUOUS);
     }
 
+    /**
+     * PyTorch once more, each step started from the Java side's whole state before it (needs a case
+     * prepared with {@code recordStates}), into {@value #TORCH_REPLAY}/: every step compared on its own,
+     * without the differences of earlier steps carried along.
+     */
+    public static PythonScript.Outcome runTorchReplay(Path folder, List<String> pythons, int threads) {
+        return PythonScript.run(SCRIPT, List.of("--case", folder.toAbsolutePath().toString(),
+                "--threads", String.valueOf(threads), "--replay"), pythons, TORCH_REPLAY);
+    }
+
+    static String stateFolder(int stepsDone) {
+        return String.format(Locale.ROOT, "state-%03d", stepsDone);
+    }
+
+    /** One step from identical states: the loss and, per kind of state, the tensor that differs most. */
+    public record ReplayStep(int step, double lossRelative, Map<String, TensorDiff> worstByKind) {}
+
+    /** Compares every step of the replay side with the Java side's state after that step; writes parity-replay.json. */
+    public static List<ReplayStep> compareReplay(Path folder) throws IOException {
+        JsonNode javaSteps = JSON.readTree(folder.resolve(JAVA + "/steps.json").toFile()).path("steps");
+        JsonNode torchSteps = JSON.readTree(folder.resolve(TORCH_REPLAY + "/steps.json").toFile()).path("steps");
+        List<ReplayStep> out = new ArrayList<>();
+        for (int i = 0; i < torchSteps.size(); i++) {
+            double a = javaSteps.get(i).path("loss_sum").asDouble();
+            double b = torchSteps.get(i).path("loss_sum").asDouble();
+            Path javaState = folder.resolve(JAVA + "/" + stateFolder(i + 1));
+            Path torchState = folder.resolve(TORCH_REPLAY + "/" + stateFolder(i + 1));
+            Map<String, TensorDiff> worst = new LinkedHashMap<>();
+            try (var files = Files.list(torchState)) {
+                for (Path file : files.sorted().toList()) {
+                    String name = file.getFileName().toString().replaceAll("\\.f32$", "").replace('.', '/');
+                    String kind = name.startsWith("momentum/") ? "momentum" : name.startsWith("lookahead/") ? "lookahead"
+                            : name.endsWith("/mean") || name.endsWith("/variance") ? "running statistics" : "weights";
+                    TensorDiff d = diff("step " + javaSteps.get(i).path("step").asInt(), name,
+                            readFloats(javaState.resolve(file.getFileName())), readFloats(file));
+                    if (!worst.containsKey(kind) || d.relative() > worst.get(kind).relative()) {
+                        worst.put(kind, d);
+                    }
+                }
+            }
+            out.add(new ReplayStep(javaSteps.get(i).path("step").asInt(), Math.abs(a - b) / Math.abs(b), worst));
+        }
+        JSON.writeValue(folder.resolve("parity-replay.json").toFile(), out);
+        return out;
+    }
+
+    /** The replay comparison as a table: per step, the worst tensor of each kind. */
+    public static String replayTable(List<ReplayStep> steps) {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "%-5s %10s  %-44s %-44s %-44s %-44s%n", "step", "loss rel", "weights",
+                "running statistics", "momentum", "lookahead"));
+        for (ReplayStep r : steps) {
+            s.append(String.format(Locale.ROOT, "%-5d %10.2e ", r.step(), r.lossRelative()));
+            for (String kind : List.of("weights", "running statistics", "momentum", "lookahead")) {
+                TensorDiff d = r.worstByKind().get(kind);
+                s.append(String.format(Locale.ROOT, " %-44s", d == null ? "-"
+                        : String.format(Locale.ROOT, "%.2e %s", d.relative(), d.name())));
+            }
+            s.append(System.lineSeparator());
+        }
+        return s.toString();
+    }
+
     /** Output subfolders of the sides. */
     public static final String JAVA = "java";
     public static final String TORCH = "torch";
     public static final String TORCH_CONTIGUOUS = "torch-contiguous";
+    public static final String TORCH_REPLAY = "torch-replay";
 
     /** Where to look for PyTorch when none is named. */
     public static List<String> defaultPythons() {

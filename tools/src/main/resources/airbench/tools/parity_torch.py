@@ -27,7 +27,11 @@ def parse():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--layout", choices=["channels_last", "contiguous"], default="channels_last",
                    help="memory layout; a second run in the other layout measures PyTorch's own round-off")
-    p.add_argument("--side", default="torch", help="subfolder for the outputs")
+    p.add_argument("--side", default=None, help="subfolder for the outputs [torch, or torch-replay with --replay]")
+    p.add_argument("--replay", action="store_true",
+                   help="before every step, load the Java side's whole state after the previous step (weights,"
+                        " running statistics, momentum buffers, Lookahead copies) from java/state-NNN, so that each"
+                        " step is compared from identical states; writes SIDE/state-NNN after every step")
     return p.parse_args()
 
 
@@ -42,6 +46,8 @@ def main():
         print(f"PyTorch is not installed: {e}", file=sys.stderr)
         return 3
 
+    if args.side is None:
+        args.side = "torch-replay" if args.replay else "torch"
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)  # nothing random should be drawn; fixed anyway
     folder = args.case
@@ -50,9 +56,9 @@ def main():
     net_h, opt_h, sch_h = case["network"], case["optimizer"], case["schedule"]
     shapes = {name: tuple(shape) for name, shape in case["tensors"].items()}
 
-    def load(sub, name):
+    def load(sub, name, shape_of=None):
         path = os.path.join(folder, sub, name.replace("/", ".") + ".f32")
-        return np.fromfile(path, dtype="<f4").reshape(shapes[name])
+        return np.fromfile(path, dtype="<f4").reshape(shapes[shape_of or name])
 
     def save(sub, name, array):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
@@ -183,6 +189,36 @@ def main():
                 s.mul_(a).add_(t, alpha=1 - a)
                 t.copy_(s)
 
+    # --replay: the whole training state by the Java side's variable names (momentum/NAME, lookahead/NAME).
+    trained = {id(p) for g in groups for p in g["params"]}
+    named = list(tensors())
+
+    def has_slow_copy(name):
+        return os.path.exists(os.path.join(folder, "java", "state-000", "lookahead." + name.replace("/", ".") + ".f32"))
+
+    def load_java_state(index):
+        sub = f"java/state-{index:03d}"
+        with torch.no_grad():
+            for j, (name, tensor, kind) in enumerate(named):
+                tensor.copy_(to_torch(load(sub, name), kind))
+                if has_slow_copy(name):
+                    slow[j].copy_(to_torch(load(sub, "lookahead/" + name, name), kind))
+                else:  # the frozen whitening filters: the Java side keeps no copy of a constant
+                    slow[j].copy_(tensor)
+                if id(tensor) in trained:
+                    buffer = to_torch(load(sub, "momentum/" + name, name), kind).contiguous(
+                        memory_format=layout if tensor.dim() == 4 else torch.contiguous_format)
+                    optimizer.state[tensor]["momentum_buffer"] = buffer
+
+    def save_whole_state(index):
+        sub = f"{args.side}/state-{index:03d}"
+        for j, (name, tensor, kind) in enumerate(named):
+            save(sub, name, to_java(tensor, kind))
+            if has_slow_copy(name):
+                save(sub, "lookahead/" + name, to_java(slow[j], kind))
+            if id(tensor) in trained:
+                save(sub, "momentum/" + name, to_java(optimizer.state[tensor]["momentum_buffer"], kind))
+
     # --- training on the Java side's batches ----------------------------------------------------------
     first, steps = case["first_step"], case["steps"]
     images = np.fromfile(os.path.join(folder, "batches.f32"), dtype="<f4").reshape(steps, batch, 32, 32, 3)
@@ -190,6 +226,8 @@ def main():
     log = []
     for i in range(steps):
         step = first + i
+        if args.replay:
+            load_java_state(i)
         s = multiplier(step)
         for g in optimizer.param_groups:
             g["lr"] = g["base"] * s
@@ -212,9 +250,16 @@ def main():
         log.append({"step": step, "loss_sum": float(loss), "correct": correct, "lr_multiplier": s,
                     "trains_whiten_bias": step < whiten_steps, "lookahead_alpha": a})
         print(f"{args.side} step {step}: loss {float(loss) / batch:.6f}", file=sys.stderr, flush=True)
+        if args.replay:
+            save_whole_state(i + 1)
         if i == 0:
             save_state(args.side + "/after-first-step")
     save_state(args.side + "/final")
+    if args.replay:
+        with open(os.path.join(folder, args.side, "steps.json"), "w") as f:
+            json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "layout": args.layout,
+                       "replay": True, "steps": log}, f, indent=1)
+        return 0
 
     # --- evaluation, METHOD.md section 7 --------------------------------------------------------------
     n = case["test_images"]

@@ -148,7 +148,7 @@ class ParityTest {
             plan.add(new Parity.StepPlan(step, s, step < perEpoch, alpha, false));
         }
         return new Parity.Case("narrow residual", 3, NARROW, new OptimizerSpec(BATCH, 9.0, 0.85, 0.012, 64, 0.2),
-                new Parity.ScheduleSpec(perEpoch, total, 0.1, 0.0, 1), Precision.FP32, Compilation.NONE, 2, 0, plan, 50);
+                new Parity.ScheduleSpec(perEpoch, total, 0.1, 0.0, 1), Precision.FP32, Compilation.NONE, 2, 0, plan, 50, true);
     }
 
     private static CifarDataset noise(int n, long seed) {
@@ -193,6 +193,29 @@ class ParityTest {
         assertTrue(r.worstTensor("after-first-step") < 1e-4, Parity.table(r));
         assertEquals(STEPS, r.steps().size());
         assertTrue(r.steps().stream().allMatch(Parity.StepDiff::scheduleAgrees));
+    }
+
+    @Test
+    void replayedStepsFromIdenticalStatesAgreeAndATamperedStateIsFound(@TempDir Path dir) throws Exception {
+        prepare(dir);
+        requireTorch(Parity.runTorchReplay(dir, Parity.defaultPythons(), 2));
+        List<Parity.ReplayStep> steps = Parity.compareReplay(dir);
+        assertEquals(STEPS, steps.size());
+        for (Parity.ReplayStep r : steps) {
+            assertTrue(r.lossRelative() < 1e-5, Parity.replayTable(steps));
+            r.worstByKind().values().forEach(d -> assertTrue(d.relative() < 1e-3, Parity.replayTable(steps)));
+            assertEquals(List.of("lookahead", "momentum", "running statistics", "weights"),
+                    r.worstByKind().keySet().stream().sorted().toList());
+        }
+        // The Java side's momentum of the head after step 3 changed by hand: step 3 (0-based 2) must show it.
+        Path buffer = dir.resolve("java/state-003/momentum.head.kernel.f32");
+        float[] values = Parity.readFloats(buffer);
+        values[0] += 1f;
+        Parity.writeFloats(buffer, values);
+        List<Parity.ReplayStep> tampered = Parity.compareReplay(dir);
+        assertEquals("momentum/head/kernel", tampered.get(2).worstByKind().get("momentum").name());
+        assertTrue(tampered.get(2).worstByKind().get("momentum").relative() > 0.1);
+        assertTrue(tampered.get(1).worstByKind().get("momentum").relative() < 1e-3);
     }
 
     @Test

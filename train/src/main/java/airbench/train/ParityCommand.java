@@ -74,6 +74,9 @@ final class ParityCommand {
         options.addOption(opt("final-lr", "S", "lr multiplier at the last step"));
         options.addOption(Option.builder().longOpt("noise-floor").desc("also run PyTorch in its other memory layout"
                 + " and compare its two runs: how far float32 round-off alone carries two correct sides apart").get());
+        options.addOption(Option.builder().longOpt("replay").desc("also start every PyTorch step from the Java side's"
+                + " whole state before it and compare each step on its own (writes that state at every step: about"
+                + " 3 x 4 bytes per parameter per step)").get());
         options.addOption(Option.builder().longOpt("augmentation").desc("compare the training augmentation instead"
                 + " (statistics of two epochs: coded images for the geometry, 10,000 real images for the pixels)").get());
         options.addOption(Option.builder().longOpt("compare-only").desc("only compare the outputs already in --out").get());
@@ -129,6 +132,21 @@ final class ParityCommand {
             Parity.Report report = Parity.compare(settings.folder());
             out.print(Parity.table(report));
             out.println("written: " + settings.folder().resolve("parity.json"));
+            if (line.hasOption("replay")) {
+                if (!line.hasOption("compare-only")) {
+                    PythonScript.Outcome replay = Parity.runTorchReplay(settings.folder(), settings.pythons(),
+                            settings.options().threads());
+                    if (!replay.succeeded()) {
+                        LOG.error("error: the PyTorch replay exited with {}", replay.exitCode());
+                        return 1;
+                    }
+                }
+                out.println();
+                out.println("replay (each PyTorch step from the Java side's state before it; relative difference of"
+                        + " the tensor of each kind that differs most after the step):");
+                out.print(Parity.replayTable(Parity.compareReplay(settings.folder())));
+                out.println("written: " + settings.folder().resolve("parity-replay.json"));
+            }
             if (line.hasOption("noise-floor")) {
                 if (!line.hasOption("compare-only")) {
                     PythonScript.Outcome floor = Parity.runTorchNoiseFloor(settings.folder(), settings.pythons(),
@@ -171,7 +189,7 @@ final class ParityCommand {
 
     /** The resolved command line. */
     record Settings(TrainOptions options, String name, int steps, int firstStep, int testImages, Path folder,
-                    List<String> pythons) {}
+                    List<String> pythons, boolean replay) {}
 
     static Settings settings(CommandLine line) {
         Map<String, String> raw = new LinkedHashMap<>();
@@ -236,7 +254,7 @@ final class ParityCommand {
                 : Path.of("parity", name.replaceAll("[^A-Za-z0-9.]+", "-") + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python")) : Parity.defaultPythons();
-        return new Settings(options, name, steps, firstStep, testImages, folder, pythons);
+        return new Settings(options, name, steps, firstStep, testImages, folder, pythons, line.hasOption("replay"));
     }
 
     private static void prepareAndRunJava(Settings s) throws IOException {
@@ -263,7 +281,8 @@ final class ParityCommand {
         Parity.Case c = new Parity.Case(s.name(), options.seed(), recipe.network(), recipe.optimizer(),
                 new Parity.ScheduleSpec(schedule.stepsPerEpoch(), schedule.totalSteps(), recipe.warmupFraction(),
                         recipe.finalLrMultiplier(), recipe.whitenBiasEpochs()),
-                options.precision(), options.compile(), options.threads(), s.firstStep(), plan, s.testImages());
+                options.precision(), options.compile(), options.threads(), s.firstStep(), plan, s.testImages(),
+                s.replay());
         float[] test = Normalization.normalize(data.test().images());
         Parity.prepareAndRunJava(c, Trainer.whiteningFilters(data.train()), batches, test, data.test().labels(),
                 s.folder());
