@@ -88,7 +88,11 @@ public final class Invocation {
     /** Runs (or continues) every seed of the invocation and writes the summary after each. */
     static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test) throws IOException {
         refuseExistingExports(dir, options);
-        Trainer trainer = new Trainer(options, train, test, new ConsoleReporter());
+        List<TrainingListener> listeners = new ArrayList<>(List.of(new ConsoleReporter()));
+        if (options.tensorboardFolder(dir.resolve("seed-" + options.seed())).isPresent()) {
+            listeners.add(new TensorBoardListener(options));
+        }
+        Trainer trainer = new Trainer(options, train, test, TrainingListener.all(listeners));
         List<RunResult> results = new ArrayList<>();
         Summary summary = null;
         for (int k = 0; k < options.runs(); k++) {
