@@ -162,11 +162,11 @@ final class Plots {
             String text = stats.n() > 1
                     ? String.format(Locale.ROOT, "n=%d, mean %.2f%%, CI [%.2f, %.2f]", stats.n(), 100 * stats.mean(),
                             100 * ciLow, 100 * ciHigh)
-                    : String.format(Locale.ROOT, "n=1: %.2f%% (no interval)", 100 * stats.mean());
+                    : String.format(Locale.ROOT, "n=1: %.2f%%", 100 * stats.mean());
             labels.add(label(text, g + 0.2, 100 * stats.mean(), TextAnchor.CENTER_LEFT));
         }
         SymbolAxis groupAxis = new SymbolAxis(null, names);
-        groupAxis.setRange(-0.6, groups.size() - 1 + (groups.size() == 1 ? 1.4 : 1.0));
+        groupAxis.setRange(-0.6, groups.size() + 0.1);  // room on the right for the last label
         groupAxis.setGridBandsVisible(false);
         NumberAxis accuracyAxis = new NumberAxis("final test accuracy (%)");
         double margin = Math.max(0.1, (high - low) * 0.15);
