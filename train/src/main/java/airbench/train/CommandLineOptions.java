@@ -68,6 +68,9 @@ public final class CommandLineOptions {
             new Def("export", "DIR", "<run folder>/model",
                     "where the final model goes as a SavedModel (with --runs N: DIR/seed-K)"),
             new Def("overwrite-export", null, "", "replace an existing SavedModel at the export folder"),
+            new Def("tensorboard", "DIR", "<run folder>/tensorboard",
+                    "where TensorBoard event files go (given: DIR/<invocation>/seed-K, one TensorBoard run each)"),
+            new Def("no-tensorboard", null, "", "write no TensorBoard event files"),
             new Def("dry-run", null, "", "load the data, print the configuration, and stop"),
             new Def("list-recipes", null, "", "print every hyperparameter of every recipe and stop"),
             new Def("help", null, "", "print this help and stop"));

@@ -26,6 +26,8 @@ import org.apache.logging.log4j.Logger;
 public final class Invocation {
     private static final Logger LOG = LogManager.getLogger(Invocation.class);
     static final String OPTIONS_FILE = "invocation.json";
+    /** Folder of the invocation's PNG charts. */
+    static final String PLOTS_FOLDER = "plots";
     /** Options that may differ when resuming: they do not change what is computed. */
     static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir");
 
@@ -88,7 +90,11 @@ public final class Invocation {
     /** Runs (or continues) every seed of the invocation and writes the summary after each. */
     static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test) throws IOException {
         refuseExistingExports(dir, options);
-        Trainer trainer = new Trainer(options, train, test, new ConsoleReporter());
+        List<TrainingListener> listeners = new ArrayList<>(List.of(new ConsoleReporter()));
+        if (options.tensorboardFolder(dir.resolve("seed-" + options.seed())).isPresent()) {
+            listeners.add(new TensorBoardListener(options));
+        }
+        Trainer trainer = new Trainer(options, train, test, TrainingListener.all(listeners));
         List<RunResult> results = new ArrayList<>();
         Summary summary = null;
         for (int k = 0; k < options.runs(); k++) {
@@ -105,8 +111,24 @@ public final class Invocation {
             }
             results.add(result);
             summary = summarize(dir, options, results);
+            writePlots(dir, results);
         }
         return summary;
+    }
+
+    /**
+     * The invocation's charts so far ({@link Plots}) into {@code dir/plots}, after every run like the summary.
+     * A chart that cannot be drawn is reported, not fatal: the results are already written.
+     */
+    private static void writePlots(Path dir, List<RunResult> results) {
+        Path out = dir.resolve(PLOTS_FOLDER);
+        try {
+            Plots.writeInvocation(new Plots.Group(dir.toAbsolutePath().normalize().getFileName().toString(),
+                    results), out);
+            LOG.info("charts of {} run(s) in {}", results.size(), out);
+        } catch (RuntimeException e) {
+            LOG.warn("could not draw the charts in {}: {}", out, e.toString());
+        }
     }
 
     /** Checked before any training, so that a clash is not discovered after hours of work. */

@@ -26,7 +26,8 @@ import org.apache.logging.log4j.Logger;
  * ({@link EvalCommands}); with {@code export-images}, test images as PNG files ({@link ImageExportCommand});
  * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}); with {@code bench}, the
  * speed benchmark against PyTorch ({@link Bench}); with {@code parity}, the step-by-step comparison with PyTorch
- * ({@link ParityCommand}). {@code --onednn on|off} applies to every command.
+ * ({@link ParityCommand}); with {@code plot}, PNG charts of finished runs ({@link PlotCommand}).
+ * {@code --onednn on|off} applies to every command.
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
 public final class Main {
@@ -77,6 +78,9 @@ public final class Main {
         }
         if (args.length > 0 && args[0].equals(ImageExportCommand.NAME)) {
             return ImageExportCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
+        if (args.length > 0 && args[0].equals(PlotCommand.NAME)) {
+            return PlotCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
         if (args.length > 0 && EVAL_COMMANDS.contains(args[0])) {
             return EvalCommands.run(args, System.getProperties());

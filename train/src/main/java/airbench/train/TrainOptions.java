@@ -98,6 +98,9 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        if (raw.containsKey("tensorboard") && raw.containsKey("no-tensorboard") && bool(raw, "no-tensorboard")) {
+            throw new UsageException("--tensorboard and --no-tensorboard exclude each other; give one");
+        }
         boolean oneDnn = oneDnn(raw.get("onednn"));
         boolean epochEval = !raw.containsKey("epoch-eval") || bool(raw, "epoch-eval");
         Path output = Path.of(raw.getOrDefault("output", "runs"));
@@ -146,6 +149,28 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
     public Path exportFolder(long seed, Path runDir) {
         return export.map(dir -> runs > 1 ? dir.resolve("seed-" + seed) : dir)
                 .orElse(runDir.resolve(MODEL_FOLDER));
+    }
+
+    /** Folder name of the TensorBoard event files inside a run folder when no --tensorboard is given. */
+    public static final String TENSORBOARD_FOLDER = "tensorboard";
+
+    /**
+     * Where the run of {@code seed}, whose own folder is {@code runDir}, writes its TensorBoard event
+     * files: {@code runDir/tensorboard}, or {@code DIR/<invocation folder>/seed-K} under {@code --tensorboard DIR}
+     * (so that {@code tensorboard --logdir DIR} lists every run of every invocation); empty with
+     * {@code --no-tensorboard}.
+     */
+    public Optional<Path> tensorboardFolder(Path runDir) {
+        if (raw.containsKey("no-tensorboard") && bool(raw, "no-tensorboard")) {
+            return Optional.empty();
+        }
+        if (!raw.containsKey("tensorboard")) {
+            return Optional.of(runDir.resolve(TENSORBOARD_FOLDER));
+        }
+        Path run = runDir.toAbsolutePath().normalize();
+        Path invocation = run.getParent() == null ? run : run.getParent();
+        return Optional.of(Path.of(raw.get("tensorboard")).resolve(invocation.getFileName().toString())
+                .resolve(run.getFileName().toString()));
     }
 
     /** Human-readable resolved configuration, printed at the start of every invocation. */

@@ -89,6 +89,9 @@ public final class Trainer {
                 progress.trainSeconds += seconds(System.nanoTime() - start);
             }
 
+            listener.runStarted(new RunStart(seed, runDir, progress.steps, schedule.totalSteps(),
+                    recipe.optimizer().batchSize(), progress.trainSeconds, schedule::lrMultiplier,
+                    model::networkState, RunStart.shapesOf(model.stateShapes())));
             trainSteps(model, batches, schedule, progress, seed, runDir, recipeMap, wallStart);
 
             long evalStart = System.nanoTime();

@@ -37,6 +37,16 @@ class InvocationTest {
         double b = (double) summary.runs().get(1).get("tta_accuracy");
         assertEquals((a + b) / 2, summary.ttaAccuracy().mean(), 1e-12);
         assertTrue(Files.exists(dir.resolve("summary.json")));
+        // Charts of the invocation, and each run's TensorBoard events in its folder.
+        for (String chart : List.of("seed-10-training-curves.png", "seed-11-training-curves.png", "accuracy.png",
+                "tta-levels.png")) {
+            PlotsTest.assertChart(dir.resolve(Invocation.PLOTS_FOLDER).resolve(chart));
+        }
+        for (String run : List.of("seed-10", "seed-11")) {
+            try (java.util.stream.Stream<Path> files = Files.list(dir.resolve(run).resolve("tensorboard"))) {
+                assertEquals(1, files.filter(p -> p.getFileName().toString().contains("tfevents")).count(), run);
+            }
+        }
 
         // A finished invocation resumed keeps both results instead of training again.
         Map<String, String> resumed = Invocation.resumedOptions(dir, Map.of("resume", dir.toString()));
