@@ -129,6 +129,27 @@ class TrainerTest {
                 e.getMessage());
     }
 
+    /** A checkpoint from before the network recorded its head (always 1/9 then) still resumes. */
+    @Test
+    void checkpointWithoutTheHeadFieldResumesAsTheOneNinthHead(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        assertThrows(IllegalStateException.class,
+                () -> new Trainer(tiny("2"), train, test, new Recorder(1)).run(1, run));
+        Path file = run.resolve("checkpoint.bin");
+        Checkpoint.Contents contents = Checkpoint.read(file);
+        Map<String, Object> recipe = new java.util.LinkedHashMap<>(contents.header().recipe());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> network = new java.util.LinkedHashMap<>((Map<String, Object>) recipe.get("network"));
+        assertEquals("NINTH", network.remove("head"));
+        recipe.put("network", network);
+        Checkpoint.Header h = contents.header();
+        Checkpoint.write(file, new Checkpoint.Header(recipe, h.seed(), h.steps(), h.history(), h.trainSeconds(),
+                h.wallSeconds(), h.resumedTimes(), h.batchWaitSeconds()), contents.state());
+        RunResult resumed = new Trainer(tiny("2"), train, test, new Recorder(-1)).run(1, run);
+        assertEquals(1, resumed.resumedTimes());
+        assertEquals(20, resumed.steps());
+    }
+
     @Test
     void truncatedCheckpointIsReportedNotLoaded(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
