@@ -90,6 +90,7 @@ public final class AirbenchModel implements AutoCloseable {
     private final Port images;
     private final Port labels;
     private final Port lrMultiplier;
+    private final Port whitenBiasLrMultiplier;
     private final Port lookaheadAlpha;
     private final Port lossSum;
     private final Port correctCount;
@@ -110,7 +111,7 @@ public final class AirbenchModel implements AutoCloseable {
      *
      * @param threads intra-op threads (inter-op is 1; measured best on a 2-core CPU), 0 for TensorFlow's default
      */
-    public AirbenchModel(NetworkSpec spec, Precision precision, OptimizerSpec optimizer, int threads) {
+    public AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads) {
         this(spec, precision, optimizer, threads, Compilation.NONE);
     }
 
@@ -118,13 +119,13 @@ public final class AirbenchModel implements AutoCloseable {
      * @param threads     intra-op threads (inter-op is 1; measured best on a 2-core CPU), 0 for TensorFlow's default
      * @param compilation {@link Compilation#XLA} compiles the nodes {@link XlaClustering} chooses
      */
-    public AirbenchModel(NetworkSpec spec, Precision precision, OptimizerSpec optimizer, int threads,
+    public AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
                          Compilation compilation) {
         this(spec, precision, optimizer, threads, compilation, XlaClustering.DEFAULT);
     }
 
     /** With another XLA selection than the default (tests and measurements of alternatives). */
-    AirbenchModel(NetworkSpec spec, Precision precision, OptimizerSpec optimizer, int threads,
+    AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
                   Compilation compilation, XlaClustering.Selection selection) {
         TensorFlowRuntime.ensureConfigured();
         this.spec = spec;
@@ -146,6 +147,7 @@ public final class AirbenchModel implements AutoCloseable {
             images = Port.of(training.images);
             labels = Port.of(training.labels);
             lrMultiplier = Port.of(training.lrMultiplier);
+            whitenBiasLrMultiplier = Port.of(training.whitenBiasLrMultiplier);
             lookaheadAlpha = Port.of(training.lookaheadAlpha);
             lossSum = Port.of(training.lossSum);
             correctCount = Port.of(training.correctCount);
@@ -214,9 +216,10 @@ public final class AirbenchModel implements AutoCloseable {
 
     /**
      * Sets the starting point of a run: the given whitening filters, zero whitening bias,
-     * fan-in uniform block convs with partial identity and head drawn from {@code seed},
+     * fan-in uniform block convs with partial identity and head drawn from {@code seed} (the head
+     * rescaled to standard deviation 1 if the network's {@link HeadScale} says so),
      * zero BatchNorm shifts, running mean 0 and variance 1, zero momentum, and
-     * Lookahead slow copies equal to the starting weights.
+     * Lookahead slow copies (if any) equal to the starting weights.
      */
     public void initialize(float[] whitenKernel, long seed) {
         Map<String, float[]> values = new LinkedHashMap<>();
@@ -227,7 +230,8 @@ public final class AirbenchModel implements AutoCloseable {
             int out = (int) conv.shape().get(3);
             values.put(conv.name(), ParameterInit.blockConv(in, out, random));
         }
-        values.put(head.name(), ParameterInit.uniformFanIn(1, 1, (int) head.shape().get(0), (int) head.shape().get(1), random));
+        values.put(head.name(), ParameterInit.head((int) head.shape().get(0), (int) head.shape().get(1), spec.head(),
+                random));
         for (StateVariable stat : runningStats) {
             float[] initial = new float[stat.size()];
             if (stat.name().endsWith("variance")) {
@@ -245,21 +249,35 @@ public final class AirbenchModel implements AutoCloseable {
     }
 
     /**
+     * {@link #trainStep(float[], int[], int, double, double, boolean, Double)} with the whitening bias on
+     * the same schedule as everything else (airbench94/95/96).
+     */
+    public StepResult trainStep(float[] images, int[] labels, int count, double lrMultiplier,
+                                boolean trainWhitenBias, Double lookaheadAlpha) {
+        return trainStep(images, labels, count, lrMultiplier, lrMultiplier, trainWhitenBias, lookaheadAlpha);
+    }
+
+    /**
      * One optimizer step on a batch of {@code count} normalized NHWC images. With a
      * {@code lookaheadAlpha} the Lookahead blend runs in the same {@code Session.run},
      * after the update. Without {@code trainWhitenBias} the whitening bias is frozen: the step
      * neither updates nor decays it, and its gradient is not computed.
+     *
+     * @param lrMultiplier           the schedule's multiplier of every group but the whitening bias
+     * @param whitenBiasLrMultiplier the whitening bias's multiplier (unused when it is frozen)
      */
     public StepResult trainStep(float[] images, int[] labels, int count, double lrMultiplier,
-                                boolean trainWhitenBias, Double lookaheadAlpha) {
+                                double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha) {
         try (TFloat32 x = imagesTensor(images, count);
              TInt32 y = TInt32.tensorOf(Shape.of(count), DataBuffers.of(labels, true, false));
              TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
+             TFloat32 sWhiten = TFloat32.scalarOf((float) whitenBiasLrMultiplier);
              TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue())) {
             Session.Runner runner = session.runner();
             feed(runner, this.images, x);
             feed(runner, this.labels, y);
             feed(runner, this.lrMultiplier, s);
+            feed(runner, this.whitenBiasLrMultiplier, sWhiten);
             fetch(runner, lossSum);
             fetch(runner, correctCount);
             RunKind kind;
@@ -288,7 +306,10 @@ public final class AirbenchModel implements AutoCloseable {
         };
     }
 
-    /** Lookahead blend alone; {@code alpha = 1} copies the slow weights into the model (the end of training). */
+    /**
+     * Lookahead blend alone; {@code alpha = 1} copies the slow weights into the model (the end of training).
+     * Without Lookahead (94muon) there are no slow copies and this changes nothing.
+     */
     public void lookahead(double alpha) {
         try (TFloat32 a = TFloat32.scalarOf((float) alpha)) {
             Session.Runner runner = session.runner();

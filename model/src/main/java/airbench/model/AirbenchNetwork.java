@@ -102,7 +102,7 @@ public final class AirbenchNetwork {
         x = maxPool(x, 3);                                                 // [N, 1, 1, w3]
         x = tf.reshape(x, tf.constant(new int[] {-1, spec.widths().get(2)}));
         Operand<TFloat32> logits = tf.math.mul(tf.linalg.matMul(x, read(head)),
-                tf.constant(NetworkSpec.HEAD_SCALE));                      // [N, classes]
+                tf.constant(spec.head().factor(spec.widths().get(2))));     // [N, classes]
         return new Forward(logits, List.copyOf(statUpdates));
     }
 

@@ -13,9 +13,11 @@ import java.util.Optional;
  * @param residual        airbench96 adds the block's first activation to its last conv's output
  * @param batchNormMemory m in {@code running = m * running + (1 - m) * batch}: 0.6 (94/95), 0.9 (96)
  * @param numClasses      output classes (10 for CIFAR-10)
+ * @param head            scale of the head's output and init of its weight: 1/9 (94/95/96) or
+ *                        1/width with a unit-deviation weight (94muon)
  */
 public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual,
-                          double batchNormMemory, int numClasses) {
+                          double batchNormMemory, int numClasses, HeadScale head) {
 
     /** Images are 32x32 RGB. */
     public static final int IMAGE_SIZE = 32;
@@ -25,15 +27,15 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
     public static final int WHITEN_WIDTH = 2 * WHITEN_KERNEL * WHITEN_KERNEL * CHANNELS;
     /** BatchNorm epsilon; tiny on purpose, as in the reference. */
     public static final float BATCH_NORM_EPSILON = 1e-12f;
-    /** The linear head's output is scaled down by 9 (reference: {@code Mul(1/9)}). */
-    public static final float HEAD_SCALE = 1f / 9f;
-
     /** airbench94: widths 64/256/256, two convs per block, BatchNorm memory 0.6 (METHOD.md section 6). */
     public static final NetworkSpec AIRBENCH94 = new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10);
     /** airbench95: widths 128/384/384, two convs per block, BatchNorm memory 0.6. */
     public static final NetworkSpec AIRBENCH95 = new NetworkSpec(List.of(128, 384, 384), 2, false, 0.6, 10);
     /** airbench96: widths 128/384/512, three convs per block with the residual, BatchNorm memory 0.9. */
     public static final NetworkSpec AIRBENCH96 = new NetworkSpec(List.of(128, 384, 512), 3, true, 0.9, 10);
+    /** 94muon: the airbench94 network with its head divided by its width (256) and a unit-deviation head weight. */
+    public static final NetworkSpec AIRBENCH94_MUON = new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10,
+            HeadScale.INPUT_WIDTH);
 
     /** The network of a published recipe by its name ("94", "95", "96"). */
     public static Optional<NetworkSpec> preset(String name) {
@@ -50,8 +52,15 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
         return List.of("94", "95", "96");
     }
 
+    /** A network with the 1/9 head of airbench94/95/96. */
+    public NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual, double batchNormMemory,
+                       int numClasses) {
+        this(widths, convsPerBlock, residual, batchNormMemory, numClasses, HeadScale.NINTH);
+    }
+
     public NetworkSpec {
         widths = List.copyOf(widths);
+        java.util.Objects.requireNonNull(head, "head");
         if (widths.size() != 3 || widths.stream().anyMatch(w -> w < 1)) {
             throw new IllegalArgumentException("widths must be three positive channel counts, got " + widths);
         }
@@ -71,7 +80,7 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
 
     /** Same network with other block widths (used by tests and ablations). */
     public NetworkSpec withWidths(List<Integer> newWidths) {
-        return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses);
+        return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head);
     }
 
     /** Number of trainable-or-frozen parameters of the network (weights, whitening bias, BatchNorm shifts). */

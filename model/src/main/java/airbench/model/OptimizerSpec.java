@@ -1,7 +1,11 @@
 package airbench.model;
 
+import java.util.List;
+import java.util.Locale;
+
 /**
- * Optimizer hyperparameters in the reference's decoupled form (METHOD.md section 5).
+ * The optimizer of airbench94/95/96: Nesterov SGD over two groups plus Lookahead, with its
+ * hyperparameters in the reference's decoupled form (METHOD.md section 5).
  *
  * <p>The recipe states the learning rate and weight decay "per 1024 examples" and
  * independent of momentum, so that changing the batch size or the momentum does not
@@ -20,7 +24,7 @@ package airbench.model;
  * @param labelSmoothing label smoothing of the cross-entropy
  */
 public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, double wdPer1024,
-                            double biasLrScale, double labelSmoothing) {
+                            double biasLrScale, double labelSmoothing) implements TrainingOptimizer {
 
     public OptimizerSpec {
         if (batchSize < 1) {
@@ -61,5 +65,44 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
     /** Decay applied per step (times the schedule) to every trained parameter. */
     public double weightDecay() {
         return wdPer1024 * batchSize / kilostep();
+    }
+
+    /** BatchNorm shifts train with {@link #biasLearningRate}; the weights and the whitening bias with {@link #learningRate}. */
+    @Override
+    public GroupRule rule(ParameterGroup group) {
+        double lr = group == ParameterGroup.NORM_SHIFTS ? biasLearningRate() : learningRate();
+        return new GroupRule.NesterovSgd(lr, weightDecay(), momentum);
+    }
+
+    @Override
+    public boolean usesLookahead() {
+        return true;
+    }
+
+    @Override
+    public boolean whitenBiasDecaysOverItsSteps() {
+        return false;
+    }
+
+    @Override
+    public OptimizerSpec withBatchSize(int newBatchSize) {
+        return new OptimizerSpec(newBatchSize, lrPer1024, momentum, wdPer1024, biasLrScale, labelSmoothing);
+    }
+
+    @Override
+    public List<String> describe() {
+        return List.of(
+                "batch size             " + batchSize,
+                "lr per 1024 examples   " + lrPer1024 + "  (SGD lr " + fmt(learningRate())
+                        + ", BatchNorm-shift lr " + fmt(biasLearningRate()) + ")",
+                "momentum (Nesterov)    " + momentum,
+                "wd per 1024 examples   " + wdPer1024 + "  (decay per step " + fmt(weightDecay()) + ")",
+                "bias lr scale          " + biasLrScale,
+                "label smoothing        " + labelSmoothing,
+                "lookahead              every 5 steps");
+    }
+
+    static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.6g", v);
     }
 }

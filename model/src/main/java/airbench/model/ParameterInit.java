@@ -46,4 +46,37 @@ public final class ParameterInit {
         diracPartialIdentity(kernel, 3, 3, in, out);
         return kernel;
     }
+
+    /**
+     * The head weight, {@code in x out} (inputs x classes): fan-in uniform, and for
+     * {@link HeadScale#INPUT_WIDTH} rescaled to standard deviation 1.
+     */
+    public static float[] head(int in, int out, HeadScale scale, SplittableRandom random) {
+        float[] weight = uniformFanIn(1, 1, in, out, random);
+        if (scale.unitStdInit()) {
+            rescaleToUnitStd(weight);
+        }
+        return weight;
+    }
+
+    /**
+     * Multiplies {@code values} by 1 / their standard deviation. The deviation is PyTorch's
+     * {@code Tensor.std()}, which the 94muon reference divides by: the unbiased one (n - 1),
+     * computed here in double.
+     */
+    static void rescaleToUnitStd(float[] values) {
+        double mean = 0;
+        for (float v : values) {
+            mean += v;
+        }
+        mean /= values.length;
+        double squares = 0;
+        for (float v : values) {
+            squares += (v - mean) * (v - mean);
+        }
+        double scale = 1 / Math.sqrt(squares / (values.length - 1));
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (values[i] * scale);
+        }
+    }
 }

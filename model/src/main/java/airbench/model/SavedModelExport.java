@@ -384,6 +384,7 @@ public final class SavedModelExport {
         json.append("  \"residual\": ").append(spec.residual()).append(",\n");
         json.append("  \"batch_norm_memory\": ").append(spec.batchNormMemory()).append(",\n");
         json.append("  \"num_classes\": ").append(spec.numClasses()).append(",\n");
+        json.append("  \"head_scale\": ").append(quote(spec.head().name())).append(",\n");
         json.append("  \"class_names\": ");
         if (classNames == null) {
             json.append("null");

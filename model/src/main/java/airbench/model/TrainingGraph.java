@@ -12,9 +12,11 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * The whole training step as one graph (METHOD.md section 5): label-smoothed
- * summed cross-entropy, gradients, decoupled Nesterov SGD over the two
- * parameter groups, BatchNorm running statistics, and Lookahead. One
+ * The whole training step as one graph (METHOD.md sections 5 and 10): label-smoothed
+ * summed cross-entropy, gradients, the update the recipe's {@link TrainingOptimizer} names for
+ * each {@link ParameterGroup} (decoupled Nesterov SGD everywhere for airbench94/95/96; Muon for
+ * the filters and SGD for the rest in 94muon), BatchNorm running statistics, and Lookahead if the
+ * optimizer uses it (without it, the Lookahead ops below are plain no-ops). One
  * {@code Session.run} of {@link #trainStep} (or {@link #trainStepWithLookahead}
  * on every fifth step) is one optimizer step. The same graph holds an
  * inference forward pass over the same variables for evaluation.
@@ -28,8 +30,8 @@ import org.tensorflow.types.TInt32;
  */
 public final class TrainingGraph {
 
-    /** A trained variable with its optimizer group and momentum buffer. */
-    record Trained(StateVariable parameter, StateVariable momentum, double groupLearningRate) {}
+    /** A trained variable with its momentum buffer, its group's update rule and that group's schedule multiplier. */
+    record Trained(StateVariable parameter, StateVariable momentum, GroupRule rule, Operand<TFloat32> multiplier) {}
 
     /** A float state with its Lookahead slow copy. */
     record Slow(StateVariable fast, StateVariable slow) {}
@@ -38,15 +40,20 @@ public final class TrainingGraph {
     static final String FROZEN_WHITENING_SCOPE = "frozen_whitening";
 
     final AirbenchNetwork network;
-    final OptimizerSpec optimizer;
+    final TrainingOptimizer optimizer;
     final List<Trained> trained = new ArrayList<>();
     final List<Slow> slowCopies = new ArrayList<>();
 
     // Fed every step.
     final Placeholder<TFloat32> images;
     final Placeholder<TInt32> labels;
-    /** The schedule's multiplier s of both learning rates. */
+    /** The schedule's multiplier s of every group's learning rate but the whitening bias's. */
     final Placeholder<TFloat32> lrMultiplier;
+    /**
+     * The whitening bias's multiplier: the same value as {@link #lrMultiplier} for airbench94/95/96,
+     * its own linear decay in 94muon (fed by the trainer from the schedule either way).
+     */
+    final Placeholder<TFloat32> whitenBiasLrMultiplier;
     /** Lookahead's a: slow = a * slow + (1 - a) * fast. */
     final Placeholder<TFloat32> lookaheadAlpha;
 
@@ -61,7 +68,7 @@ public final class TrainingGraph {
     final Placeholder<TFloat32> evalImages;
     final Operand<TFloat32> evalLogits;
 
-    public TrainingGraph(Graph graph, NetworkSpec spec, Precision precision, OptimizerSpec optimizer) {
+    public TrainingGraph(Graph graph, NetworkSpec spec, Precision precision, TrainingOptimizer optimizer) {
         Ops tf = Ops.create(graph);
         this.optimizer = optimizer;
         StateVariable.Factory variables = new StateVariable.Factory(tf);
@@ -72,6 +79,8 @@ public final class TrainingGraph {
         images = in.withName("images").placeholder(TFloat32.class, Placeholder.shape(batch));
         labels = in.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
         lrMultiplier = in.withName("lr_multiplier").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        whitenBiasLrMultiplier = in.withName("whiten_bias_lr_multiplier").placeholder(TFloat32.class,
+                Placeholder.shape(Shape.scalar()));
         lookaheadAlpha = in.withName("lookahead_alpha").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
         AirbenchNetwork.Forward forward = network.forward(images, AirbenchNetwork.Mode.TRAINING);
@@ -80,25 +89,26 @@ public final class TrainingGraph {
                 (float) optimizer.labelSmoothing());
         correctCount = correct(lossScope, forward.logits(), labels);
 
-        trained.add(new Trained(network.whitenBias(), buffer(variables, network.whitenBias()), optimizer.learningRate()));
-        for (StateVariable w : network.weights()) {
-            trained.add(new Trained(w, buffer(variables, w), optimizer.learningRate()));
-        }
-        for (StateVariable shift : network.normShifts()) {
-            trained.add(new Trained(shift, buffer(variables, shift), optimizer.biasLearningRate()));
-        }
+        // Order (whitening bias, filters, head, shifts) as it always was: graph names and checkpoints stay the same.
+        addGroup(variables, ParameterGroup.WHITEN_BIAS, List.of(network.whitenBias()), whitenBiasLrMultiplier);
+        addGroup(variables, ParameterGroup.FILTERS, network.blockConvs(), lrMultiplier);
+        addGroup(variables, ParameterGroup.HEAD, List.of(network.head()), lrMultiplier);
+        addGroup(variables, ParameterGroup.NORM_SHIFTS, network.normShifts(), lrMultiplier);
         Ops optimizerScope = tf.withSubScope("optimizer");
-        trainStep = sgdStep(optimizerScope, trained, forward.runningStatUpdates());
+        trainStep = updateStep(optimizerScope, trained, forward.runningStatUpdates());
         List<Trained> withoutWhitenBias = trained.stream().filter(t -> t.parameter() != network.whitenBias()).toList();
-        trainStepFrozenWhitening = sgdStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), withoutWhitenBias,
+        trainStepFrozenWhitening = updateStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), withoutWhitenBias,
                 forward.runningStatUpdates());
 
         Ops la = tf.withSubScope("lookahead");
-        for (Trained t : trained) {
-            slowCopies.add(new Slow(t.parameter(), variables.create("lookahead/" + t.parameter().name(), t.parameter().shape())));
-        }
-        for (StateVariable stat : network.runningStats()) {
-            slowCopies.add(new Slow(stat, variables.create("lookahead/" + stat.name(), stat.shape())));
+        if (optimizer.usesLookahead()) {
+            for (Trained t : trained) {
+                slowCopies.add(new Slow(t.parameter(), variables.create("lookahead/" + t.parameter().name(),
+                        t.parameter().shape())));
+            }
+            for (StateVariable stat : network.runningStats()) {
+                slowCopies.add(new Slow(stat, variables.create("lookahead/" + stat.name(), stat.shape())));
+            }
         }
         lookahead = lookahead(la.withSubScope("update"), null);
         trainStepWithLookahead = lookahead(la.withSubScope("after_step"), trainStep);
@@ -125,15 +135,23 @@ public final class TrainingGraph {
         return tf.withName("correct").reduceSum(hits, tf.constant(0));
     }
 
+    private void addGroup(StateVariable.Factory variables, ParameterGroup group, List<StateVariable> parameters,
+                          Operand<TFloat32> multiplier) {
+        GroupRule rule = optimizer.rule(group);
+        for (StateVariable p : parameters) {
+            trained.add(new Trained(p, buffer(variables, p), rule, multiplier));
+        }
+    }
+
     private static StateVariable buffer(StateVariable.Factory variables, StateVariable parameter) {
         return variables.create("momentum/" + parameter.name(), parameter.shape());
     }
 
     /**
-     * One {@link DecoupledSgd} update per variable of {@code trained}. The updates wait for every
+     * One update per variable of {@code trained}, by its group's rule. The updates wait for every
      * gradient so that no backward op reads a weight that was already updated.
      */
-    private Op sgdStep(Ops tf, List<Trained> trained, List<Op> runningStatUpdates) {
+    private Op updateStep(Ops tf, List<Trained> trained, List<Op> runningStatUpdates) {
         List<Operand<?>> parameters = trained.stream().<Operand<?>>map(t -> t.parameter().variable()).toList();
         List<Operand<?>> gradients = new ArrayList<>();
         tf.gradients(lossSum, parameters).forEach(gradients::add);
@@ -147,8 +165,7 @@ public final class TrainingGraph {
             Trained t = trained.get(i);
             @SuppressWarnings("unchecked")
             Operand<TFloat32> g = (Operand<TFloat32>) gradients.get(i);
-            updates.add(DecoupledSgd.update(after, t.parameter().variable(), t.momentum().variable(), g,
-                    t.groupLearningRate(), optimizer.weightDecay(), optimizer.momentum(), lrMultiplier));
+            updates.add(t.rule().update(after, t.parameter().variable(), t.momentum().variable(), g, t.multiplier()));
         }
         return tf.withControlDependencies(updates).withName("step").noOp();
     }
@@ -168,7 +185,7 @@ public final class TrainingGraph {
         return scope.withControlDependencies(copies).noOp();
     }
 
-    /** Every variable the graph holds: the network's, momentum buffers and slow copies. */
+    /** Every variable the graph holds: the network's, momentum buffers and slow copies (if any). */
     List<StateVariable> allState() {
         List<StateVariable> all = new ArrayList<>(network.variables());
         trained.forEach(t -> all.add(t.momentum()));

@@ -504,7 +504,7 @@ public final class Parity {
         network.put("residual", c.network().residual());
         network.put("batch_norm_memory", c.network().batchNormMemory());
         network.put("batch_norm_epsilon", (double) NetworkSpec.BATCH_NORM_EPSILON);
-        network.put("head_scale", (double) NetworkSpec.HEAD_SCALE);
+        network.put("head_scale", (double) c.network().head().factor(c.network().widths().get(2)));
         network.put("num_classes", c.network().numClasses());
         doc.put("network", network);
         OptimizerSpec o = c.optimizer();

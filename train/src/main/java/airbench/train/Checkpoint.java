@@ -1,5 +1,7 @@
 package airbench.train;
 
+import airbench.model.HeadScale;
+
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -83,7 +85,7 @@ final class Checkpoint {
             }
             byte[] json = new byte[in.readInt()];
             in.readFully(json);
-            Header header = Json.MAPPER.readValue(new String(json, StandardCharsets.UTF_8), Header.class);
+            Header header = upgraded(Json.MAPPER.readValue(new String(json, StandardCharsets.UTF_8), Header.class));
             int count = in.readInt();
             Map<String, float[]> state = new LinkedHashMap<>();
             for (int i = 0; i < count; i++) {
@@ -104,5 +106,22 @@ final class Checkpoint {
         } catch (IOException e) {
             throw new UncheckedIOException("could not read checkpoint " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A header written before the network recorded its head scale (the 94muon change) had the 1/9
+     * head, the only one there was: record it, so that runs checkpointed by that code still resume.
+     */
+    @SuppressWarnings("unchecked")
+    private static Header upgraded(Header header) {
+        if (header.recipe().get("network") instanceof Map<?, ?> network && !network.containsKey("head")) {
+            Map<String, Object> recipe = new LinkedHashMap<>(header.recipe());
+            Map<String, Object> withHead = new LinkedHashMap<>((Map<String, Object>) network);
+            withHead.put("head", HeadScale.NINTH.name());
+            recipe.put("network", withHead);
+            return new Header(recipe, header.seed(), header.steps(), header.history(), header.trainSeconds(),
+                    header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds());
+        }
+        return header;
     }
 }

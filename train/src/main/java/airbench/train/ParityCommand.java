@@ -6,6 +6,7 @@ import airbench.data.DataException;
 import airbench.data.Normalization;
 import airbench.data.TrainingBatches;
 import airbench.model.NetworkSpec;
+import airbench.model.OptimizerSpec;
 import airbench.tools.AugmentationCheck;
 import airbench.tools.Parity;
 import airbench.tools.PythonScript;
@@ -202,6 +203,10 @@ final class ParityCommand {
         raw.putIfAbsent("compile", "none");
         TrainOptions options = TrainOptions.resolve(raw);
         Recipe recipe = options.recipe();
+        if (!(recipe.optimizer() instanceof OptimizerSpec)) {
+            throw new UsageException("parity compares the recipes trained with Nesterov SGD and Lookahead (94, 95, 96);"
+                    + " the PyTorch side has no Muon optimizer for recipe " + recipe.name());
+        }
         List<String> pieces = new ArrayList<>();
         try {
             NetworkSpec n = recipe.network();
@@ -209,7 +214,7 @@ final class ParityCommand {
                 int convs = line.hasOption("convs-per-block") ? whole(line, "convs-per-block") : n.convsPerBlock();
                 double memory = line.hasOption("bn-memory") ? number(line, "bn-memory") : n.batchNormMemory();
                 boolean residual = line.hasOption("residual") || n.residual();
-                recipe = recipe.withNetwork(new NetworkSpec(n.widths(), convs, residual, memory, n.numClasses()));
+                recipe = recipe.withNetwork(new NetworkSpec(n.widths(), convs, residual, memory, n.numClasses(), n.head()));
                 if (convs != n.convsPerBlock() || residual != n.residual()) {
                     pieces.add(convs + " convs per block" + (residual ? " + residual" : ""));
                 }
@@ -278,7 +283,7 @@ final class ParityCommand {
             plan.add(new Parity.StepPlan(step, schedule.lrMultiplier(step), schedule.trainsWhitenBias(step),
                     schedule.lookaheadAlpha(step + 1), step + 1 == schedule.totalSteps()));
         }
-        Parity.Case c = new Parity.Case(s.name(), options.seed(), recipe.network(), recipe.optimizer(),
+        Parity.Case c = new Parity.Case(s.name(), options.seed(), recipe.network(), (OptimizerSpec) recipe.optimizer(),
                 new Parity.ScheduleSpec(schedule.stepsPerEpoch(), schedule.totalSteps(), recipe.warmupFraction(),
                         recipe.finalLrMultiplier(), recipe.whitenBiasEpochs()),
                 options.precision(), options.compile(), options.threads(), s.firstStep(), plan, s.testImages(),

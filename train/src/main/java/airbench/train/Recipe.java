@@ -2,15 +2,21 @@ package airbench.train;
 
 import airbench.data.AugmentSpec;
 import airbench.data.FlipMode;
+import airbench.model.HeadScale;
+import airbench.model.MuonSpec;
 import airbench.model.NetworkSpec;
 import airbench.model.OptimizerSpec;
+import airbench.model.TrainingOptimizer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every hyperparameter of a training recipe (METHOD.md section 6), in one place.
+ * Every hyperparameter of a training recipe (METHOD.md sections 6 and 10), in one place,
+ * the optimizer included: SGD with Lookahead ({@link OptimizerSpec}) for 94/95/96, Muon with SGD
+ * ({@link MuonSpec}) for 94muon.
  * Command-line options only override fields of a preset; the defaults live in
  * the presets alone.
  *
@@ -22,19 +28,22 @@ import java.util.Optional;
  * <tr><td>wd per 1024 examples</td><td>0.0153</td><td>0.0153</td><td>0.012</td></tr>
  * <tr><td>widths</td><td>64/256/256</td><td>128/384/384</td><td>128/384/512</td></tr>
  * </table>
+ * 94muon: 8 epochs at batch 2,000, the airbench94 network with a width-scaled head, Muon for the
+ * filters, no warmup (the multiplier falls linearly from 1 to 0), no Lookahead.
  *
- * @param name              preset name ("94", "95", "96")
+ * @param name              preset name ("94", "95", "96", "94muon")
  * @param epochs            passes over the training set; fractional values stop mid-pass
- * @param optimizer         batch size, decoupled lr / wd per 1024 examples, momentum, bias lr scale, label smoothing
+ * @param optimizer         the optimizer and its settings: batch size, rates, momentum, weight decay, label smoothing
  * @param augment           translation (px), cutout (px, 0 = none), flip mode
  * @param network           widths, convs per block, residual, BatchNorm memory (the presets' networks are
  *                          {@link NetworkSpec#AIRBENCH94} etc., shared with the timing tool)
  * @param warmupFraction    the lr multiplier rises from 0.2 to 1 over floor(warmupFraction * total steps)
+ *                          (0: it starts at 1)
  * @param finalLrMultiplier ... then falls linearly to this value at the last step
  * @param whitenBiasEpochs  epochs during which the whitening bias trains before it freezes
  * @param ttaLevel          test-time augmentation of the final evaluation (0, 1, 2)
  */
-public record Recipe(String name, double epochs, OptimizerSpec optimizer, AugmentSpec augment, NetworkSpec network,
+public record Recipe(String name, double epochs, TrainingOptimizer optimizer, AugmentSpec augment, NetworkSpec network,
                      double warmupFraction, double finalLrMultiplier, double whitenBiasEpochs, int ttaLevel) {
 
     /** Epsilon added to the whitening eigenvalues. */
@@ -60,15 +69,23 @@ public record Recipe(String name, double epochs, OptimizerSpec optimizer, Augmen
             NetworkSpec.AIRBENCH96,
             0.1, 0.0, 3, 2);
 
+    /** The later 94% record with the Muon optimizer (METHOD.md section 10): 8 x 25 = 200 steps of 2,000. */
+    public static final Recipe AIRBENCH94_MUON = new Recipe("94muon", 8,
+            MuonSpec.AIRBENCH94_MUON,
+            new AugmentSpec(2, 0, FlipMode.ALTERNATING),
+            NetworkSpec.AIRBENCH94_MUON,
+            0, 0, 3, 2);
+
     private static final Map<String, Recipe> PRESETS = new LinkedHashMap<>();
 
     static {
-        for (Recipe r : List.of(AIRBENCH94, AIRBENCH95, AIRBENCH96)) {
+        for (Recipe r : List.of(AIRBENCH94, AIRBENCH95, AIRBENCH96, AIRBENCH94_MUON)) {
             PRESETS.put(r.name(), r);
         }
     }
 
     public Recipe {
+        java.util.Objects.requireNonNull(optimizer, "optimizer");
         if (!(epochs > 0)) {
             throw new IllegalArgumentException("epochs must be positive, got " + epochs);
         }
@@ -115,7 +132,7 @@ public record Recipe(String name, double epochs, OptimizerSpec optimizer, Augmen
                 warmupFraction, finalLrMultiplier, whitenBiasEpochs, ttaLevel);
     }
 
-    public Recipe withOptimizer(OptimizerSpec newOptimizer) {
+    public Recipe withOptimizer(TrainingOptimizer newOptimizer) {
         return new Recipe(name, epochs, newOptimizer, augment, network, warmupFraction, finalLrMultiplier,
                 whitenBiasEpochs, ttaLevel);
     }
@@ -127,31 +144,22 @@ public record Recipe(String name, double epochs, OptimizerSpec optimizer, Augmen
 
     /** Every hyperparameter as "name = value" lines, units included, for --list-recipes and the run log. */
     public String describe() {
-        OptimizerSpec o = optimizer;
-        return String.join(System.lineSeparator(),
-                "recipe " + name,
-                "  epochs                 " + epochs,
-                "  batch size             " + o.batchSize(),
-                "  lr per 1024 examples   " + o.lrPer1024() + "  (SGD lr " + fmt(o.learningRate())
-                        + ", BatchNorm-shift lr " + fmt(o.biasLearningRate()) + ")",
-                "  momentum (Nesterov)    " + o.momentum(),
-                "  wd per 1024 examples   " + o.wdPer1024() + "  (decay per step " + fmt(o.weightDecay()) + ")",
-                "  bias lr scale          " + o.biasLrScale(),
-                "  label smoothing        " + o.labelSmoothing(),
-                "  lr schedule            0.2 -> 1 over " + warmupFraction + " of the steps, then -> "
-                        + finalLrMultiplier,
-                "  whitening-bias epochs  " + whitenBiasEpochs,
-                "  translate (px)         " + augment.translate(),
-                "  cutout (px)            " + (augment.cutout() == 0 ? "none" : augment.cutout()),
-                "  flip                   " + augment.flip().name().toLowerCase(),
-                "  widths                 " + network.widths(),
-                "  convs per block        " + network.convsPerBlock() + (network.residual() ? ", residual" : ""),
-                "  BatchNorm memory       " + network.batchNormMemory(),
-                "  parameters             " + network.parameterCount(),
-                "  TTA level              " + ttaLevel);
-    }
-
-    private static String fmt(double v) {
-        return String.format(java.util.Locale.ROOT, "%.6g", v);
+        List<String> lines = new ArrayList<>(List.of("recipe " + name, "  epochs                 " + epochs));
+        optimizer.describe().forEach(line -> lines.add("  " + line));
+        lines.add("  lr schedule            " + (warmupFraction == 0 ? "1" : "0.2 -> 1 over " + warmupFraction
+                + " of the steps, then") + " -> " + finalLrMultiplier + " linearly");
+        lines.add("  whitening-bias epochs  " + whitenBiasEpochs + (optimizer.whitenBiasDecaysOverItsSteps()
+                ? "  (its own multiplier, 1 -> 0 over them)" : ""));
+        lines.add("  translate (px)         " + augment.translate());
+        lines.add("  cutout (px)            " + (augment.cutout() == 0 ? "none" : augment.cutout()));
+        lines.add("  flip                   " + augment.flip().name().toLowerCase());
+        lines.add("  widths                 " + network.widths());
+        lines.add("  convs per block        " + network.convsPerBlock() + (network.residual() ? ", residual" : ""));
+        lines.add("  BatchNorm memory       " + network.batchNormMemory());
+        lines.add("  head output            " + (network.head() == HeadScale.NINTH ? "x 1/9"
+                : "/ " + network.widths().get(2) + " (its width), weight init std 1"));
+        lines.add("  parameters             " + network.parameterCount());
+        lines.add("  TTA level              " + ttaLevel);
+        return String.join(System.lineSeparator(), lines);
     }
 }

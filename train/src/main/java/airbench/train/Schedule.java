@@ -9,8 +9,12 @@ package airbench.train;
  * @param warmupSteps     floor(warmupFraction * totalSteps)
  * @param finalMultiplier lr multiplier reached at the last step
  * @param whitenBiasSteps steps during which the whitening bias trains: ceil(whitenBiasEpochs * stepsPerEpoch)
+ * @param whitenBiasOwnDecay the whitening bias's multiplier falls from 1 to 0 over its own steps (94muon)
+ *                        instead of following {@link #lrMultiplier}
+ * @param lookahead       whether Lookahead blends every {@value #LOOKAHEAD_EVERY} steps
  */
-public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, double finalMultiplier, int whitenBiasSteps) {
+public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, double finalMultiplier, int whitenBiasSteps,
+                       boolean whitenBiasOwnDecay, boolean lookahead) {
 
     /** The lr multiplier starts at 0.2 of its peak. */
     public static final double INITIAL_MULTIPLIER = 0.2;
@@ -26,7 +30,8 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
         }
         int total = (int) Math.ceil(stepsPerEpoch * recipe.epochs());
         return new Schedule(stepsPerEpoch, total, (int) Math.floor(recipe.warmupFraction() * total),
-                recipe.finalLrMultiplier(), (int) Math.ceil(recipe.whitenBiasEpochs() * stepsPerEpoch));
+                recipe.finalLrMultiplier(), (int) Math.ceil(recipe.whitenBiasEpochs() * stepsPerEpoch),
+                recipe.optimizer().whitenBiasDecaysOverItsSteps(), recipe.optimizer().usesLookahead());
     }
 
     /**
@@ -47,19 +52,27 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
         return 1 + (finalMultiplier - 1) * (step - warmupSteps) / (double) (totalSteps - warmupSteps);
     }
 
+    /**
+     * The whitening bias's multiplier in step {@code step}: {@link #lrMultiplier}, or with its own decay
+     * {@code 1 - step / whitenBiasSteps} (only used while it trains, so it never reaches 0 in use).
+     */
+    public double whitenBiasLrMultiplier(int step) {
+        return whitenBiasOwnDecay ? 1 - (double) step / whitenBiasSteps : lrMultiplier(step);
+    }
+
     /** Whether the whitening bias trains in step {@code step} (0-based). */
     public boolean trainsWhitenBias(int step) {
         return step < whitenBiasSteps;
     }
 
     /**
-     * Lookahead's a after {@code stepsDone} steps if a blend happens then (every fifth step),
-     * else null: {@code a = 0.95^5 * (stepsDone / totalSteps)^3}. Early in the run a is
+     * Lookahead's a after {@code stepsDone} steps if a blend happens then (every fifth step, and only
+     * with Lookahead), else null: {@code a = 0.95^5 * (stepsDone / totalSteps)^3}. Early in the run a is
      * near 0 and the slow copy simply follows the fast weights; late in the run it
      * averages over a longer window.
      */
     public Double lookaheadAlpha(int stepsDone) {
-        if (stepsDone % LOOKAHEAD_EVERY != 0) {
+        if (!lookahead || stepsDone % LOOKAHEAD_EVERY != 0) {
             return null;
         }
         return LOOKAHEAD_BASE * Math.pow((double) stepsDone / totalSteps, 3);

@@ -5,7 +5,6 @@ import airbench.data.FlipMode;
 import airbench.model.Compilation;
 import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
-import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import airbench.model.TensorFlowRuntime;
 import java.nio.file.Path;
@@ -65,9 +64,7 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
                 recipe = recipe.withEpochs(positiveDouble(raw, "epochs"));
             }
             if (raw.containsKey("batch-size")) {
-                OptimizerSpec o = recipe.optimizer();
-                recipe = recipe.withOptimizer(new OptimizerSpec(positiveInt(raw, "batch-size"), o.lrPer1024(),
-                        o.momentum(), o.wdPer1024(), o.biasLrScale(), o.labelSmoothing()));
+                recipe = recipe.withOptimizer(recipe.optimizer().withBatchSize(positiveInt(raw, "batch-size")));
             }
             if (raw.containsKey("flip")) {
                 AugmentSpec a = recipe.augment();

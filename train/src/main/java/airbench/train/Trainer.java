@@ -24,7 +24,7 @@ import org.apache.logging.log4j.Logger;
 /**
  * The training loop of one run (METHOD.md sections 2-7): whitening, then
  * {@code totalSteps} optimizer steps fed by the Java batch pipeline, Lookahead
- * every fifth step, a checkpoint at every epoch end, the final copy of the slow
+ * every fifth step (if the recipe's optimizer uses it), a checkpoint at every epoch end, the final copy of the slow
  * weights, and the TTA evaluation. A run folder that holds a checkpoint is
  * continued from it, giving the same result as a run never interrupted.
  */
@@ -95,7 +95,7 @@ public final class Trainer {
             trainSteps(model, batches, schedule, progress, seed, runDir, recipeMap, wallStart);
 
             long evalStart = System.nanoTime();
-            model.lookahead(1.0);  // the evaluated and exported model is the slow copy
+            model.lookahead(1.0);  // the evaluated and exported model is the slow copy (without Lookahead: a no-op)
             Map<Integer, Evaluation> byLevel = evaluator(model).evaluateLevels(testImages, testLabels,
                     recipe.network().numClasses(), levelsUpTo(recipe.ttaLevel()));
             progress.trainSeconds += seconds(System.nanoTime() - evalStart);
@@ -135,7 +135,8 @@ public final class Trainer {
                 long start = System.nanoTime();
                 Batch batch = prefetcher.next();
                 AirbenchModel.StepResult r = model.trainStep(batch.images(), batch.labels(), batchSize,
-                        schedule.lrMultiplier(step), schedule.trainsWhitenBias(step), schedule.lookaheadAlpha(step + 1));
+                        schedule.lrMultiplier(step), schedule.whitenBiasLrMultiplier(step), schedule.trainsWhitenBias(step),
+                        schedule.lookaheadAlpha(step + 1));
                 double stepSeconds = seconds(System.nanoTime() - start);
                 if (!Double.isFinite(r.lossSum())) {
                     throw new TrainingDivergedException("the training loss became " + r.lossSum() + " at step "

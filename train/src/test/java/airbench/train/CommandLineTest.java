@@ -9,6 +9,9 @@ import airbench.data.FlipMode;
 import airbench.model.Compilation;
 import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
+import airbench.model.MuonSpec;
+import airbench.model.NetworkSpec;
+import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -55,7 +58,7 @@ class CommandLineTest {
         assertEquals(List.of(8, 16, 32), o.recipe().network().widths());
         assertEquals(1, o.recipe().ttaLevel());
         assertEquals(256, o.recipe().optimizer().batchSize());
-        assertEquals(10.0, o.recipe().optimizer().lrPer1024());
+        assertEquals(new OptimizerSpec(256, 10.0, 0.85, 0.0153, 64, 0.2), o.recipe().optimizer());
         assertEquals(Precision.BF16, o.precision());
         TrainOptions defaults = resolve();
         assertEquals(Recipe.AIRBENCH94, defaults.recipe());
@@ -63,6 +66,18 @@ class CommandLineTest {
         assertEquals(1, defaults.runs());
         assertEquals(ExecutionPlan.resolve("auto", "auto", CpuFeatures.detect()), defaults.execution());
         assertTrue(defaults.oneDnn());
+    }
+
+    @Test
+    void muonRecipeTakesTheBatchSizeOverrideWithItsWeightDecay() {
+        TrainOptions o = resolve("--recipe", "94muon", "--batch-size", "500", "--epochs", "1");
+        MuonSpec muon = (MuonSpec) o.recipe().optimizer();
+        assertEquals(500, muon.batchSize());
+        assertEquals(2e-6 * 500, muon.weightDecay(), 1e-18);    // wd follows the batch ...
+        assertEquals(0.24, muon.muonLr());                      // ... the rates do not
+        assertEquals(0.67, muon.headLr());
+        assertEquals(NetworkSpec.AIRBENCH94_MUON, o.recipe().network());
+        assertEquals(1.0, o.recipe().epochs());
     }
 
     private static final CpuFeatures ZEN4 = new CpuFeatures("AMD EPYC", Set.of("avx2", "avx512f", "avx512_bf16"));
@@ -98,7 +113,7 @@ class CommandLineTest {
 
     @Test
     void badInputGivesOneLineNamingTheValidChoices() {
-        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96", "--recipe", "97");
+        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96, 94muon", "--recipe", "97");
         assertMessage("bad value 'sideways' for --flip; valid values: alternating, random, none", "--flip", "sideways");
         assertMessage("bad value '3' for --tta; valid levels: 0, 1, 2", "--tta", "3");
         assertMessage("bad value 'many' for --runs; expected a whole number", "--runs", "many");
@@ -134,7 +149,7 @@ class CommandLineTest {
         } finally {
             System.setErr(err);
         }
-        assertEquals("error: unknown recipe '97'; valid recipes: 94, 95, 96", captured.toString().trim());
+        assertEquals("error: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon", captured.toString().trim());
     }
 
     @Test

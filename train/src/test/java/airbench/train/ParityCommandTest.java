@@ -63,6 +63,7 @@ class ParityCommandTest {
         assertEquals(2, run("--residual"));  // the residual needs three convolutions per block
         assertEquals(2, run("--test-images", "20000"));
         assertEquals(2, run("--no-such-option"));
+        assertEquals(2, run("--recipe", "94muon"));  // no Muon on the PyTorch side
     }
 
     @Test

@@ -54,4 +54,41 @@ class ScheduleTest {
         assertTrue(s94.trainsWhitenBias(143));
         assertFalse(s94.trainsWhitenBias(144));
     }
+
+    /** 94muon: 50,000 // 2,000 = 25 steps per epoch, 8 epochs, no warmup, no Lookahead. */
+    private final Schedule muon = Schedule.of(Recipe.AIRBENCH94_MUON, 25);
+
+    @Test
+    void muonRunsTwoHundredStepsAndFallsLinearlyFromOneToZero() {
+        assertEquals(200, muon.totalSteps());
+        assertEquals(0, muon.warmupSteps());
+        assertEquals(8, muon.epochCount());
+        // s = 1 - step / 200 for the BatchNorm shifts, the head and Muon
+        assertEquals(1.0, muon.lrMultiplier(0), 1e-12);
+        assertEquals(1 - 1 / 200.0, muon.lrMultiplier(1), 1e-12);
+        assertEquals(0.5, muon.lrMultiplier(100), 1e-12);
+        assertEquals(1 - 137 / 200.0, muon.lrMultiplier(137), 1e-12);
+        assertEquals(0.005, muon.lrMultiplier(199), 1e-12);
+    }
+
+    @Test
+    void muonWhiteningBiasDecaysOverItsOwnSeventyFiveStepsThenFreezes() {
+        assertEquals(75, muon.whitenBiasSteps());   // ceil(3 * 25)
+        assertEquals(1.0, muon.whitenBiasLrMultiplier(0), 1e-12);
+        assertEquals(1 - 30 / 75.0, muon.whitenBiasLrMultiplier(30), 1e-12);
+        assertEquals(1 / 75.0, muon.whitenBiasLrMultiplier(74), 1e-12);
+        assertTrue(muon.trainsWhitenBias(74));
+        assertFalse(muon.trainsWhitenBias(75));
+        assertFalse(muon.trainsWhitenBias(199));
+        // airbench94's whitening bias follows the main triangle
+        assertEquals(s94.lrMultiplier(50), s94.whitenBiasLrMultiplier(50), 0.0);
+        assertEquals(s94.lrMultiplier(143), s94.whitenBiasLrMultiplier(143), 0.0);
+    }
+
+    @Test
+    void muonHasNoLookahead() {
+        for (int steps = 0; steps <= 200; steps++) {
+            assertNull(muon.lookaheadAlpha(steps), "Lookahead at " + steps);
+        }
+    }
 }

@@ -129,6 +129,27 @@ class TrainerTest {
                 e.getMessage());
     }
 
+    /** A checkpoint from before the network recorded its head (always 1/9 then) still resumes. */
+    @Test
+    void checkpointWithoutTheHeadFieldResumesAsTheOneNinthHead(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        assertThrows(IllegalStateException.class,
+                () -> new Trainer(tiny("2"), train, test, new Recorder(1)).run(1, run));
+        Path file = run.resolve("checkpoint.bin");
+        Checkpoint.Contents contents = Checkpoint.read(file);
+        Map<String, Object> recipe = new java.util.LinkedHashMap<>(contents.header().recipe());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> network = new java.util.LinkedHashMap<>((Map<String, Object>) recipe.get("network"));
+        assertEquals("NINTH", network.remove("head"));
+        recipe.put("network", network);
+        Checkpoint.Header h = contents.header();
+        Checkpoint.write(file, new Checkpoint.Header(recipe, h.seed(), h.steps(), h.history(), h.trainSeconds(),
+                h.wallSeconds(), h.resumedTimes(), h.batchWaitSeconds()), contents.state());
+        RunResult resumed = new Trainer(tiny("2"), train, test, new Recorder(-1)).run(1, run);
+        assertEquals(1, resumed.resumedTimes());
+        assertEquals(20, resumed.steps());
+    }
+
     @Test
     void truncatedCheckpointIsReportedNotLoaded(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
@@ -140,5 +161,68 @@ class TrainerTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> new Trainer(tiny("2"), train, test, new Recorder(-1)).run(1, run));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    /** 94muon on 2,560 images at batch 100: 25 steps per epoch as in the real recipe, so the bias trains 75 steps. */
+    private static TrainOptions tinyMuon(String epochs, String... more) {
+        List<String> args = new ArrayList<>(List.of("--recipe", "94muon", "--widths", "16,32,32", "--batch-size", "100",
+                "--epochs", epochs, "--threads", "2"));
+        args.addAll(List.of(more));
+        return TrainOptions.resolve(CommandLineOptions.parse(args.toArray(String[]::new), new java.util.Properties()));
+    }
+
+    @Test
+    void tinyMuonTrainingLearns(@TempDir Path dir) throws Exception {
+        Recorder recorder = new Recorder(-1);
+        RunResult result = new Trainer(tinyMuon("4"), train, test, recorder).run(2, dir.resolve("seed-2"));
+        List<EpochRecord> history = result.history();
+        assertEquals(100, result.steps());
+        assertEquals("94muon", result.recipe());
+        // The synthetic classes are easy: the loss reaches its label-smoothing floor (about 0.8) within the
+        // first epoch, so compare the first step (about ln 10 = 2.3 per image) with the last.
+        assertTrue(recorder.losses.get(99) < 0.5 * recorder.losses.get(0), "training loss should fall: "
+                + recorder.losses.get(0) / 100 + " -> " + recorder.losses.get(99) / 100);
+        assertTrue(history.get(3).trainLoss() < history.get(0).trainLoss(), "epoch losses should fall: " + history);
+        assertTrue(result.ttaAccuracy() > 0.5, "10 classes: chance is 0.1, got " + result.ttaAccuracy());
+    }
+
+    @Test
+    void muonResumeIsBitExactAndTheWhiteningBiasFreezesAfterItsSteps(@TempDir Path dir) throws Exception {
+        TrainOptions options = tinyMuon("4", "--epoch-eval", "false");
+        Recorder straight = new Recorder(-1);
+        new Trainer(options, train, test, straight).run(7, dir.resolve("straight"));
+
+        // Crash after epoch 2 (step 50) and after epoch 3 (step 75): the checkpoints hold those states.
+        Path early = dir.resolve("early");
+        assertThrows(IllegalStateException.class, () -> new Trainer(options, train, test, new Recorder(2)).run(7, early));
+        Map<String, float[]> atStep50 = Checkpoint.read(early.resolve("checkpoint.bin")).state();
+        Path interrupted = dir.resolve("interrupted");
+        Recorder first = new Recorder(3);
+        assertThrows(IllegalStateException.class, () -> new Trainer(options, train, test, first).run(7, interrupted));
+        Checkpoint.Contents atStep75 = Checkpoint.read(interrupted.resolve("checkpoint.bin"));
+        assertEquals(75, atStep75.header().steps());
+        Map<String, float[]> state75 = atStep75.state();
+        assertTrue(state75.keySet().stream().noneMatch(k -> k.startsWith("lookahead/")), "no Lookahead copies");
+        float[] muonBuffer = state75.get("momentum/block2/conv2/kernel");
+        assertFalse(java.util.Arrays.equals(new float[muonBuffer.length], muonBuffer),
+                "the checkpoint holds Muon's momentum buffer");
+
+        Recorder second = new Recorder(-1);
+        RunResult resumed = new Trainer(options, train, test, second).run(7, interrupted);
+        assertEquals(1, resumed.resumedTimes());
+        for (int step = 0; step < 100; step++) {
+            double loss = step < 75 ? first.losses.get(step) : second.losses.get(step);
+            assertEquals(straight.losses.get(step), loss, 0.0, "loss of step " + step);
+        }
+        Map<String, float[]> weightsA = Checkpoint.read(dir.resolve("straight/model-weights.bin")).state();
+        Map<String, float[]> weightsB = Checkpoint.read(interrupted.resolve("model-weights.bin")).state();
+        weightsA.forEach((name, values) -> assertArrayEquals(values, weightsB.get(name), name));
+
+        // The bias trained up to step 75 (it moved between steps 50 and 75), and not after.
+        assertFalse(java.util.Arrays.equals(atStep50.get("whiten/bias"), state75.get("whiten/bias")),
+                "the whitening bias should still train in steps 50-74");
+        assertArrayEquals(state75.get("whiten/bias"), weightsA.get("whiten/bias"), "whitening bias after step 75");
+        assertFalse(java.util.Arrays.equals(state75.get("head/kernel"), weightsA.get("head/kernel")),
+                "the head kept training");
     }
 }
