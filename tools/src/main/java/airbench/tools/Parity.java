@@ -189,6 +189,13 @@ public final class Parity {
                 "--threads", String.valueOf(threads), "--replay"), pythons, TORCH_REPLAY);
     }
 
+    /** The replay again in PyTorch's contiguous layout, into {@value #TORCH_REPLAY_CONTIGUOUS}/: its per-step noise floor. */
+    public static PythonScript.Outcome runTorchReplayNoiseFloor(Path folder, List<String> pythons, int threads) {
+        return PythonScript.run(SCRIPT, List.of("--case", folder.toAbsolutePath().toString(),
+                "--threads", String.valueOf(threads), "--replay", "--layout", "contiguous",
+                "--side", TORCH_REPLAY_CONTIGUOUS), pythons, TORCH_REPLAY_CONTIGUOUS);
+    }
+
     static String stateFolder(int stepsDone) {
         return String.format(Locale.ROOT, "state-%03d", stepsDone);
     }
@@ -198,14 +205,19 @@ public final class Parity {
 
     /** Compares every step of the replay side with the Java side's state after that step; writes parity-replay.json. */
     public static List<ReplayStep> compareReplay(Path folder) throws IOException {
-        JsonNode javaSteps = JSON.readTree(folder.resolve(JAVA + "/steps.json").toFile()).path("steps");
-        JsonNode torchSteps = JSON.readTree(folder.resolve(TORCH_REPLAY + "/steps.json").toFile()).path("steps");
+        return compareReplay(folder, JAVA, TORCH_REPLAY, "parity-replay.json");
+    }
+
+    /** Compares the states of side {@code a} and side {@code b} after every replayed step; writes {@code jsonName}. */
+    public static List<ReplayStep> compareReplay(Path folder, String a, String b, String jsonName) throws IOException {
+        JsonNode javaSteps = JSON.readTree(folder.resolve(a + "/steps.json").toFile()).path("steps");
+        JsonNode torchSteps = JSON.readTree(folder.resolve(b + "/steps.json").toFile()).path("steps");
         List<ReplayStep> out = new ArrayList<>();
         for (int i = 0; i < torchSteps.size(); i++) {
-            double a = javaSteps.get(i).path("loss_sum").asDouble();
-            double b = torchSteps.get(i).path("loss_sum").asDouble();
-            Path javaState = folder.resolve(JAVA + "/" + stateFolder(i + 1));
-            Path torchState = folder.resolve(TORCH_REPLAY + "/" + stateFolder(i + 1));
+            double lossA = javaSteps.get(i).path("loss_sum").asDouble();
+            double lossB = torchSteps.get(i).path("loss_sum").asDouble();
+            Path javaState = folder.resolve(a + "/" + stateFolder(i + 1));
+            Path torchState = folder.resolve(b + "/" + stateFolder(i + 1));
             Map<String, TensorDiff> worst = new LinkedHashMap<>();
             try (var files = Files.list(torchState)) {
                 for (Path file : files.sorted().toList()) {
@@ -219,9 +231,10 @@ public final class Parity {
                     }
                 }
             }
-            out.add(new ReplayStep(javaSteps.get(i).path("step").asInt(), Math.abs(a - b) / Math.abs(b), worst));
+            out.add(new ReplayStep(javaSteps.get(i).path("step").asInt(), Math.abs(lossA - lossB) / Math.abs(lossB),
+                    worst));
         }
-        JSON.writeValue(folder.resolve("parity-replay.json").toFile(), out);
+        JSON.writeValue(folder.resolve(jsonName).toFile(), out);
         return out;
     }
 
@@ -247,6 +260,7 @@ public final class Parity {
     public static final String TORCH = "torch";
     public static final String TORCH_CONTIGUOUS = "torch-contiguous";
     public static final String TORCH_REPLAY = "torch-replay";
+    public static final String TORCH_REPLAY_CONTIGUOUS = "torch-replay-contiguous";
 
     /** Where to look for PyTorch when none is named. */
     public static List<String> defaultPythons() {

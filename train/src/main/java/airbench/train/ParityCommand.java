@@ -147,6 +147,22 @@ final class ParityCommand {
                         + " the tensor of each kind that differs most after the step):");
                 out.print(Parity.replayTable(Parity.compareReplay(settings.folder())));
                 out.println("written: " + settings.folder().resolve("parity-replay.json"));
+                if (line.hasOption("noise-floor")) {
+                    if (!line.hasOption("compare-only")) {
+                        PythonScript.Outcome floor = Parity.runTorchReplayNoiseFloor(settings.folder(),
+                                settings.pythons(), settings.options().threads());
+                        if (!floor.succeeded()) {
+                            LOG.error("error: the PyTorch replay noise-floor run exited with {}", floor.exitCode());
+                            return 1;
+                        }
+                    }
+                    out.println();
+                    out.println("replay noise floor (PyTorch channels-last against PyTorch contiguous, each step from"
+                            + " the same Java state):");
+                    out.print(Parity.replayTable(Parity.compareReplay(settings.folder(), Parity.TORCH_REPLAY,
+                            Parity.TORCH_REPLAY_CONTIGUOUS, "parity-replay-noise-floor.json")));
+                    out.println("written: " + settings.folder().resolve("parity-replay-noise-floor.json"));
+                }
             }
             if (line.hasOption("noise-floor")) {
                 if (!line.hasOption("compare-only")) {
