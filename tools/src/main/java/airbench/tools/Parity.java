@@ -73,7 +73,7 @@ public final class Parity {
      * @param plan       the trainer's values for steps firstStep .. firstStep + k - 1
      * @param testImages how many test images to evaluate (the first n)
      * @param recordStates write the whole training state (weights, running statistics, momentum buffers,
-     *                   Lookahead copies) before the first step and after every step, for {@link #runTorchReplay}
+     *                   Lookahead copies) before the first step and after every step, for {@link TorchRun#REPLAY}
      */
     public record Case(String name, long seed, NetworkSpec network, OptimizerSpec optimizer, ScheduleSpec schedule,
                        Precision precision, Compilation compilation, int threads, int firstStep, List<StepPlan> plan,
@@ -159,41 +159,43 @@ public final class Parity {
     }
 
     /**
-     * Runs the PyTorch side on a prepared folder.
-     *
-     * @return how it ended (not installed, failed with an exit code, or done)
+     * The PyTorch runs over a prepared folder, each into its own subfolder. The second layout sums the
+     * same float32 arithmetic in other orders: its difference from the first is the noise floor, how far
+     * round-off alone carries two correct implementations apart. A replay starts every step from the
+     * Java side's whole state before it (a case prepared with {@code recordStates}), so that each step
+     * is compared on its own, without the differences of earlier steps carried along.
      */
-    public static PythonScript.Outcome runTorch(Path folder, List<String> pythons, int threads) {
-        return PythonScript.run(SCRIPT, List.of("--case", folder.toAbsolutePath().toString(),
-                "--threads", String.valueOf(threads)), pythons, TORCH);
+    public enum TorchRun {
+        /** The comparison itself: channels-last, PyTorch's faster layout here. */
+        MAIN("torch", List.of()),
+        /** The same in the contiguous layout. */
+        NOISE_FLOOR("torch-contiguous", List.of("--layout", "contiguous")),
+        /** Every step from the Java side's state before it. */
+        REPLAY("torch-replay", List.of("--replay")),
+        /** The replay in the contiguous layout: the per-step noise floor. */
+        REPLAY_NOISE_FLOOR("torch-replay-contiguous", List.of("--replay", "--layout", "contiguous"));
+
+        /** Output subfolder. */
+        public final String side;
+        private final List<String> arguments;
+
+        TorchRun(String side, List<String> arguments) {
+            this.side = side;
+            this.arguments = arguments;
+        }
     }
 
-    /**
-     * PyTorch again, in its contiguous memory layout, into {@value #TORCH_CONTIGUOUS}/: the same float32
-     * arithmetic summed in other orders. Its difference from the channels-last run is the noise floor,
-     * how far float32 round-off alone carries two correct implementations apart over these steps.
-     */
-    public static PythonScript.Outcome runTorchNoiseFloor(Path folder, List<String> pythons, int threads) {
-        return PythonScript.run(SCRIPT, List.of("--case", folder.toAbsolutePath().toString(),
-                "--threads", String.valueOf(threads), "--layout", "contiguous", "--side", TORCH_CONTIGUOUS),
-                pythons, TORCH_CONTIGUOUS);
+    /** Runs one PyTorch run on a prepared folder; the outcome says whether PyTorch was there and how it ended. */
+    public static PythonScript.Outcome runTorch(TorchRun run, Path folder, List<String> pythons, int threads) {
+        List<String> arguments = new ArrayList<>(List.of("--case", folder.toAbsolutePath().toString(),
+                "--threads", String.valueOf(threads), "--side", run.side));
+        arguments.addAll(run.arguments);
+        return PythonScript.run(SCRIPT, arguments, pythons, run.side);
     }
 
-    /**
-     * PyTorch once more, each step started from the Java side's whole state before it (needs a case
-     * prepared with {@code recordStates}), into {@value #TORCH_REPLAY}/: every step compared on its own,
-     * without the differences of earlier steps carried along.
-     */
-    public static PythonScript.Outcome runTorchReplay(Path folder, List<String> pythons, int threads) {
-        return PythonScript.run(SCRIPT, List.of("--case", folder.toAbsolutePath().toString(),
-                "--threads", String.valueOf(threads), "--replay"), pythons, TORCH_REPLAY);
-    }
-
-    /** The replay again in PyTorch's contiguous layout, into {@value #TORCH_REPLAY_CONTIGUOUS}/: its per-step noise floor. */
-    public static PythonScript.Outcome runTorchReplayNoiseFloor(Path folder, List<String> pythons, int threads) {
-        return PythonScript.run(SCRIPT, List.of("--case", folder.toAbsolutePath().toString(),
-                "--threads", String.valueOf(threads), "--replay", "--layout", "contiguous",
-                "--side", TORCH_REPLAY_CONTIGUOUS), pythons, TORCH_REPLAY_CONTIGUOUS);
+    /** Where to look for PyTorch when none is named. */
+    public static List<String> defaultPythons() {
+        return PythonScript.DEFAULT_PYTHONS;
     }
 
     static String stateFolder(int stepsDone) {
@@ -205,7 +207,7 @@ public final class Parity {
 
     /** Compares every step of the replay side with the Java side's state after that step; writes parity-replay.json. */
     public static List<ReplayStep> compareReplay(Path folder) throws IOException {
-        return compareReplay(folder, JAVA, TORCH_REPLAY, "parity-replay.json");
+        return compareReplay(folder, JAVA, TorchRun.REPLAY.side, "parity-replay.json");
     }
 
     /** Compares the states of side {@code a} and side {@code b} after every replayed step; writes {@code jsonName}. */
@@ -255,17 +257,8 @@ public final class Parity {
         return s.toString();
     }
 
-    /** Output subfolders of the sides. */
+    /** Output subfolder of the Java side (the PyTorch runs' are {@link TorchRun#side}). */
     public static final String JAVA = "java";
-    public static final String TORCH = "torch";
-    public static final String TORCH_CONTIGUOUS = "torch-contiguous";
-    public static final String TORCH_REPLAY = "torch-replay";
-    public static final String TORCH_REPLAY_CONTIGUOUS = "torch-replay-contiguous";
-
-    /** Where to look for PyTorch when none is named. */
-    public static List<String> defaultPythons() {
-        return PythonScript.DEFAULT_PYTHONS;
-    }
 
     /** One tensor compared: the largest absolute difference relative to the largest PyTorch magnitude. */
     public record TensorDiff(String stage, String name, long size, double maxAbsDiff, double scale) {
@@ -308,7 +301,7 @@ public final class Parity {
 
     /** Reads both sides' outputs from a folder where both have run, compares them, and writes parity.json. */
     public static Report compare(Path folder) throws IOException {
-        return compare(folder, JAVA, TORCH, "parity.json");
+        return compare(folder, JAVA, TorchRun.MAIN.side, "parity.json");
     }
 
     /**

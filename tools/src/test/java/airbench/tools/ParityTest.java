@@ -186,7 +186,7 @@ class ParityTest {
     @Test
     void aNarrowResidualNetworkTrainsAsInPyTorchToFloat32RoundOff(@TempDir Path dir) throws Exception {
         prepare(dir);
-        requireTorch(Parity.runTorch(dir, Parity.defaultPythons(), 2));
+        requireTorch(Parity.runTorch(Parity.TorchRun.MAIN, dir, Parity.defaultPythons(), 2));
         Parity.Report r = Parity.compare(dir);
         assertTrue(r.verdict().startsWith("they agree"), Parity.table(r));
         assertTrue(r.worstLoss() < 1e-5, Parity.table(r));
@@ -198,7 +198,7 @@ class ParityTest {
     @Test
     void replayedStepsFromIdenticalStatesAgreeAndATamperedStateIsFound(@TempDir Path dir) throws Exception {
         prepare(dir);
-        requireTorch(Parity.runTorchReplay(dir, Parity.defaultPythons(), 2));
+        requireTorch(Parity.runTorch(Parity.TorchRun.REPLAY, dir, Parity.defaultPythons(), 2));
         List<Parity.ReplayStep> steps = Parity.compareReplay(dir);
         assertEquals(STEPS, steps.size());
         for (Parity.ReplayStep r : steps) {
@@ -224,7 +224,7 @@ class ParityTest {
         ObjectNode c = (ObjectNode) JSON.readTree(dir.resolve("case.json").toFile());
         ((ObjectNode) c.path("network")).put("batch_norm_memory", 0.6);
         JSON.writeValue(dir.resolve("case.json").toFile(), c);
-        requireTorch(Parity.runTorch(dir, Parity.defaultPythons(), 2));
+        requireTorch(Parity.runTorch(Parity.TorchRun.MAIN, dir, Parity.defaultPythons(), 2));
         Parity.Report r = Parity.compare(dir);
         assertTrue(r.verdict().contains("part in the first step") && r.verdict().contains("/mean"), r.verdict());
     }

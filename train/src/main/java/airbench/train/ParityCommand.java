@@ -116,69 +116,41 @@ final class ParityCommand {
             if (line.hasOption("augmentation")) {
                 return augmentation(settings, out);
             }
-            if (!line.hasOption("compare-only")) {
+            boolean compareOnly = line.hasOption("compare-only");
+            if (!compareOnly) {
                 prepareAndRunJava(settings);
-                PythonScript.Outcome torch = Parity.runTorch(settings.folder(), settings.pythons(),
-                        settings.options().threads());
-                if (!torch.installed()) {
-                    LOG.error("error: PyTorch {}", torch.notInstalledMessage());
-                    return 1;
-                }
-                if (!torch.succeeded()) {
-                    LOG.error("error: the PyTorch side ({}) exited with {}; its output is in the log above",
-                            torch.python(), torch.exitCode());
-                    return 1;
-                }
             }
-            Parity.Report report = Parity.compare(settings.folder());
-            out.print(Parity.table(report));
-            out.println("written: " + settings.folder().resolve("parity.json"));
+            if (!torch(Parity.TorchRun.MAIN, settings, compareOnly)) {
+                return 1;
+            }
+            print(out, "", Parity.table(Parity.compare(settings.folder())), settings.folder().resolve("parity.json"));
             if (line.hasOption("replay")) {
-                if (!line.hasOption("compare-only")) {
-                    PythonScript.Outcome replay = Parity.runTorchReplay(settings.folder(), settings.pythons(),
-                            settings.options().threads());
-                    if (!replay.succeeded()) {
-                        LOG.error("error: the PyTorch replay exited with {}", replay.exitCode());
+                if (!torch(Parity.TorchRun.REPLAY, settings, compareOnly)) {
+                    return 1;
+                }
+                print(out, "replay (each PyTorch step from the Java side's state before it; relative difference of the"
+                        + " tensor of each kind that differs most after the step):",
+                        Parity.replayTable(Parity.compareReplay(settings.folder())),
+                        settings.folder().resolve("parity-replay.json"));
+                if (line.hasOption("noise-floor")) {
+                    if (!torch(Parity.TorchRun.REPLAY_NOISE_FLOOR, settings, compareOnly)) {
                         return 1;
                     }
-                }
-                out.println();
-                out.println("replay (each PyTorch step from the Java side's state before it; relative difference of"
-                        + " the tensor of each kind that differs most after the step):");
-                out.print(Parity.replayTable(Parity.compareReplay(settings.folder())));
-                out.println("written: " + settings.folder().resolve("parity-replay.json"));
-                if (line.hasOption("noise-floor")) {
-                    if (!line.hasOption("compare-only")) {
-                        PythonScript.Outcome floor = Parity.runTorchReplayNoiseFloor(settings.folder(),
-                                settings.pythons(), settings.options().threads());
-                        if (!floor.succeeded()) {
-                            LOG.error("error: the PyTorch replay noise-floor run exited with {}", floor.exitCode());
-                            return 1;
-                        }
-                    }
-                    out.println();
-                    out.println("replay noise floor (PyTorch channels-last against PyTorch contiguous, each step from"
-                            + " the same Java state):");
-                    out.print(Parity.replayTable(Parity.compareReplay(settings.folder(), Parity.TORCH_REPLAY,
-                            Parity.TORCH_REPLAY_CONTIGUOUS, "parity-replay-noise-floor.json")));
-                    out.println("written: " + settings.folder().resolve("parity-replay-noise-floor.json"));
+                    print(out, "replay noise floor (PyTorch channels-last against PyTorch contiguous, each step from"
+                            + " the same Java state):", Parity.replayTable(Parity.compareReplay(settings.folder(),
+                                    Parity.TorchRun.REPLAY.side, Parity.TorchRun.REPLAY_NOISE_FLOOR.side,
+                                    "parity-replay-noise-floor.json")),
+                            settings.folder().resolve("parity-replay-noise-floor.json"));
                 }
             }
             if (line.hasOption("noise-floor")) {
-                if (!line.hasOption("compare-only")) {
-                    PythonScript.Outcome floor = Parity.runTorchNoiseFloor(settings.folder(), settings.pythons(),
-                            settings.options().threads());
-                    if (!floor.succeeded()) {
-                        LOG.error("error: the PyTorch noise-floor run exited with {}", floor.exitCode());
-                        return 1;
-                    }
+                if (!torch(Parity.TorchRun.NOISE_FLOOR, settings, compareOnly)) {
+                    return 1;
                 }
-                Parity.Report floor = Parity.compare(settings.folder(), Parity.TORCH, Parity.TORCH_CONTIGUOUS,
-                        "parity-noise-floor.json");
-                out.println();
-                out.println("noise floor (PyTorch channels-last against PyTorch contiguous, same float32 arithmetic):");
-                out.print(Parity.table(floor));
-                out.println("written: " + settings.folder().resolve("parity-noise-floor.json"));
+                print(out, "noise floor (PyTorch channels-last against PyTorch contiguous, same float32 arithmetic):",
+                        Parity.table(Parity.compare(settings.folder(), Parity.TorchRun.MAIN.side,
+                                Parity.TorchRun.NOISE_FLOOR.side, "parity-noise-floor.json")),
+                        settings.folder().resolve("parity-noise-floor.json"));
             }
             return 0;
         } catch (DataException | IllegalStateException e) {
@@ -203,6 +175,33 @@ final class ParityCommand {
 
     /** Real training images whose augmented pixel statistics both sides compute. */
     private static final int REAL_IMAGES = 10_000;
+
+    /** Runs one PyTorch run unless only comparing; false (after logging why) when it could not finish. */
+    private static boolean torch(Parity.TorchRun run, Settings s, boolean compareOnly) {
+        if (compareOnly) {
+            return true;
+        }
+        PythonScript.Outcome outcome = Parity.runTorch(run, s.folder(), s.pythons(), s.options().threads());
+        if (!outcome.installed()) {
+            LOG.error("error: PyTorch {}", outcome.notInstalledMessage());
+            return false;
+        }
+        if (!outcome.succeeded()) {
+            LOG.error("error: the PyTorch run '{}' ({}) exited with {}; its output is in the log above", run.side,
+                    outcome.python(), outcome.exitCode());
+            return false;
+        }
+        return true;
+    }
+
+    private static void print(PrintStream out, String heading, String table, Path written) {
+        if (!heading.isEmpty()) {
+            out.println();
+            out.println(heading);
+        }
+        out.print(table);
+        out.println("written: " + written);
+    }
 
     /** The resolved command line. */
     record Settings(TrainOptions options, String name, int steps, int firstStep, int testImages, Path folder,
