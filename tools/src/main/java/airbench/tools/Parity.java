@@ -107,9 +107,9 @@ public final class Parity {
         try (AirbenchModel model = new AirbenchModel(c.network(), c.precision(), c.optimizer(), c.threads(),
                 c.compilation())) {
             model.initialize(whitening, c.seed());
-            Map<String, Shape> shapes = networkShapes(model);
-            writeState(folder.resolve("init"), model.networkState());
-            writeCase(c, shapes, folder);
+            Map<String, float[]> initial = model.networkState();
+            writeState(folder.resolve("init"), initial);
+            writeCase(c, networkShapes(model, initial.keySet()), folder);
             float[] test = java.util.Arrays.copyOf(testImages, c.testImages() * imageValues);
             writeFloats(folder.resolve("test.f32"), test);
             writeInts(folder.resolve("test-labels.i32"), java.util.Arrays.copyOf(testLabels, c.testImages()));
@@ -491,10 +491,11 @@ public final class Parity {
         return () -> it;
     }
 
-    private static Map<String, Shape> networkShapes(AirbenchModel model) {
+    /** The shapes of the network's own variables (not momentum buffers or Lookahead copies). */
+    private static Map<String, Shape> networkShapes(AirbenchModel model, java.util.Set<String> networkVariables) {
         Map<String, Shape> all = model.stateShapes();
         Map<String, Shape> shapes = new LinkedHashMap<>();
-        for (String name : model.networkState().keySet()) {
+        for (String name : networkVariables) {
             shapes.put(name, all.get(name));
         }
         return shapes;
