@@ -1,6 +1,7 @@
 package airbench.eval;
 
 import airbench.data.DatasetChoice;
+import airbench.data.LabelSet;
 import airbench.data.Normalization;
 import airbench.model.CpuFeatures;
 import airbench.model.SavedModelExport;
@@ -337,9 +338,8 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
     public DatasetChoice datasetFor(Optional<DatasetChoice> requested) {
         if (requested.isPresent() && dataset.isPresent() && requested.get() != dataset.get()) {
             DatasetChoice trained = dataset.get();
-            throw new EvalException("the model in " + dir + " was trained on " + trained.displayName() + " ("
-                    + trained.numClasses() + " classes), not on " + requested.get().displayName() + " ("
-                    + requested.get().numClasses() + " classes); evaluate it with " + trained.options()
+            throw new EvalException("the model in " + dir + " was trained on " + withClasses(trained) + ", not on "
+                    + withClasses(requested.get()) + "; evaluate it with " + trained.options()
                     + " (or without --dataset), or pass a model trained with " + requested.get().options());
         }
         DatasetChoice chosen = requested.or(() -> dataset).orElseThrow(() -> new EvalException("the model in "
@@ -358,6 +358,12 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
                     + chosen.displayName() + " with " + expected + "; it was not trained on " + chosen.displayName());
         }
         return chosen;
+    }
+
+    /** "CIFAR-100 (100 classes)", "CIFAR-100 (coarse labels, 20 classes)". */
+    private static String withClasses(DatasetChoice dataset) {
+        return dataset.variant().displayName() + " (" + (dataset.labelSet() == LabelSet.COARSE ? "coarse labels, " : "")
+                + dataset.numClasses() + " classes)";
     }
 
     /** The signature keys the SavedModel has. */

@@ -132,7 +132,7 @@ class Cifar100ModelTest {
                     + " trained with --dataset cifar100", tenOnHundred.getMessage());
             EvalException coarseOnFine = assertThrows(EvalException.class,
                     () -> model20.datasetFor(Optional.of(DatasetChoice.CIFAR100)));
-            assertTrue(coarseOnFine.getMessage().contains("was trained on CIFAR-100 (coarse labels) (20 classes), not"
+            assertTrue(coarseOnFine.getMessage().contains("was trained on CIFAR-100 (coarse labels, 20 classes), not"
                     + " on CIFAR-100 (100 classes); evaluate it with --dataset cifar100 --labels coarse"),
                     coarseOnFine.getMessage());
             assertThrows(EvalException.class, () -> model100.datasetFor(Optional.of(DatasetChoice.CIFAR10)));
@@ -183,7 +183,7 @@ class Cifar100ModelTest {
                 "coarse");
         assertEquals(1, fineOnCoarse.code());
         assertTrue(fineOnCoarse.err().contains("was trained on CIFAR-100 (100 classes), not on CIFAR-100 (coarse"
-                + " labels) (20 classes)"), fineOnCoarse.err());
+                + " labels, 20 classes)"), fineOnCoarse.err());
 
         Run labelsAlone = run("evaluate", "--model", fineDir.toString(), "--labels", "coarse");
         assertEquals(2, labelsAlone.code());
