@@ -217,16 +217,25 @@ class Cifar100ModelTest {
         assertTrue(wrong.err().contains("was trained on CIFAR-100 (100 classes), not on CIFAR-10"), wrong.err());
     }
 
-    /** Where the real CIFAR-100 is, found as the commands find it (without downloading); null if absent. */
+    /**
+     * Where the real CIFAR-100 is, found as the commands find it but without downloading, and with
+     * {@code AIRBENCH_DATA} only looked in (CI may point it at CIFAR-10); null if absent.
+     */
     private static Path realCifar100() {
-        List<Path> fallbacks = new ArrayList<>();
-        String sharedData = System.getProperty("airbench.shared.data");
-        if (sharedData != null) {
-            fallbacks.add(Path.of(sharedData));
+        List<Path> folders = new ArrayList<>();
+        for (String folder : new String[] {System.getenv("AIRBENCH_DATA"), System.getProperty("airbench.shared.data")}) {
+            if (folder != null && !folder.isBlank()) {
+                Path path = Path.of(folder);
+                if (Files.isRegularFile(path)
+                        && path.getFileName().toString().equals(CifarVariant.CIFAR100.archiveFileName())) {
+                    return path;
+                }
+                folders.add(path);
+            }
         }
         try {
-            return DataLocator.locate(CifarVariant.CIFAR100, Optional.empty(), System.getenv(),
-                    DataLocator.defaultCache(), fallbacks, Downloader.disabled("tests do not download"));
+            return DataLocator.locate(CifarVariant.CIFAR100, Optional.empty(), Map.of(), DataLocator.defaultCache(),
+                    folders, Downloader.disabled("tests do not download"));
         } catch (DataException e) {
             return null;
         }

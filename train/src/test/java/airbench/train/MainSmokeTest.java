@@ -142,16 +142,25 @@ class MainSmokeTest {
         assertEquals(1, Main.run(new String[] {"--data-dir", empty.resolve("absent").toString(), "--dry-run"}));
     }
 
-    /** The real CIFAR-100, found as the trainer finds it but without downloading; null where absent (CI). */
+    /**
+     * The real CIFAR-100, found as the trainer finds it but without downloading, and with {@code AIRBENCH_DATA}
+     * only looked in (CI may point it at CIFAR-10); null where absent (CI).
+     */
     private static Path cifar100() {
-        List<Path> fallbacks = new java.util.ArrayList<>();
-        String shared = System.getProperty("airbench.shared.data");
-        if (shared != null) {
-            fallbacks.add(Path.of(shared));
+        List<Path> folders = new java.util.ArrayList<>();
+        for (String folder : new String[] {System.getenv("AIRBENCH_DATA"), System.getProperty("airbench.shared.data")}) {
+            if (folder != null && !folder.isBlank()) {
+                Path path = Path.of(folder);
+                if (Files.isRegularFile(path) && path.getFileName().toString()
+                        .equals(airbench.data.CifarVariant.CIFAR100.archiveFileName())) {
+                    return path;
+                }
+                folders.add(path);
+            }
         }
         try {
             return airbench.data.DataLocator.locate(airbench.data.CifarVariant.CIFAR100, java.util.Optional.empty(),
-                    System.getenv(), airbench.data.DataLocator.defaultCache(), fallbacks,
+                    java.util.Map.of(), airbench.data.DataLocator.defaultCache(), folders,
                     airbench.data.Downloader.disabled("tests do not download"));
         } catch (airbench.data.DataException e) {
             return null;
