@@ -3,7 +3,6 @@ package airbench.train;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarReader;
-import airbench.data.CifarVariant;
 import airbench.data.DataException;
 import airbench.data.DataLocator;
 import airbench.data.Downloader;
@@ -124,7 +123,7 @@ public final class Main {
                 return 0;
             }
             Path dir = options.resume().isPresent() ? options.resume().get()
-                    : Invocation.create(options.output(), options.recipe(), options.pinnedRaw());
+                    : Invocation.create(options.output(), options.recipe(), options.dataset(), options.pinnedRaw());
             LOG.info("results go to {}", dir);
             Invocation.run(dir, options, train, data.test());
             return 0;
@@ -167,9 +166,9 @@ public final class Main {
         if (fallback != null && !fallback.isBlank()) {
             fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
         }
-        Path source = DataLocator.locate(CifarVariant.CIFAR10, options.dataDir(), System.getenv(),
+        Path source = DataLocator.locate(options.dataset().variant(), options.dataDir(), System.getenv(),
                 DataLocator.defaultCache(), fallbacks, Downloader.official());
-        CifarData data = CifarReader.read(source, CifarVariant.CIFAR10);
+        CifarData data = CifarReader.read(source, options.dataset());
         LOG.info("{}", data.train().summary());
         LOG.info("{}", data.test().summary());
         return data;

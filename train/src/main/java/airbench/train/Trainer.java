@@ -3,11 +3,14 @@ package airbench.train;
 import airbench.data.Batch;
 import airbench.data.BatchPrefetcher;
 import airbench.data.CifarDataset;
+import airbench.data.DatasetChoice;
 import airbench.data.Normalization;
 import airbench.data.TrainingBatches;
+import airbench.eval.ClassAccuracy;
 import airbench.eval.Evaluation;
 import airbench.eval.Evaluator;
 import airbench.model.AirbenchModel;
+import airbench.model.DatasetInfo;
 import airbench.model.SavedModelExport;
 import airbench.model.TensorFlowRuntime;
 import airbench.tools.PatchWhitening;
@@ -27,6 +30,10 @@ import org.apache.logging.log4j.Logger;
  * every fifth step (if the recipe's optimizer uses it), a checkpoint at every epoch end, the final copy of the slow
  * weights, and the TTA evaluation. A run folder that holds a checkpoint is
  * continued from it, giving the same result as a run never interrupted.
+ *
+ * <p>The dataset ({@link TrainOptions#dataset()}) decides the head's class count (already in the
+ * recipe), the normalization of every image, the class names of the export and the per-class
+ * accuracies; the data given must be that dataset, and a checkpoint of another dataset is refused.
  */
 public final class Trainer {
     private static final Logger LOG = LogManager.getLogger(Trainer.class);
@@ -36,6 +43,7 @@ public final class Trainer {
     private static final long PROGRESS_EVERY_NANOS = 30_000_000_000L;
 
     private final TrainOptions options;
+    private final DatasetChoice dataset;
     private final CifarDataset train;
     private final float[] testImages;
     private final int[] testLabels;
@@ -45,11 +53,27 @@ public final class Trainer {
     /**
      * @param train the training images (already cut to the subset, if any)
      * @param test  the test set
+     * @throws IllegalArgumentException if the data is not the options' dataset, or the recipe's head does not
+     *                                  have its class count
      */
     public Trainer(TrainOptions options, CifarDataset train, CifarDataset test, TrainingListener listener) {
         this.options = options;
+        this.dataset = options.dataset();
+        for (CifarDataset split : List.of(train, test)) {
+            if (split.dataset() != dataset) {
+                throw new IllegalArgumentException("the options train on " + dataset.displayName() + " but the "
+                        + split.split() + " split given is " + split.dataset().displayName() + "; read the data with"
+                        + " the options' dataset (" + dataset.options() + ")");
+            }
+        }
+        int headClasses = options.recipe().network().numClasses();
+        if (headClasses != dataset.numClasses()) {
+            throw new IllegalArgumentException("the recipe's head has " + headClasses + " classes but "
+                    + dataset.displayName() + " has " + dataset.numClasses() + "; size it with"
+                    + " NetworkSpec.withNumClasses (TrainOptions.resolve does)");
+        }
         this.train = train;
-        this.testImages = Normalization.normalize(test.images());
+        this.testImages = dataset.normalization().apply(test.images());
         this.testLabels = test.labels();
         this.classNames = test.classNames();
         this.listener = listener;
@@ -77,7 +101,7 @@ public final class Trainer {
             Progress progress;
             if (Files.exists(checkpointFile)) {
                 Checkpoint.Contents contents = Checkpoint.read(checkpointFile);
-                checkCompatible(checkpointFile, contents.header(), recipeMap, seed);
+                checkCompatible(checkpointFile, contents.header(), recipeMap, seed, dataset);
                 model.loadState(contents.state());
                 progress = Progress.resumed(contents.header());
                 LOG.info("resuming seed {} from {} at step {}/{} (epoch {})", seed, checkpointFile,
@@ -96,8 +120,14 @@ public final class Trainer {
 
             long evalStart = System.nanoTime();
             model.lookahead(1.0);  // the evaluated and exported model is the slow copy (without Lookahead: a no-op)
-            Map<Integer, Evaluation> byLevel = evaluator(model).evaluateLevels(testImages, testLabels,
-                    recipe.network().numClasses(), levelsUpTo(recipe.ttaLevel()));
+            // The predictions of every level up to the run's, as evaluateLevels computes them, kept for the
+            // per-class accuracies.
+            int[][] predicted = evaluator(model).predictions(testImages, testLabels.length,
+                    recipe.network().numClasses(), recipe.ttaLevel());
+            Map<Integer, Evaluation> byLevel = new LinkedHashMap<>();
+            for (int level = 0; level <= recipe.ttaLevel(); level++) {
+                byLevel.put(level, Evaluator.score(level, predicted[level], testLabels));
+            }
             progress.trainSeconds += seconds(System.nanoTime() - evalStart);
 
             Map<String, Double> accuracies = new LinkedHashMap<>();
@@ -106,10 +136,13 @@ public final class Trainer {
             RunResult result = new RunResult(recipe.name(), seed, recipe.epochs(), options.raw(), recipeMap,
                     List.copyOf(progress.history), byLevel.get(recipe.ttaLevel()).accuracy(), recipe.ttaLevel(),
                     accuracies, progress.trainSeconds, wall, progress.steps, progress.resumedTimes,
-                    progress.batchWaitSeconds, provenance, execution);
+                    progress.batchWaitSeconds, provenance, execution, dataset.id(),
+                    ClassAccuracy.of(predicted[recipe.ttaLevel()], testLabels, classNames));
             ModelWeights.write(runDir.resolve(ModelWeights.FILE_NAME), model.networkState());
             Path export = options.exportFolder(seed, runDir);
-            SavedModelExport.export(recipe.network(), options.precision(), model.networkState(), classNames, export,
+            Normalization normalization = dataset.normalization();
+            SavedModelExport.export(recipe.network(), options.precision(), model.networkState(),
+                    new DatasetInfo(dataset.id(), classNames, normalization.mean(), normalization.std()), export,
                     options.overwriteExport());
             LOG.info("exported the final model to {}", export);
             Json.write(runDir.resolve("result.json"), result);
@@ -169,7 +202,7 @@ public final class Trainer {
                     double wall = progress.wallSecondsBefore + seconds(System.nanoTime() - wallStart);
                     Checkpoint.write(runDir.resolve(Checkpoint.FILE_NAME), new Checkpoint.Header(recipeMap, seed,
                             progress.steps, List.copyOf(progress.history), progress.trainSeconds, wall,
-                            progress.resumedTimes, progress.batchWaitSeconds), model.state());
+                            progress.resumedTimes, progress.batchWaitSeconds, dataset.id()), model.state());
                     listener.epochEnded(seed, record);
                     epoch = new EpochTotals();
                     stepsStart = System.nanoTime();
@@ -183,10 +216,14 @@ public final class Trainer {
         }
     }
 
-    /** The whitening filters of a run: from the first 5,000 normalized training images (METHOD.md section 4). */
+    /**
+     * The whitening filters of a run: from the first 5,000 training images, normalized with the dataset's
+     * constants (METHOD.md section 4).
+     */
     static float[] whiteningFilters(CifarDataset train) {
         int whitenImages = Math.min(Recipe.WHITEN_IMAGES, train.size());
-        float[] sample = Normalization.normalize(train.images(), 0, whitenImages * CifarDataset.IMAGE_BYTES);
+        float[] sample = train.dataset().normalization().apply(train.images(), 0,
+                whitenImages * CifarDataset.IMAGE_BYTES);
         return PatchWhitening.filters(sample, whitenImages, Recipe.WHITEN_EPSILON);
     }
 
@@ -194,7 +231,17 @@ public final class Trainer {
         return new Evaluator(model::logits, EVAL_BATCH);
     }
 
-    private static void checkCompatible(Path file, Checkpoint.Header header, Map<String, Object> recipeMap, long seed) {
+    private static void checkCompatible(Path file, Checkpoint.Header header, Map<String, Object> recipeMap, long seed,
+                                        DatasetChoice dataset) {
+        if (!header.datasetOrCifar10().equals(dataset.id())) {
+            String trained = DatasetChoice.fromId(header.datasetOrCifar10()).map(DatasetChoice::displayName)
+                    .orElse("'" + header.datasetOrCifar10() + "'");
+            String options = DatasetChoice.fromId(header.datasetOrCifar10()).map(DatasetChoice::options)
+                    .orElse("its dataset");
+            throw new IllegalStateException("checkpoint " + file + " belongs to a run on " + trained + ", and this"
+                    + " run trains on " + dataset.displayName() + ". Resume it with " + options + " (the options it"
+                    + " was started with), or start the new run in another folder.");
+        }
         if (!header.recipe().equals(recipeMap)) {
             List<String> differences = new ArrayList<>();
             for (String key : recipeMap.keySet()) {
@@ -210,14 +257,6 @@ public final class Trainer {
         if (header.seed() != seed) {
             throw new IllegalStateException("checkpoint " + file + " is of seed " + header.seed() + ", not " + seed);
         }
-    }
-
-    private static int[] levelsUpTo(int level) {
-        int[] levels = new int[level + 1];
-        for (int i = 0; i <= level; i++) {
-            levels[i] = i;
-        }
-        return levels;
     }
 
     private static double seconds(long nanos) {
