@@ -2,11 +2,9 @@ package airbench.train;
 
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
-import airbench.data.CifarReader;
 import airbench.data.CifarVariant;
 import airbench.data.DataException;
 import airbench.data.DataLocator;
-import airbench.data.Downloader;
 import airbench.eval.EvalCommands;
 import airbench.model.TensorFlowRuntime;
 import airbench.tools.Bench;
@@ -33,7 +31,7 @@ import org.apache.logging.log4j.Logger;
 public final class Main {
     private static final Logger LOG = LogManager.getLogger(Main.class);
     /** Set by the Maven build: folders to look in for the data before downloading (the shared copy). */
-    static final String FALLBACK_PROPERTY = "airbench.data.fallback";
+    static final String FALLBACK_PROPERTY = DataLocator.FALLBACK_PROPERTY;
 
     /** First arguments that hand the command line to the exported-model commands. */
     private static final Set<String> EVAL_COMMANDS = Set.of("evaluate", "predict");
@@ -120,6 +118,7 @@ public final class Main {
             CifarDataset train = options.trainSubset() > 0
                     ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
             if (raw.containsKey("dry-run")) {
+                TrainingLoop.checkTrainable(train, options.recipe());
                 LOG.info("dry run: configuration and data are valid; not training");
                 return 0;
             }
@@ -128,7 +127,8 @@ public final class Main {
             LOG.info("results go to {}", dir);
             Invocation.run(dir, options, train, data.test());
             return 0;
-        } catch (DataException | TrainingDivergedException | IllegalStateException e) {
+        } catch (DataException | TrainingDivergedException | IllegalStateException | IllegalArgumentException e) {
+            // IllegalArgumentException: a training set the recipe cannot train on (fewer images than one batch).
             LOG.error("error: {}", e.getMessage());
             return 1;
         } catch (java.io.IOException | java.io.UncheckedIOException e) {
@@ -162,14 +162,7 @@ public final class Main {
     }
 
     static CifarData loadData(TrainOptions options) {
-        List<Path> fallbacks = new ArrayList<>();
-        String fallback = System.getProperty(FALLBACK_PROPERTY);
-        if (fallback != null && !fallback.isBlank()) {
-            fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
-        }
-        Path source = DataLocator.locate(CifarVariant.CIFAR10, options.dataDir(), System.getenv(),
-                DataLocator.defaultCache(), fallbacks, Downloader.official());
-        CifarData data = CifarReader.read(source, CifarVariant.CIFAR10);
+        CifarData data = CifarData.load(CifarVariant.CIFAR10, options.dataDir());
         LOG.info("{}", data.train().summary());
         LOG.info("{}", data.test().summary());
         return data;
