@@ -7,6 +7,7 @@ import airbench.data.DataException;
 import airbench.data.DataLocator;
 import airbench.eval.EvalCommands;
 import airbench.model.TensorFlowRuntime;
+import airbench.train.examples.DataSelection;
 import airbench.tools.Bench;
 import airbench.tools.StepTiming;
 import java.nio.file.Path;
@@ -24,7 +25,8 @@ import org.apache.logging.log4j.Logger;
  * ({@link EvalCommands}); with {@code export-images}, test images as PNG files ({@link ImageExportCommand});
  * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}); with {@code bench}, the
  * speed benchmark against PyTorch ({@link Bench}); with {@code parity}, the step-by-step comparison with PyTorch
- * ({@link ParityCommand}); with {@code plot}, PNG charts of finished runs ({@link PlotCommand}).
+ * ({@link ParityCommand}); with {@code plot}, PNG charts of finished runs ({@link PlotCommand}); with
+ * {@code select}, the data-selection experiment written on the library's public API ({@link DataSelection}).
  * {@code --onednn on|off} applies to every command.
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
@@ -76,6 +78,9 @@ public final class Main {
         }
         if (args.length > 0 && args[0].equals(ImageExportCommand.NAME)) {
             return ImageExportCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
+        if (args.length > 0 && args[0].equals(DataSelection.NAME)) {
+            return DataSelection.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
         if (args.length > 0 && args[0].equals(PlotCommand.NAME)) {
             return PlotCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
