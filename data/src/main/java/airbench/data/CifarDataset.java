@@ -102,6 +102,72 @@ public record CifarDataset(CifarVariant variant, String split, byte[] images, in
                 Arrays.copyOf(coarseLabels, Math.min(n, coarseLabels.length)), classNames, labelSet);
     }
 
+    /**
+     * The images whose {@code mask} entry is true, in their order (a copy): a derived training set, as
+     * in METHOD.md section 12. Training on it takes {@code selected / batch} steps per epoch.
+     *
+     * @param mask one entry per image of this split
+     * @throws IllegalArgumentException if the mask's length is not the number of images
+     */
+    public CifarDataset select(boolean[] mask) {
+        if (mask.length != size()) {
+            throw new IllegalArgumentException("the mask has " + mask.length + " entries but the "
+                    + variant.displayName() + " " + split + " split holds " + size()
+                    + " images; give one entry per image");
+        }
+        int count = 0;
+        for (boolean keep : mask) {
+            count += keep ? 1 : 0;
+        }
+        int[] indices = new int[count];
+        for (int i = 0, k = 0; i < mask.length; i++) {
+            if (mask[i]) {
+                indices[k++] = i;
+            }
+        }
+        return select(indices);
+    }
+
+    /**
+     * The images at {@code indices}, in the order given (a copy). An index may repeat, which trains on
+     * that image more often (a way to reweight the data).
+     *
+     * @throws IllegalArgumentException naming the first index outside {@code 0 .. size() - 1}
+     */
+    public CifarDataset select(int[] indices) {
+        byte[] selectedImages = new byte[Math.multiplyExact(indices.length, IMAGE_BYTES)];
+        int[] selectedLabels = new int[indices.length];
+        int[] selectedCoarse = new int[coarseLabels.length == 0 ? 0 : indices.length];
+        for (int k = 0; k < indices.length; k++) {
+            int i = indices[k];
+            if (i < 0 || i >= size()) {
+                throw new IllegalArgumentException("index " + i + " (position " + k + " of the index list) is"
+                        + " outside the " + variant.displayName() + " " + split + " split's images 0.." + (size() - 1));
+            }
+            System.arraycopy(images, i * IMAGE_BYTES, selectedImages, k * IMAGE_BYTES, IMAGE_BYTES);
+            selectedLabels[k] = labels[i];
+            if (selectedCoarse.length > 0) {
+                selectedCoarse[k] = coarseLabels[i];
+            }
+        }
+        return new CifarDataset(variant, split, selectedImages, selectedLabels, selectedCoarse, classNames, labelSet);
+    }
+
+    /**
+     * The same images with other labels (the images are shared, not copied; the labels are copied):
+     * training on it learns the new labels. CIFAR-100's coarse labels are kept as they were.
+     *
+     * @param newLabels one label per image, each in {@code 0 .. classes - 1}
+     * @throws IllegalArgumentException for a wrong count or a label out of range, naming the image
+     */
+    public CifarDataset withLabels(int[] newLabels) {
+        if (newLabels.length != size()) {
+            throw new IllegalArgumentException(newLabels.length + " new labels for the " + size() + " images of the "
+                    + variant.displayName() + " " + split + " split; give one label per image");
+        }
+        return new CifarDataset(variant, split, images, newLabels.clone(), coarseLabels, classNames, labelSet);
+    }
+
     /** One line: "CIFAR-10 train: 50000 images; per class airplane 5000, automobile 5000, ...". */
     public String summary() {
         int[] counts = classCounts();

@@ -305,7 +305,7 @@ final class ParityCommand {
                 options.precision(), options.compile(), options.threads(), s.firstStep(), plan, s.testImages(),
                 s.replay());
         float[] test = Normalization.normalize(data.test().images());
-        Parity.prepareAndRunJava(c, Trainer.whiteningFilters(data.train()), batches, test, data.test().labels(),
+        Parity.prepareAndRunJava(c, TrainingLoop.whiteningFilters(data.train()), batches, test, data.test().labels(),
                 s.folder());
     }
 

@@ -142,6 +142,19 @@ public record Recipe(String name, double epochs, TrainingOptimizer optimizer, Au
                 whitenBiasEpochs, level);
     }
 
+    /** The same recipe with another label smoothing of its loss (0: plain cross-entropy). */
+    public Recipe withLabelSmoothing(double labelSmoothing) {
+        return withOptimizer(optimizer.withLabelSmoothing(labelSmoothing));
+    }
+
+    /**
+     * The same recipe with another batch size; what depends on the batch follows it
+     * ({@link TrainingOptimizer#withBatchSize}).
+     */
+    public Recipe withBatchSize(int batchSize) {
+        return withOptimizer(optimizer.withBatchSize(batchSize));
+    }
+
     /** Every hyperparameter as "name = value" lines, units included, for --list-recipes and the run log. */
     public String describe() {
         List<String> lines = new ArrayList<>(List.of("recipe " + name, "  epochs                 " + epochs));
