@@ -88,7 +88,7 @@ public final class MergeCommand {
         for (Path folder : folders) {
             SweepFolder source = SweepFolder.existing(folder);
             SweepPlan p = source.plan();
-            if (plan != null && !plan.equals(p)) {
+            if (plan != null && !plan.sameSweep(p)) {
                 throw new UsageException(folder + " holds another sweep than " + folders.get(0) + ": "
                         + p.describe() + " vs " + plan.describe());
             }
@@ -99,7 +99,7 @@ public final class MergeCommand {
         how.put("shard", null);
         how.put("merged_from", folders.stream().map(f -> f.toAbsolutePath().normalize().toString()).toList());
         if (Files.isDirectory(output) && Files.exists(output.resolve(SweepFolder.PLAN_FILE))
-                && !SweepFolder.existing(output).plan().equals(plan)) {
+                && !SweepFolder.existing(output).plan().sameSweep(plan)) {
             throw new UsageException(output + " holds another sweep; choose a new --output folder");
         }
         SweepFolder target = SweepFolder.open(output, plan, how);

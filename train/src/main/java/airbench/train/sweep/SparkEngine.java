@@ -45,16 +45,6 @@ final class SparkEngine implements RunEngine {
         this.owned = owned;
     }
 
-    /** Whether Spark's classes can be loaded here. */
-    static boolean onClasspath() {
-        try {
-            Class.forName("org.apache.spark.api.java.JavaSparkContext", false, SparkEngine.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
-    }
-
     /** An engine on a Spark context that the caller owns (tests keep one cluster for several sweeps). */
     static SparkEngine using(JavaSparkContext spark) {
         return new SparkEngine(spark, false);

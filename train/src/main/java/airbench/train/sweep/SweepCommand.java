@@ -147,6 +147,12 @@ public final class SweepCommand {
 
     /** Options of the train command that a sweep does not take, refused with what to give instead. */
     private static void refuseTrainOnlyOptions(String[] args) {
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("train.")) {
+                throw new UsageException("-D" + key + " is a property of the train command; give a sweep's options as"
+                        + " flags, e.g. mvn exec:java -Dexec.args=\"sweep --recipe 95 ...\"");
+            }
+        }
         Options sweep = options();
         for (String arg : args) {
             if (arg.startsWith("--")) {
@@ -336,12 +342,22 @@ public final class SweepCommand {
         return String.format(Locale.ROOT, "[%d/%d] %s: accuracy %s (%s)", done, total, o.spec(), accuracy, where);
     }
 
+    /** Whether Spark's classes can be loaded here; asked before {@link SparkEngine}, which needs them, is touched. */
+    private static boolean sparkOnClasspath() {
+        try {
+            Class.forName("org.apache.spark.api.java.JavaSparkContext", false, SweepCommand.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
     private static RunEngine engine(Request request, String shardText, Path output) {
         if (shardText != null) {
             int threads = request.threads().orElse(Runtime.getRuntime().availableProcessors());
             return new InProcessEngine(threads, "shard " + shardText);
         }
-        if (!SparkEngine.onClasspath()) {
+        if (!sparkOnClasspath()) {
             throw new UsageException("Apache Spark is not on the classpath (the runnable jar leaves it out, so that a"
                     + " plain training does not carry it). Run the sweep with `mvn exec:java -Dexec.args=\"sweep ...\"`"
                     + " from the repository root (Maven adds Spark), through spark-submit on a cluster (see the"

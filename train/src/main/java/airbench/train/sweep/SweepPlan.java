@@ -302,6 +302,18 @@ public record SweepPlan(Map<String, String> options, List<Axis> grid, List<Long>
         return new SweepPlan(options, grid, seeds);
     }
 
+    /**
+     * Whether {@code other} is the same sweep, as shards of one sweep must be: the same runs, though the data
+     * folder may have another path on another machine (unless it is a grid option, where it names cells).
+     */
+    boolean sameSweep(SweepPlan other) {
+        Map<String, String> mine = new LinkedHashMap<>(options);
+        Map<String, String> theirs = new LinkedHashMap<>(other.options);
+        mine.remove("data-dir");
+        theirs.remove("data-dir");
+        return mine.equals(theirs) && grid.equals(other.grid) && seeds.equals(other.seeds);
+    }
+
     /** One line: the options, the grid, the seeds and the number of runs. */
     String describe() {
         String grid = this.grid.isEmpty() ? "no grid" : this.grid.stream()

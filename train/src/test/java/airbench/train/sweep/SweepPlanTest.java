@@ -97,6 +97,22 @@ class SweepPlanTest {
     }
 
     @Test
+    void shardsOfOneSweepMayReadTheirDataFromAnotherPathButNotOtherCells() {
+        Axis flip = new Axis("flip", List.of("alternating", "none"));
+        SweepPlan here = new SweepPlan(Map.of("data-dir", "/a/cifar", "epochs", "2"), List.of(flip), List.of(0L, 1L));
+        assertTrue(here.sameSweep(new SweepPlan(Map.of("data-dir", "/b/cifar", "epochs", "2"), List.of(flip),
+                List.of(0L, 1L))));
+        assertFalse(here.sameSweep(new SweepPlan(Map.of("data-dir", "/a/cifar", "epochs", "3"), List.of(flip),
+                List.of(0L, 1L))));
+        assertFalse(here.sameSweep(new SweepPlan(Map.of("data-dir", "/a/cifar", "epochs", "2"), List.of(flip),
+                List.of(0L))));
+        Axis dataA = new Axis("data-dir", List.of("/a/1", "/a/2"));
+        Axis dataB = new Axis("data-dir", List.of("/b/1", "/b/2"));
+        assertFalse(new SweepPlan(Map.of(), List.of(dataA), List.of(0L))
+                .sameSweep(new SweepPlan(Map.of(), List.of(dataB), List.of(0L))), "data folders that are cells");
+    }
+
+    @Test
     void aPlanFileGivesOptionsGridAndSeeds(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("plan.json");
         Files.writeString(file, """
@@ -132,6 +148,14 @@ class SweepPlanTest {
         assertEquals(2, SweepCommand.run(new String[] {"--shard", "2/2", "--output", out.toString()}));
         assertEquals(2, SweepCommand.run(new String[] {"--shard", "0/2"}), "a shard needs --output");
         assertEquals(0, SweepCommand.run(new String[] {"--help"}));
+        System.setProperty("train.recipe", "95");
+        try {
+            assertEquals(2, SweepCommand.run(new String[] {"--output", out.toString()}),
+                    "a train property would be silently left out of the sweep's runs");
+        } finally {
+            System.clearProperty("train.recipe");
+        }
+        assertFalse(Files.exists(out));
     }
 
     @Test
