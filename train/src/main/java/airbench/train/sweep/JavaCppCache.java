@@ -14,8 +14,10 @@ import org.apache.logging.log4j.Logger;
  * An executor whose JVM was given {@code -Dorg.bytedeco.javacpp.cachedir} (through
  * {@code spark.executor.extraJavaOptions}) uses that folder and is trusted to have it pre-filled: the fast way
  * for repeated sweeps (fill it once per machine with JavaCPP's own loader, see the README). Otherwise each
- * executor gets its own cache inside its Spark scratch folder, deleted with the executor: it costs one unpacking
- * (a few seconds, 650 MB of local disk) per executor and sweep, and cannot race. In local mode the executor is
+ * executor gets its own cache inside its own files folder ({@code SparkFiles.getRootDirectory()}; on a standalone
+ * worker the executor's folder under the worker's {@code work/}, removed with the application's files by the
+ * cluster manager's clean-up): it costs one unpacking (a few seconds, 650 MB of local disk) per executor and
+ * sweep, and cannot race. In local mode the executor is
  * the driver's own JVM, which keeps its cache as configured (one process cannot race with itself: JavaCPP's
  * loading is synchronized within a JVM).
  */

@@ -27,7 +27,9 @@ final class RunExecution {
             String result = SingleRun.train(spec.optionsWithThreads(threads), spec.seed());
             return new RunOutcome(spec, result, null, where, seconds(start));
         } catch (Exception e) {
-            LOG.error("run {} failed: {}", spec, e.toString(), e);
+            // The reason in one line; the stack only at debug level (a data or option problem is not a bug).
+            LOG.error("run {} failed: {}", spec, describe(e));
+            LOG.debug("run {} failed", spec, e);
             return RunOutcome.failed(spec, describe(e), where, seconds(start));
         }
     }

@@ -1,6 +1,7 @@
 package airbench.train.sweep;
 
 import airbench.train.UsageException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -9,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.logging.log4j.LogManager;
@@ -71,7 +74,19 @@ final class SparkEngine implements RunEngine {
         spark.setMaster(settings.master());
         spark.set("spark.task.cpus", String.valueOf(settings.threadsPerRun()));
         spark.setIfMissing("spark.app.name", appName);
-        if (settings.master().startsWith("local")) {
+        boolean local = LOCAL_MASTER.matcher(settings.master()).matches();
+        if (!local && !spark.contains("spark.jars")) {
+            // Not through spark-submit (which ships its jars): the executors need this program's jars.
+            List<Path> jars = applicationJars();
+            if (jars.isEmpty()) {
+                throw new UsageException("--master " + settings.master() + " needs the program as jars to send to the"
+                        + " executors, and this one runs from class folders (mvn exec:java). Build the jars (mvn install"
+                        + " -DskipTests) and use spark-submit as in the README, or java -cp"
+                        + " \"train/target/airbench-train.jar:$SPARK_HOME/jars/*\" airbench.train.Main sweep --master ...");
+            }
+            spark.set("spark.jars", String.join(",", jars.stream().map(Path::toString).toList()));
+        }
+        if (local) {
             // In-process: no web UI to serve, and nothing to reach from other machines.
             spark.setIfMissing("spark.ui.enabled", "false");
             spark.setIfMissing("spark.driver.host", "127.0.0.1");
@@ -79,6 +94,36 @@ final class SparkEngine implements RunEngine {
         }
         LOG.info("starting Spark: master {}, {} thread(s) per run", settings.master(), settings.threadsPerRun());
         return new SparkEngine(new JavaSparkContext(spark), true);
+    }
+
+    /**
+     * The runnable jar this class was loaded from and the libraries its manifest names ({@code lib/*.jar}, without
+     * Spark); empty when the classes come from a folder.
+     */
+    static List<Path> applicationJars() {
+        try {
+            Path location = Path.of(SparkEngine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (!Files.isRegularFile(location) || !location.toString().endsWith(".jar")) {
+                return List.of();
+            }
+            List<Path> jars = new java.util.ArrayList<>(List.of(location.toAbsolutePath()));
+            try (JarFile jar = new JarFile(location.toFile())) {
+                Manifest manifest = jar.getManifest();
+                String classPath = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
+                if (classPath != null) {
+                    for (String entry : classPath.trim().split("\\s+")) {
+                        Path lib = location.toAbsolutePath().getParent().resolve(entry);
+                        if (Files.isRegularFile(lib)) {
+                            jars.add(lib);
+                        }
+                    }
+                }
+            }
+            return jars;
+        } catch (java.net.URISyntaxException | java.io.IOException | RuntimeException e) {
+            LOG.warn("could not list this program's jars: {}", e.toString());
+            return List.of();
+        }
     }
 
     /** The master and threads per run a sweep uses. */
@@ -189,7 +234,7 @@ final class SparkEngine implements RunEngine {
         public RunOutcome call(RunSpec run) {
             TaskContext task = TaskContext.get();
             String executor = SparkEnv.get().executorId();
-            JavaCppCache.prepare(executor, Path.of(SparkFiles.getRootDirectory()));
+            JavaCppCache.prepare(executor, Path.of(SparkFiles.getRootDirectory()).toAbsolutePath());
             int threads = task.cpus();
             return RunExecution.execute(run, threads, RunOutcome.Worker.here(executor, task.attemptNumber(), threads));
         }

@@ -280,6 +280,12 @@ public final class SweepCommand {
             }
         }
         String shardText = request.shard().map(s -> s[0] + "/" + s[1]).orElse(null);
+        if (shardText == null && given == null && !sparkOnClasspath()) {
+            throw new UsageException("Apache Spark is not on the classpath (the runnable jar leaves it out, so that a"
+                    + " plain training does not carry it). Run the sweep with `mvn exec:java -Dexec.args=\"sweep ...\"`"
+                    + " from the repository root (Maven adds Spark), through spark-submit on a cluster (see the"
+                    + " README), or without Spark one slice at a time with --shard I/N and then merge");
+        }
         Map<String, Object> how = new LinkedHashMap<>();
         how.put("shard", shardText);
         how.put("command_line", request.commandLine());
@@ -356,12 +362,6 @@ public final class SweepCommand {
         if (shardText != null) {
             int threads = request.threads().orElse(Runtime.getRuntime().availableProcessors());
             return new InProcessEngine(threads, "shard " + shardText);
-        }
-        if (!sparkOnClasspath()) {
-            throw new UsageException("Apache Spark is not on the classpath (the runnable jar leaves it out, so that a"
-                    + " plain training does not carry it). Run the sweep with `mvn exec:java -Dexec.args=\"sweep ...\"`"
-                    + " from the repository root (Maven adds Spark), through spark-submit on a cluster (see the"
-                    + " README), or without Spark one slice at a time with --shard I/N and then merge");
         }
         return SparkEngine.start(request.master(), request.threads(), request.sparkConf(),
                 "airbench sweep " + output.toAbsolutePath().normalize().getFileName());

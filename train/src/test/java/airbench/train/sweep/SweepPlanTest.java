@@ -186,6 +186,15 @@ class SweepPlanTest {
     }
 
     @Test
+    void aClusterMasterWithoutSparkSubmitNeedsTheProgramAsJars() {
+        // Here the classes come from target/classes, as under mvn exec:java: nothing to send to executors.
+        assertEquals(List.of(), SparkEngine.applicationJars());
+        UsageException e = assertThrows(UsageException.class, () -> SparkEngine.start(
+                Optional.of("spark://127.0.0.1:7077"), Optional.of(1), Map.of(), "test"));
+        assertTrue(e.getMessage().contains("spark-submit"), e.getMessage());
+    }
+
+    @Test
     void anExecutorGetsItsOwnJavaCppCacheUnlessItWasGivenOne() {
         Path scratch = Path.of("/scratch/executor-3");
         assertEquals(Optional.of(scratch.resolve("javacpp-cache")), JavaCppCache.choose("3", null, scratch));
