@@ -142,6 +142,11 @@ public final class SweepCommand {
             Thread.currentThread().interrupt();
             LOG.error("{}: interrupted; the finished runs are kept, run the same command to continue", NAME);
             return 1;
+        } catch (Exception e) {
+            // Spark's own failures (no master at the URL, a refused configuration) arrive as its exceptions.
+            LOG.error("error: {}: {}; the finished runs are kept, run the same command to continue", NAME,
+                    RunExecution.describe(e));
+            return 1;
         }
     }
 
