@@ -82,8 +82,12 @@ class BatchPrefetcherTest {
         }
     }
 
-    /** Holds every build of another source until the test opens the gate. */
-    private record GatedSource(CountDownLatch gate, BatchSource builds) implements BatchSource {
+    /** Holds every build of another source until the test opens the gate; {@code arrived} counts builds that reached it. */
+    private record GatedSource(CountDownLatch gate, CountDownLatch arrived, BatchSource builds) implements BatchSource {
+        GatedSource(CountDownLatch gate, BatchSource builds) {
+            this(gate, new CountDownLatch(1), builds);
+        }
+
         @Override
         public int stepsPerEpoch() {
             return builds.stepsPerEpoch();
@@ -91,6 +95,7 @@ class BatchPrefetcherTest {
 
         @Override
         public Batch batch(int epoch, int index) {
+            arrived.countDown();
             try {
                 gate.await();
             } catch (InterruptedException e) {
@@ -104,13 +109,16 @@ class BatchPrefetcherTest {
     void measuresWaitingAndBuildingTime() throws InterruptedException {
         CountDownLatch gate = new CountDownLatch(1);
         Thread consumer = Thread.currentThread();
-        // Opens the gate only once the consumer is parked inside next(), and 60 ms after that, so the
-        // measured wait has a lower bound that does not depend on how the threads are scheduled.
+        CountDownLatch buildArrived = new CountDownLatch(1);
+        // Opens the gate only once the consumer is parked inside next() and the first build has reached the
+        // gate, and 60 ms after that, so both measured waits have a lower bound that does not depend on how the
+        // threads are scheduled (on a loaded machine the prefetch thread can start after the consumer parks).
         Thread opener = new Thread(() -> {
             while (consumer.getState() != Thread.State.WAITING) {
                 Thread.onSpinWait();
             }
             try {
+                buildArrived.await();
                 Thread.sleep(60);
             } catch (InterruptedException e) {
                 return;
@@ -118,7 +126,7 @@ class BatchPrefetcherTest {
             gate.countDown();
         });
         BatchSource twentyMillisPerBuild = new CountingSource(4, 20, -1, -1);
-        try (BatchPrefetcher prefetcher = new BatchPrefetcher(new GatedSource(gate, twentyMillisPerBuild), 0, 0, 5)) {
+        try (BatchPrefetcher prefetcher = new BatchPrefetcher(new GatedSource(gate, buildArrived, twentyMillisPerBuild), 0, 0, 5)) {
             opener.start();
             while (prefetcher.hasNext()) {
                 prefetcher.next();

@@ -120,7 +120,7 @@ class SparkSweepTest {
                 Path bad = sparkSweep.resolve("flip=" + flip + "_batch-size=1024/seed-" + seed);
                 assertFalse(Files.exists(bad.resolve("result.json")));
                 String error = Json.MAPPER.readTree(bad.resolve("failure.json").toFile()).get("error").asText();
-                assertTrue(error.contains("batch size"), error);
+                assertTrue(error.contains("fewer than one batch of 1024"), error);
                 pids.add(Json.MAPPER.readTree(bad.resolve("task.json").toFile()).get("pid").asLong());
             }
         }
