@@ -1,5 +1,6 @@
 package airbench.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
@@ -193,7 +194,7 @@ public final class AirbenchModel implements AutoCloseable {
             } else {
                 ProxyFilterGraph filtered = new ProxyFilterGraph(built, spec, precision, optimizer, filterSpec);
                 training = filtered.main;
-                allState = new java.util.ArrayList<>(training.allState());
+                allState = new ArrayList<>(training.allState());
                 allState.addAll(filtered.proxyState());
                 proxyInitialState = InitialState.of(filtered.proxy);
                 filter = new FilterPorts(filterSpec, Port.of(filtered.images), Port.of(filtered.labels),
@@ -282,7 +283,8 @@ public final class AirbenchModel implements AutoCloseable {
      * fan-in uniform block convs with partial identity and head drawn from {@code seed} (the head
      * rescaled to standard deviation 1 if the network's {@link HeadScale} says so),
      * zero BatchNorm shifts, running mean 0 and variance 1, zero momentum, and
-     * Lookahead slow copies (if any) equal to the starting weights.
+     * Lookahead slow copies (if any) equal to the starting weights. With a proxy filter the proxy
+     * starts the same way, from the same whitening filters.
      */
     public void initialize(float[] whitenKernel, long seed) {
         Map<String, float[]> values = new LinkedHashMap<>();

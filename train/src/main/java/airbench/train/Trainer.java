@@ -2,6 +2,7 @@ package airbench.train;
 
 import airbench.data.Batch;
 import airbench.data.BatchPrefetcher;
+import airbench.data.BatchSource;
 import airbench.data.CifarDataset;
 import airbench.data.Normalization;
 import airbench.data.TrainingBatches;
@@ -26,7 +27,8 @@ import org.apache.logging.log4j.Logger;
  * {@code totalSteps} optimizer steps fed by the Java batch pipeline, Lookahead
  * every fifth step (if the recipe's optimizer uses it), a checkpoint at every epoch end, the final copy of the slow
  * weights, and the TTA evaluation. A run folder that holds a checkpoint is
- * continued from it, giving the same result as a run never interrupted.
+ * continued from it, giving the same result as a run never interrupted. What a step does with its
+ * batch, the whole batch or the part a proxy network picks (96faster), is the recipe's {@link BatchStep}.
  */
 public final class Trainer {
     private static final Logger LOG = LogManager.getLogger(Trainer.class);
@@ -71,9 +73,10 @@ public final class Trainer {
         TrainingBatches batches = new TrainingBatches(train, recipe.augment(), recipe.optimizer().batchSize(), seed);
         Schedule schedule = Schedule.of(recipe, batches.stepsPerEpoch());
         Map<String, Object> recipeMap = Json.toMap(recipe);
+        BatchStep batchStep = BatchStep.of(recipe);
 
         try (AirbenchModel model = new AirbenchModel(recipe.network(), options.precision(), recipe.optimizer(),
-                options.threads(), options.compile())) {
+                options.threads(), options.compile(), recipe.filter())) {
             Progress progress;
             if (Files.exists(checkpointFile)) {
                 Checkpoint.Contents contents = Checkpoint.read(checkpointFile);
@@ -90,9 +93,9 @@ public final class Trainer {
             }
 
             listener.runStarted(new RunStart(seed, runDir, progress.steps, schedule.totalSteps(),
-                    recipe.optimizer().batchSize(), progress.trainSeconds, schedule::lrMultiplier,
+                    batchStep.imagesPerStep(), progress.trainSeconds, schedule::lrMultiplier,
                     model::networkState, RunStart.shapesOf(model.stateShapes())));
-            trainSteps(model, batches, schedule, progress, seed, runDir, recipeMap, wallStart);
+            trainSteps(model, batchStep, batchStep.batches(batches), schedule, progress, seed, runDir, recipeMap, wallStart);
 
             long evalStart = System.nanoTime();
             model.lookahead(1.0);  // the evaluated and exported model is the slow copy (without Lookahead: a no-op)
@@ -119,9 +122,9 @@ public final class Trainer {
         }
     }
 
-    private void trainSteps(AirbenchModel model, TrainingBatches batches, Schedule schedule, Progress progress,
-                            long seed, Path runDir, Map<String, Object> recipeMap, long wallStart) {
-        int batchSize = options.recipe().optimizer().batchSize();
+    private void trainSteps(AirbenchModel model, BatchStep batchStep, BatchSource batches, Schedule schedule,
+                            Progress progress, long seed, Path runDir, Map<String, Object> recipeMap, long wallStart) {
+        int imagesPerStep = batchStep.imagesPerStep();
         if (progress.steps >= schedule.totalSteps()) {
             return;
         }
@@ -134,9 +137,7 @@ public final class Trainer {
                 int step = progress.steps;
                 long start = System.nanoTime();
                 Batch batch = prefetcher.next();
-                AirbenchModel.StepResult r = model.trainStep(batch.images(), batch.labels(), batchSize,
-                        schedule.lrMultiplier(step), schedule.whitenBiasLrMultiplier(step), schedule.trainsWhitenBias(step),
-                        schedule.lookaheadAlpha(step + 1));
+                AirbenchModel.StepResult r = batchStep.take(model, batch, step, schedule);
                 double stepSeconds = seconds(System.nanoTime() - start);
                 if (!Double.isFinite(r.lossSum())) {
                     throw new TrainingDivergedException("the training loss became " + r.lossSum() + " at step "
@@ -147,14 +148,14 @@ public final class Trainer {
                 progress.steps++;
                 progress.trainSeconds += stepSeconds;
                 listener.stepEnded(seed, step, r.lossSum());
-                epoch.add(r, batchSize);
+                epoch.add(r, imagesPerStep);
 
                 long now = System.nanoTime();
                 boolean epochEnd = progress.steps % schedule.stepsPerEpoch() == 0
                         || progress.steps == schedule.totalSteps();
                 if (!epochEnd && now - lastProgress > PROGRESS_EVERY_NANOS) {
                     lastProgress = now;
-                    listener.progress(seed, progress.steps, schedule.totalSteps(), r.lossSum() / batchSize,
+                    listener.progress(seed, progress.steps, schedule.totalSteps(), r.lossSum() / imagesPerStep,
                             seconds(now - stepsStart) / epoch.steps);
                 }
                 if (epochEnd) {
