@@ -41,6 +41,27 @@ public final class CifarReader {
 
     /** Reads both splits, requiring {@code counts} records per file (tests use small files). */
     public static CifarData read(Path source, CifarVariant variant, RecordCounts counts) {
+        return read(source, DatasetChoice.of(variant, LabelSet.FINE), counts);
+    }
+
+    /**
+     * Reads both splits of the chosen dataset with the official record counts; the splits' labels
+     * and class names are the chosen ones (CIFAR-100's coarse labels with {@link DatasetChoice#CIFAR100_COARSE}).
+     */
+    public static CifarData read(Path source, DatasetChoice dataset) {
+        return read(source, dataset, dataset.variant().officialCounts());
+    }
+
+    /**
+     * Reads both splits of the chosen dataset, requiring {@code counts} records per file.
+     *
+     * <p>Class names come from the dataset's names file where the data carries it (CIFAR-10's
+     * batches.meta.txt, CIFAR-100's fine_label_names.txt or coarse_label_names.txt, beside the data
+     * files or in the archive); otherwise from the official lists built into this module, which are
+     * those files' contents. A names file with the wrong number of names is refused.
+     */
+    public static CifarData read(Path source, DatasetChoice dataset, RecordCounts counts) {
+        CifarVariant variant = dataset.variant();
         long start = System.nanoTime();
         Path resolved = Files.isDirectory(source) ? CifarSources.require(source, variant) : source;
         if (!Files.isRegularFile(resolved) && !Files.isDirectory(resolved)) {
@@ -49,14 +70,15 @@ public final class CifarReader {
                     + " files.");
         }
         CifarData data = Files.isDirectory(resolved)
-                ? readFolder(resolved, variant, counts)
-                : readArchive(resolved, variant, counts);
-        LOG.info("Read {} from {} in {} s: {} training and {} test images", variant.displayName(), resolved,
+                ? readFolder(resolved, dataset, counts)
+                : readArchive(resolved, dataset, counts);
+        LOG.info("Read {} from {} in {} s: {} training and {} test images", dataset.displayName(), resolved,
                 String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9), data.train().size(), data.test().size());
         return data;
     }
 
-    private static CifarData readFolder(Path folder, CifarVariant variant, RecordCounts counts) {
+    private static CifarData readFolder(Path folder, DatasetChoice dataset, RecordCounts counts) {
+        CifarVariant variant = dataset.variant();
         List<String> missing = CifarSources.missingFiles(folder, variant);
         if (!missing.isEmpty()) {
             List<String> foreign = variant.other().dataFiles().stream()
@@ -79,25 +101,26 @@ public final class CifarReader {
                 throw unreadable(file.toString(), e);
             }
         }
-        Path namesFile = folder.resolve(variant.classNamesFile());
-        List<String> classNames = variant.wellKnownClassNames();
+        Path namesFile = folder.resolve(dataset.classNamesFile());
+        List<String> classNames = null;
         if (Files.isRegularFile(namesFile)) {
             try {
-                classNames = parseClassNames(Files.readAllBytes(namesFile), namesFile.toString(), variant);
+                classNames = parseClassNames(Files.readAllBytes(namesFile), namesFile.toString(), dataset);
             } catch (IOException e) {
                 throw unreadable(namesFile.toString(), e);
             }
         }
-        return splits.build(classNames);
+        return splits.build(dataset, classNames, folder);
     }
 
-    private static CifarData readArchive(Path archive, CifarVariant variant, RecordCounts counts) {
+    private static CifarData readArchive(Path archive, DatasetChoice dataset, RecordCounts counts) {
+        CifarVariant variant = dataset.variant();
         checkGzipMagic(archive, variant);
         Splits splits = new Splits(variant, counts);
         String remedy = "download " + variant.archiveFileName() + " again from " + variant.officialUrl();
         Set<String> seen = new HashSet<>();
         Set<String> foreign = new TreeSet<>();
-        List<String> classNames = variant.wellKnownClassNames();
+        List<String> classNames = null;
         // A large buffer before the inflater: the archive is 170 MB and is read once, start to end.
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(archive), 1 << 20);
              TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(raw))) {
@@ -114,8 +137,8 @@ public final class CifarReader {
                                 + variant.archiveFileName() + ": " + remedy + ".");
                     }
                     splits.parse(base, tar, entry.getSize(), where, remedy);
-                } else if (base.equals(variant.classNamesFile())) {
-                    classNames = parseClassNames(tar.readAllBytes(), where, variant);
+                } else if (base.equals(dataset.classNamesFile())) {
+                    classNames = parseClassNames(tar.readAllBytes(), where, dataset);
                 } else if (variant.other().dataFiles().contains(base)) {
                     foreign.add(base);
                 }
@@ -134,7 +157,7 @@ public final class CifarReader {
                     + " (expected " + variant.displayName() + " binary files under " + variant.folderName()
                     + "/). It is not a complete " + variant.archiveFileName() + ": " + remedy + ".");
         }
-        return splits.build(classNames);
+        return splits.build(dataset, classNames, archive);
     }
 
     /** A clear message for the common mistake of pointing at a .bin file or some other file. */
@@ -156,21 +179,21 @@ public final class CifarReader {
         CifarVariant other = variant.other();
         return new DataException(where + ": holds " + String.join(", ", foreignFiles) + " instead of "
                 + String.join(", ", variant.dataFiles()) + "; this looks like " + other.displayName() + ", not "
-                + variant.displayName() + ". Choose the " + other.displayName() + " dataset, or point to "
-                + variant.archiveFileName() + ".");
+                + variant.displayName() + ". Choose the " + other.displayName() + " dataset (--dataset " + other.id()
+                + "), or point to " + variant.archiveFileName() + ".");
     }
 
     private static DataException unreadable(String where, IOException e) {
         return new DataException(where + ": could not be read (" + e + "). Check that it exists and is readable.", e);
     }
 
-    static List<String> parseClassNames(byte[] content, String where, CifarVariant variant) {
+    static List<String> parseClassNames(byte[] content, String where, DatasetChoice dataset) {
         List<String> names = new String(content, StandardCharsets.UTF_8).lines()
                 .map(String::strip).filter(line -> !line.isEmpty()).toList();
-        if (names.size() != variant.numClasses()) {
-            throw new DataException(where + ": lists " + names.size() + " class names, " + variant.displayName()
-                    + " has " + variant.numClasses() + ". The file is corrupt: extract it again, or delete it to use"
-                    + " the well-known " + variant.displayName() + " class names.");
+        if (names.size() != dataset.numClasses()) {
+            throw new DataException(where + ": lists " + names.size() + " class names, " + dataset.displayName()
+                    + " has " + dataset.numClasses() + ". The file is corrupt: extract it again, or delete it to use"
+                    + " the well-known " + dataset.displayName() + " class names.");
         }
         return names;
     }
@@ -250,7 +273,8 @@ public final class CifarReader {
                             + other.recordBytes() + "-byte " + other.displayName() + " records but not of "
                             + recordBytes + "-byte " + variant.displayName() + " records; this looks like "
                             + other.displayName() + ", not " + variant.displayName() + ". Choose the "
-                            + other.displayName() + " dataset, or point to " + variant.archiveFileName() + ".");
+                            + other.displayName() + " dataset (--dataset " + other.id() + "), or point to "
+                            + variant.archiveFileName() + ".");
                 }
                 throw new DataException(where + ": size " + size + " bytes is not a whole number of " + recordBytes
                         + "-byte " + variant.displayName() + " records (" + size / recordBytes + " records and "
@@ -272,10 +296,23 @@ public final class CifarReader {
             }
         }
 
-        CifarData build(List<String> classNames) {
+        /**
+         * The two splits with the chosen labels and {@code classNames}, or the built-in official names
+         * when the data carried no names file ({@code null}).
+         */
+        CifarData build(DatasetChoice dataset, List<String> classNames, Path source) {
+            List<String> names = classNames;
+            if (names == null) {
+                names = dataset.wellKnownClassNames();
+                LOG.info("{} holds no {}: using the official {} class names built into the reader", source,
+                        dataset.classNamesFile(), dataset.displayName());
+            }
+            boolean coarseLabels = dataset.labelSet() == LabelSet.COARSE;
             return new CifarData(
-                    new CifarDataset(variant, "train", images[0], labels[0], coarse[0], classNames),
-                    new CifarDataset(variant, "test", images[1], labels[1], coarse[1], classNames));
+                    new CifarDataset(variant, "train", images[0], coarseLabels ? coarse[0] : labels[0], coarse[0],
+                            names, dataset.labelSet()),
+                    new CifarDataset(variant, "test", images[1], coarseLabels ? coarse[1] : labels[1], coarse[1],
+                            names, dataset.labelSet()));
         }
     }
 }

@@ -50,8 +50,8 @@ final class CifarSources {
             if (find(folder, other).isPresent()) {
                 return new DataException(folder + ": holds " + other.displayName() + " files instead of "
                         + variant.displayName() + " files; this looks like " + other.displayName() + ", not "
-                        + variant.displayName() + ". Choose the " + other.displayName()
-                        + " dataset, or point to a folder with " + expectedContents(variant) + ".");
+                        + variant.displayName() + ". Choose the " + other.displayName() + " dataset (--dataset "
+                        + other.id() + "), or point to a folder with " + expectedContents(variant) + ".");
             }
             return new DataException(folder + ": holds no " + variant.displayName() + " data (expected "
                     + expectedContents(variant) + "). Point --data-dir at " + variant.archiveFileName()

@@ -48,6 +48,11 @@ public enum CifarVariant {
         this.classNamesFile = classNamesFile;
     }
 
+    /** "cifar10" or "cifar100", as the {@code --dataset} option spells it. */
+    public String id() {
+        return this == CIFAR10 ? "cifar10" : "cifar100";
+    }
+
     /** "CIFAR-10" or "CIFAR-100", for messages. */
     public String displayName() {
         return displayName;
@@ -99,7 +104,7 @@ public enum CifarVariant {
         return new RecordCounts(recordsPerTrainFile, recordsPerTestFile);
     }
 
-    /** The optional text file holding the class names, one a line. */
+    /** The optional text file holding the class names (CIFAR-100: of the fine labels), one a line. */
     public String classNamesFile() {
         return classNamesFile;
     }

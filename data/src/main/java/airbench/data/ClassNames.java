@@ -22,4 +22,15 @@ final class ClassNames {
             "snake", "spider", "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone",
             "television", "tiger", "tractor", "train", "trout", "tulip", "turtle", "wardrobe", "whale",
             "willow_tree", "wolf", "woman", "worm");
+
+    /** The file of the official CIFAR-100 archive that names the coarse labels. */
+    static final String CIFAR100_COARSE_FILE = "coarse_label_names.txt";
+
+    /** CIFAR-100 coarse labels (superclasses), in the official order (alphabetical). */
+    static final List<String> CIFAR100_COARSE = List.of(
+            "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
+            "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
+            "large_man-made_outdoor_things", "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
+            "medium_mammals", "non-insect_invertebrates", "people", "reptiles", "small_mammals", "trees",
+            "vehicles_1", "vehicles_2");
 }

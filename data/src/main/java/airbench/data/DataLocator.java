@@ -25,6 +25,12 @@ import org.apache.logging.log4j.Logger;
  */
 public final class DataLocator {
     public static final String ENVIRONMENT_VARIABLE = "AIRBENCH_DATA";
+    /**
+     * System property naming further folders to look in before downloading, separated by the
+     * platform's path separator. This project's Maven build sets it to the repository's
+     * {@code ../shared/data} for {@code mvn exec:java} and the tests.
+     */
+    public static final String FALLBACK_PROPERTY = "airbench.data.fallback";
     private static final Logger LOG = LogManager.getLogger(DataLocator.class);
 
     private DataLocator() {}
@@ -32,6 +38,24 @@ public final class DataLocator {
     /** {@code ~/.cache/airbench}. */
     public static Path defaultCache() {
         return Path.of(System.getProperty("user.home"), ".cache", "airbench");
+    }
+
+    /**
+     * {@link #locate(CifarVariant, Optional, Map, Path, List, Downloader) locate} in the standard places:
+     * {@code explicit}, {@value #ENVIRONMENT_VARIABLE}, {@link #defaultCache()}, the folders of the
+     * system property {@value #FALLBACK_PROPERTY}, then a download of the official archive.
+     */
+    public static Path locate(CifarVariant variant, Optional<Path> explicit) {
+        List<Path> fallbacks = new ArrayList<>();
+        String property = System.getProperty(FALLBACK_PROPERTY);
+        if (property != null) {
+            for (String folder : property.split(java.io.File.pathSeparator)) {
+                if (!folder.isBlank()) {
+                    fallbacks.add(Path.of(folder).toAbsolutePath().normalize());
+                }
+            }
+        }
+        return locate(variant, explicit, System.getenv(), defaultCache(), fallbacks, Downloader.official());
     }
 
     /**

@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  *
  * <p>Memory: the padded images are kept as uint8 (50,000 x 36 x 36 x 3 = 194 MB
  * instead of 778 MB as float) and normalized while each batch window is copied,
- * through a 3 x 256 table computed with {@link Normalization}. Normalization is
+ * through a 3 x 256 table computed with the dataset's {@link Normalization}. Normalization is
  * per pixel and per channel, so doing it after the (pixel-moving) flip, pad and
  * crop gives bit for bit the floats of normalizing first; a test checks this
  * against the literal order. Cutout zeros the normalized values, as the method says.
@@ -62,7 +62,7 @@ public final class TrainingBatches implements BatchSource {
         this.aug = aug;
         this.seed = seed;
         this.labels = train.labels().clone();
-        this.normalized = normalizationTable();
+        this.normalized = normalizationTable(train.dataset().normalization());
         this.preFlipped = preFlips(size, aug.flip(), seed);
         this.paddedSide = H + 2 * aug.translate();
         this.padded = padAll(train.images(), preFlipped, aug.translate());
@@ -251,14 +251,15 @@ public final class TrainingBatches implements BatchSource {
     }
 
     /** Normalization of every byte value per channel, by {@link Normalization} itself so the two cannot differ. */
-    private static float[] normalizationTable() {
+    /** The dataset's own normalization (METHOD.md section 1; CIFAR-100 has its own constants). */
+    private static float[] normalizationTable(Normalization normalization) {
         byte[] values = new byte[256 * C];
         for (int b = 0; b < 256; b++) {
             for (int c = 0; c < C; c++) {
                 values[b * C + c] = (byte) b;
             }
         }
-        float[] interleaved = Normalization.normalize(values);
+        float[] interleaved = normalization.apply(values);
         float[] table = new float[C * 256];
         for (int b = 0; b < 256; b++) {
             for (int c = 0; c < C; c++) {

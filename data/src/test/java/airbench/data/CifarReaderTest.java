@@ -284,7 +284,8 @@ class CifarReaderTest {
                 () -> CifarReader.read(archive, CifarVariant.CIFAR10, SMALL));
         assertEquals(archive + ": holds test.bin, train.bin instead of data_batch_1.bin, data_batch_2.bin,"
                 + " data_batch_3.bin, data_batch_4.bin, data_batch_5.bin, test_batch.bin; this looks like CIFAR-100,"
-                + " not CIFAR-10. Choose the CIFAR-100 dataset, or point to cifar-10-binary.tar.gz.", e.getMessage());
+                + " not CIFAR-10. Choose the CIFAR-100 dataset (--dataset cifar100), or point to"
+                + " cifar-10-binary.tar.gz.", e.getMessage());
     }
 
     @Test
@@ -306,7 +307,8 @@ class CifarReaderTest {
         DataException e = assertThrows(DataException.class, () -> CifarReader.read(dir, CifarVariant.CIFAR10, SMALL));
         assertEquals(dir.resolve("data_batch_1.bin") + ": size 9222 bytes is a whole number of 3074-byte CIFAR-100"
                 + " records but not of 3073-byte CIFAR-10 records; this looks like CIFAR-100, not CIFAR-10."
-                + " Choose the CIFAR-100 dataset, or point to cifar-10-binary.tar.gz.", e.getMessage());
+                + " Choose the CIFAR-100 dataset (--dataset cifar100), or point to cifar-10-binary.tar.gz.",
+                e.getMessage());
     }
 
     @Test
@@ -354,5 +356,78 @@ class CifarReaderTest {
         assertEquals(dir.resolve("batches.meta.txt") + ": lists 2 class names, CIFAR-10 has 10. The file is"
                 + " corrupt: extract it again, or delete it to use the well-known CIFAR-10 class names.",
                 e.getMessage());
+    }
+
+    private static List<String> customCoarseNames() {
+        return IntStream.range(0, 20).mapToObj(k -> "super-" + k).toList();
+    }
+
+    /** The coarse split: the same images, the first label byte as the label, the coarse names. */
+    private static void assertCoarseSplit(CifarDataset data, int split, int expectedSize, List<String> names) {
+        assertEquals(DatasetChoice.CIFAR100_COARSE, data.dataset());
+        assertEquals(LabelSet.COARSE, data.labelSet());
+        assertEquals(expectedSize, data.size());
+        for (int i = 0; i < expectedSize; i++) {
+            assertEquals(CifarFiles.coarse(split, i), data.labels()[i], "coarse label of image " + i);
+            assertEquals(CifarFiles.coarse(split, i), data.coarseLabels()[i]);
+            assertEquals(CifarFiles.pixel(split, i, 5, 7, 2), data.images()[((i * 32 + 5) * 32 + 7) * 3 + 2] & 0xFF);
+        }
+        assertEquals(names, data.classNames());
+    }
+
+    @Test
+    void readsCoarseLabelsWithTheirNamesFromTheArchive() throws IOException {
+        Map<String, byte[]> files = CifarFiles.dataFiles(CifarVariant.CIFAR100, SMALL);
+        files.put("fine_label_names.txt", CifarFiles.namesFile(customNames(CifarVariant.CIFAR100)));
+        files.put("coarse_label_names.txt", CifarFiles.namesFile(customCoarseNames()));
+        Path archive = dir.resolve("cifar-100-binary.tar.gz");
+        CifarFiles.writeArchive(archive, "cifar-100-binary", files);
+
+        CifarData coarse = CifarReader.read(archive, DatasetChoice.CIFAR100_COARSE, SMALL);
+        assertCoarseSplit(coarse.train(), TRAIN, 3, customCoarseNames());
+        assertCoarseSplit(coarse.test(), TEST, 4, customCoarseNames());
+
+        // The fine choice reads the same files with the fine labels and names.
+        CifarData fine = CifarReader.read(archive, DatasetChoice.CIFAR100, SMALL);
+        assertSplit(fine.train(), CifarVariant.CIFAR100, TRAIN, 3);
+        assertEquals(customNames(CifarVariant.CIFAR100), fine.test().classNames());
+        assertEquals(DatasetChoice.CIFAR100, fine.test().dataset());
+    }
+
+    @Test
+    void readsCoarseLabelsFromAFolderWithTheOfficialNamesWhenItHasNoNamesFile() throws IOException {
+        // As ../shared/data's build script writes it: the data files without the names files.
+        CifarFiles.writeFolder(dir.resolve("cifar-100-binary"), CifarFiles.dataFiles(CifarVariant.CIFAR100, SMALL));
+
+        CifarData coarse = CifarReader.read(dir, DatasetChoice.CIFAR100_COARSE, SMALL);
+
+        assertCoarseSplit(coarse.train(), TRAIN, 3, DatasetChoice.CIFAR100_COARSE.wellKnownClassNames());
+        assertEquals(List.of("aquatic_mammals", "fish"), coarse.test().classNames().subList(0, 2));
+    }
+
+    @Test
+    void refusesACoarseNamesFileWithTheWrongNumberOfNames() throws IOException {
+        Map<String, byte[]> files = CifarFiles.dataFiles(CifarVariant.CIFAR100, SMALL);
+        files.put("coarse_label_names.txt", CifarFiles.namesFile(List.of("fish", "trees", "people")));
+        CifarFiles.writeFolder(dir, files);
+
+        DataException e = assertThrows(DataException.class,
+                () -> CifarReader.read(dir, DatasetChoice.CIFAR100_COARSE, SMALL));
+        assertEquals(dir.resolve("coarse_label_names.txt") + ": lists 3 class names, CIFAR-100 (coarse labels) has"
+                + " 20. The file is corrupt: extract it again, or delete it to use the well-known CIFAR-100 (coarse"
+                + " labels) class names.", e.getMessage());
+        // The fine choice does not read the coarse names file.
+        assertEquals(CifarVariant.CIFAR100.wellKnownClassNames(),
+                CifarReader.read(dir, DatasetChoice.CIFAR100, SMALL).train().classNames());
+    }
+
+    @Test
+    void refusesCifar10DataForTheCoarseChoiceNamingTheDataset() throws IOException {
+        CifarFiles.writeFolder(dir, CifarFiles.dataFiles(CifarVariant.CIFAR10, SMALL));
+
+        DataException e = assertThrows(DataException.class,
+                () -> CifarReader.read(dir, DatasetChoice.CIFAR100_COARSE, SMALL));
+        assertTrue(e.getMessage().contains("this looks like CIFAR-10, not CIFAR-100. Choose the CIFAR-10 dataset"
+                + " (--dataset cifar10)"), e.getMessage());
     }
 }

@@ -197,4 +197,30 @@ class DataLocatorTest {
     void theDefaultCacheIsUnderTheHomeFolder() {
         assertEquals(Path.of(System.getProperty("user.home"), ".cache", "airbench"), DataLocator.defaultCache());
     }
+
+    @Test
+    void eachDatasetFindsItsOwnFilesInTheSameFolders() throws IOException {
+        // As on the development machines: the CIFAR-10 archive and the extracted CIFAR-100 side by side.
+        Path cifar10 = putArchive(cache);
+        Path cifar100 = cache.resolve(CifarVariant.CIFAR100.folderName());
+        CifarFiles.writeFolder(cifar100, CifarFiles.dataFiles(CifarVariant.CIFAR100, SMALL));
+
+        assertEquals(cifar10, locate(Optional.empty(), Map.of(), noDownload));
+        assertEquals(cifar100, DataLocator.locate(CifarVariant.CIFAR100, Optional.empty(), Map.of(), cache,
+                List.of(fallback1), noDownload));
+        assertEquals(cifar100, DataLocator.locate(CifarVariant.CIFAR100, Optional.of(cache), Map.of(), root,
+                List.of(), noDownload));
+    }
+
+    @Test
+    void anExplicitFolderOfTheOtherDatasetNamesTheOptionToChoose() throws IOException {
+        putExtracted(explicit);
+
+        DataException e = assertThrows(DataException.class, () -> DataLocator.locate(CifarVariant.CIFAR100,
+                Optional.of(explicit), Map.of(), cache, List.of(), noDownload));
+
+        assertTrue(e.getMessage().startsWith(explicit + ": holds CIFAR-10 files instead of CIFAR-100 files; this"
+                + " looks like CIFAR-10, not CIFAR-100. Choose the CIFAR-10 dataset (--dataset cifar10), or point"
+                + " to a folder with cifar-100-binary.tar.gz"), e.getMessage());
+    }
 }

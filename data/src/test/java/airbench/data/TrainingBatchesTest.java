@@ -343,4 +343,34 @@ class TrainingBatchesTest {
                 IllegalArgumentException.class, () -> new AugmentSpec(0, 33, FlipMode.NONE)).getMessage());
         new AugmentSpec(15, 32, FlipMode.RANDOM); // the extremes are allowed
     }
+
+    @ParameterizedTest
+    @EnumSource(value = DatasetChoice.class, names = {"CIFAR100", "CIFAR100_COARSE"})
+    void cifar100BatchesUseCifar100sNormalizationAndTheChosenLabels(DatasetChoice choice) {
+        CifarDataset noisy = Synthetic.noisy(120, 3);
+        int[] fine = new int[120];
+        int[] coarse = new int[120];
+        for (int i = 0; i < 120; i++) {
+            fine[i] = (i * 37) % 100;
+            coarse[i] = fine[i] / 5;
+        }
+        boolean coarseSet = choice == DatasetChoice.CIFAR100_COARSE;
+        CifarDataset train = new CifarDataset(CifarVariant.CIFAR100, "train", noisy.images(), coarseSet ? coarse : fine,
+                coarse, choice.wellKnownClassNames(), choice.labelSet());
+        TrainingBatches batches = new TrainingBatches(train, new AugmentSpec(0, 0, FlipMode.NONE), 40, 9);
+        float[] expected = Normalization.CIFAR100.apply(train.images());
+        float[] cifar10 = Normalization.normalize(train.images());
+        int image = CifarDataset.IMAGE_BYTES;
+        TrainingBatches.EpochPlan plan = batches.plan(1);
+        for (int k = 0; k < batches.stepsPerEpoch(); k++) {
+            Batch batch = batches.batch(1, k);
+            for (int j = 0; j < 40; j++) {
+                int i = plan.order[k * 40 + j];
+                assertArrayEquals(Arrays.copyOfRange(expected, i * image, (i + 1) * image),
+                        Arrays.copyOfRange(batch.images(), j * image, (j + 1) * image), "image " + i);
+                assertNotEquals(cifar10[i * image], batch.images()[j * image], "not CIFAR-10's constants");
+                assertEquals(coarseSet ? coarse[i] : fine[i], batch.labels()[j]);
+            }
+        }
+    }
 }

@@ -2,11 +2,10 @@ package airbench.eval;
 
 import airbench.data.CifarDataset;
 import airbench.data.CifarReader;
-import airbench.data.CifarVariant;
 import airbench.data.DataException;
+import airbench.data.DatasetChoice;
 import airbench.data.DataLocator;
 import airbench.data.Downloader;
-import airbench.data.Normalization;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -34,12 +33,17 @@ import org.apache.commons.cli.ParseException;
 /**
  * The {@code evaluate} and {@code predict} commands on an exported model.
  * <pre>
- * evaluate --model DIR [--tta 0|1|2] [--data-dir PATH] [--json FILE] [--threads N]
- * predict  --model DIR [--top K] [--threads N] FILE_OR_FOLDER...
+ * evaluate --model DIR [--dataset cifar10|cifar100] [--labels fine|coarse] [--tta 0|1|2] [--data-dir PATH]
+ *          [--json FILE] [--threads N]
+ * predict  --model DIR [--dataset ...] [--labels ...] [--top K] [--threads N] FILE_OR_FOLDER...
  * </pre>
- * {@code --model}, {@code --tta}, {@code --data-dir} and {@code --threads} can also come from the system
- * properties {@code eval.model}, {@code eval.tta}, {@code eval.dataDir} and {@code eval.threads} (for
- * {@code mvn exec:java -Deval.model=...}); a flag wins over its property.
+ * {@code evaluate} scores the model on the test set of the dataset it was trained on (recorded in the
+ * export); {@code --dataset}/{@code --labels} name it explicitly and are refused if the model was trained
+ * on another. {@code predict} prints the model's own class names; there the options only check the model.
+ * {@code --model}, {@code --dataset}, {@code --labels}, {@code --tta}, {@code --data-dir} and {@code --threads}
+ * can also come from the system properties {@code eval.model}, {@code eval.dataset}, {@code eval.labels},
+ * {@code eval.tta}, {@code eval.dataDir} and {@code eval.threads} (for {@code mvn exec:java -Deval.model=...});
+ * a flag wins over its property.
  * Exit codes: 0 done, 1 bad model, image or data (message on stderr), 2 bad command line (one line on stderr).
  */
 public final class EvalCommands {
@@ -103,13 +107,17 @@ public final class EvalCommands {
         java.io.StringWriter text = new java.io.StringWriter();
         java.io.PrintWriter writer = new java.io.PrintWriter(text);
         HelpFormatter formatter = new HelpFormatter();
-        formatter.printHelp(writer, 100, "evaluate --model DIR [--tta 0|1|2] [--data-dir PATH] [--json FILE]",
-                "Test accuracy of an exported model on the CIFAR-10 test set, at every TTA level up to --tta.",
-                evaluateOptions(), 2, 2, "Properties: eval.model, eval.tta, eval.dataDir, eval.threads.");
+        formatter.printHelp(writer, 100, "evaluate --model DIR [--dataset D] [--tta 0|1|2] [--data-dir PATH]"
+                        + " [--json FILE]",
+                "Test accuracy of an exported model on the test set of its dataset (CIFAR-10 or CIFAR-100, as the"
+                        + " model records it), at every TTA level up to --tta.",
+                evaluateOptions(), 2, 2, "Properties: eval.model, eval.dataset, eval.labels, eval.tta, eval.dataDir,"
+                        + " eval.threads.");
         writer.println();
         formatter.printHelp(writer, 100, "predict --model DIR FILES_OR_FOLDERS...",
                 "Top classes of PNG or JPEG images (other sizes are resized to 32x32); a folder means its images.",
-                predictOptions(), 2, 2, "Properties: eval.model, eval.top, eval.threads, eval.files (comma-separated).");
+                predictOptions(), 2, 2, "Properties: eval.model, eval.dataset, eval.labels, eval.top, eval.threads,"
+                        + " eval.files (comma-separated).");
         writer.flush();
         return text.toString().stripTrailing();
     }
@@ -124,13 +132,26 @@ public final class EvalCommands {
                 .desc("TensorFlow intra-op threads (default: the number of cores, as in training)").get();
     }
 
+    private static Option datasetOption(String use) {
+        return Option.builder().longOpt("dataset").hasArg().argName("NAME")
+                .desc("cifar10 or cifar100: " + use + " [default: the dataset the model records]").get();
+    }
+
+    private static Option labelsOption() {
+        return Option.builder().longOpt("labels").hasArg().argName("SET")
+                .desc("with --dataset cifar100: fine (100 classes, the default) or coarse (20 superclasses)").get();
+    }
+
     private static Options evaluateOptions() {
         return new Options().addOption(modelOption())
+                .addOption(datasetOption("the test set to score the model on; refused if the model was trained on"
+                        + " another"))
+                .addOption(labelsOption())
                 .addOption(Option.builder().longOpt("tta").hasArg().argName("LEVEL")
                         .desc("highest test-time augmentation level, 0, 1 or 2 (default 2); every level up to it"
                                 + " is printed").get())
                 .addOption(Option.builder().longOpt("data-dir").hasArg().argName("PATH")
-                        .desc("CIFAR-10 archive or folder (default: as the trainer finds it)").get())
+                        .desc("the dataset's archive or folder (default: as the trainer finds it)").get())
                 .addOption(Option.builder().longOpt("json").hasArg().argName("FILE")
                         .desc("also write the result to FILE as JSON").get())
                 .addOption(Option.builder().longOpt("predictions").hasArg().argName("FILE")
@@ -141,6 +162,8 @@ public final class EvalCommands {
 
     private static Options predictOptions() {
         return new Options().addOption(modelOption())
+                .addOption(datasetOption("check that the model was trained on it"))
+                .addOption(labelsOption())
                 .addOption(Option.builder().longOpt("top").hasArg().argName("K")
                         .desc("classes to print per image (default 3)").get())
                 .addOption(threadsOption());
@@ -186,6 +209,21 @@ public final class EvalCommands {
                 + text.get() + "'");
     }
 
+    /** {@code --dataset} and {@code --labels} (or their properties) if either is given. */
+    private static Optional<DatasetChoice> requestedDataset(String command, CommandLine line, Properties properties)
+            throws UsageError {
+        Optional<String> dataset = value(line, "dataset", properties, "eval.dataset");
+        Optional<String> labels = value(line, "labels", properties, "eval.labels");
+        if (dataset.isEmpty() && labels.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(DatasetChoice.parse(dataset.orElse(null), labels.orElse(null)));
+        } catch (IllegalArgumentException e) {
+            throw new UsageError(command + ": " + e.getMessage());
+        }
+    }
+
     private static int threads(String command, CommandLine line, Properties properties) throws UsageError {
         return intValue(command, line, properties, "threads", "eval.threads",
                 Runtime.getRuntime().availableProcessors(), 1, 1024);
@@ -197,6 +235,7 @@ public final class EvalCommands {
             throw new UsageError("evaluate: unexpected argument '" + line.getArgList().get(0) + "'");
         }
         Path modelDir = model("evaluate", line, properties);
+        Optional<DatasetChoice> requested = requestedDataset("evaluate", line, properties);
         int tta = intValue("evaluate", line, properties, "tta", "eval.tta", DEFAULT_TTA, 0,
                 TestTimeAugmentation.MAX_LEVEL);
         Optional<Path> dataDir = value(line, "data-dir", properties, "eval.dataDir").map(Path::of);
@@ -205,21 +244,17 @@ public final class EvalCommands {
         int threads = threads("evaluate", line, properties);
 
         try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
-            CifarVariant variant = CifarVariant.CIFAR10;
-            if (model.numClasses() != variant.numClasses()) {
-                throw new EvalException("the model in " + modelDir + " has " + model.numClasses() + " classes but "
-                        + variant.displayName() + " has " + variant.numClasses());
-            }
+            DatasetChoice dataset = model.datasetFor(requested);
             List<Path> fallbacks = new ArrayList<>();
             String fallback = properties.getProperty(FALLBACK_PROPERTY);
             if (fallback != null && !fallback.isBlank()) {
                 fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
             }
-            Path source = DataLocator.locate(variant, dataDir, System.getenv(), DataLocator.defaultCache(), fallbacks,
-                    Downloader.official());
-            CifarDataset test = CifarReader.read(source, variant).test();
+            Path source = DataLocator.locate(dataset.variant(), dataDir, System.getenv(), DataLocator.defaultCache(),
+                    fallbacks, Downloader.official());
+            CifarDataset test = CifarReader.read(source, dataset).test();
             long start = System.nanoTime();
-            float[] images = Normalization.normalize(test.images());
+            float[] images = dataset.normalization().apply(test.images());
             int[][] predicted = new Evaluator(model, Evaluator.DEFAULT_BATCH)
                     .predictions(images, test.size(), model.numClasses(), tta);
             Map<Integer, Evaluation> results = new java.util.LinkedHashMap<>();
@@ -228,13 +263,13 @@ public final class EvalCommands {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             out.println("model: " + modelDir);
-            out.println("data: " + variant.displayName() + " test split, " + test.size() + " images, from " + source);
+            out.println("data: " + dataset.displayName() + " test split, " + test.size() + " images, from " + source);
             for (Evaluation e : results.values()) {
                 out.println(String.format(Locale.ROOT, "test accuracy with TTA level %d: %.4f (%d/%d correct)",
                         e.ttaLevel(), e.accuracy(), e.correct(), e.total()));
             }
             out.println(String.format(Locale.ROOT, "evaluated in %.1f s", seconds));
-            json.ifPresent(file -> writeJson(file, modelDir, source, results));
+            json.ifPresent(file -> writeJson(file, modelDir, dataset, source, results));
             predictionsFile.ifPresent(file -> writePredictions(file, test.labels(), predicted));
             return 0;
         }
@@ -257,10 +292,12 @@ public final class EvalCommands {
         writeAtomically(file, csv.toString());
     }
 
-    private static void writeJson(Path file, Path modelDir, Path source, Map<Integer, Evaluation> results) {
+    private static void writeJson(Path file, Path modelDir, DatasetChoice dataset, Path source,
+                                  Map<Integer, Evaluation> results) {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
         root.put("model", modelDir.toAbsolutePath().normalize().toString());
+        root.put("dataset", dataset.id());
         root.put("data", source.toAbsolutePath().normalize().toString());
         ArrayNode levels = root.putArray("results");
         for (Evaluation e : results.values()) {
@@ -290,6 +327,7 @@ public final class EvalCommands {
     private static int predict(String[] args, Properties properties, PrintStream out) throws UsageError {
         CommandLine line = parse("predict", predictOptions(), args);
         Path modelDir = model("predict", line, properties);
+        Optional<DatasetChoice> requested = requestedDataset("predict", line, properties);
         List<String> names = new ArrayList<>(line.getArgList());
         if (names.isEmpty()) {
             String fromProperty = properties.getProperty("eval.files", "");
@@ -308,6 +346,9 @@ public final class EvalCommands {
             images.add(Predictor.read(file));
         }
         try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
+            if (requested.isPresent()) {
+                model.datasetFor(requested);
+            }
             Predictor predictor = new Predictor(model, top);
             for (Predictor.Prediction prediction : predictor.predictImages(images)) {
                 out.println(predictor.format(prediction));

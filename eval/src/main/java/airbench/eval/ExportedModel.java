@@ -1,6 +1,8 @@
 package airbench.eval;
 
-import airbench.data.CifarVariant;
+import airbench.data.DatasetChoice;
+import airbench.data.LabelSet;
+import airbench.data.Normalization;
 import airbench.model.CpuFeatures;
 import airbench.model.SavedModelExport;
 import airbench.model.TensorFlowRuntime;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.logging.log4j.LogManager;
@@ -43,6 +46,11 @@ import org.tensorflow.types.TUint8;
  * returning float {@code logits} and {@code probabilities} [N, classes], the other two signatures (if
  * present) of the same form, and {@value SavedModelExport#METADATA_FILE} (if present) agreeing with them.
  * Every problem is an {@link EvalException} naming the folder.
+ *
+ * <p>The dataset a model was trained on is what its metadata records ({@code "dataset"}); an export
+ * that records none was made before datasets were recorded, when the trainer knew CIFAR-10 only, and
+ * counts as CIFAR-10 if it has 10 classes and CIFAR-10's normalization. {@link #datasetFor} refuses
+ * to evaluate a model on another dataset.
  */
 public final class ExportedModel implements LogitsFunction, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(ExportedModel.class);
@@ -55,14 +63,19 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
     private final int numClasses;
     private final List<String> classNames;
     private final Set<String> signatures;
+    private final Optional<DatasetChoice> dataset;
+    /** The normalization mean and std of the metadata, null where it records none. */
+    private final float[][] normalization;
 
     private ExportedModel(Path dir, SavedModelBundle bundle, int numClasses, List<String> classNames,
-                          Set<String> signatures) {
+                          Set<String> signatures, Optional<DatasetChoice> dataset, float[][] normalization) {
         this.dir = dir;
         this.bundle = bundle;
         this.numClasses = numClasses;
         this.classNames = List.copyOf(classNames);
         this.signatures = Set.copyOf(signatures);
+        this.dataset = dataset;
+        this.normalization = normalization;
     }
 
     /** Loads with as many intra-op threads as cores and one inter-op thread (the trainer's default). */
@@ -120,11 +133,14 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
                     }
                 }
             }
-            List<String> names = classNames(dir, metadata, classes);
-            LOG.info("loaded the model in {}: {} classes, signatures {}", dir, classes, available);
+            float[][] normalization = normalization(dir, metadata);
+            Optional<DatasetChoice> dataset = dataset(dir, metadata, classes, normalization);
+            List<String> names = classNames(dir, metadata, classes, dataset);
+            LOG.info("loaded the model in {}: {} classes, trained on {}, signatures {}", dir, classes,
+                    dataset.map(DatasetChoice::displayName).orElse("an unrecorded dataset"), available);
             emulatedBf16Warning(dir, metadata == null ? null : metadata.path("precision").asText(null),
                     CpuFeatures.detect()).ifPresent(LOG::warn);
-            return new ExportedModel(dir, bundle, classes, names, available);
+            return new ExportedModel(dir, bundle, classes, names, available, dataset, normalization);
         } catch (RuntimeException e) {
             bundle.close();
             throw e;
@@ -207,11 +223,60 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
         return node;
     }
 
+    /** The metadata's {@code normalization} as {mean, std}, or null where it records none. */
+    private static float[][] normalization(Path dir, JsonNode metadata) {
+        JsonNode node = metadata == null ? null : metadata.get("normalization");
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        float[][] out = new float[2][];
+        int k = 0;
+        for (String field : List.of("mean", "std")) {
+            JsonNode values = node.get(field);
+            if (values == null || !values.isArray() || values.size() != CHANNELS) {
+                throw new EvalException(dir.resolve(SavedModelExport.METADATA_FILE) + ": \"normalization\" needs a"
+                        + " \"" + field + "\" of 3 numbers, it has " + values);
+            }
+            out[k] = new float[CHANNELS];
+            for (int c = 0; c < CHANNELS; c++) {
+                out[k][c] = (float) values.get(c).asDouble();
+            }
+            k++;
+        }
+        return out;
+    }
+
     /**
-     * Class names from the metadata if recorded there; otherwise the CIFAR-10 names for a 10-class
-     * model and "class 0", "class 1", ... for other class counts.
+     * The dataset the metadata records; for an export that records none (made before datasets were
+     * recorded, when every model was a CIFAR-10 model), CIFAR-10 if the model has its 10 classes and
+     * normalization, else unknown.
      */
-    private static List<String> classNames(Path dir, JsonNode metadata, int classes) {
+    private static Optional<DatasetChoice> dataset(Path dir, JsonNode metadata, int classes, float[][] normalization) {
+        JsonNode recorded = metadata == null ? null : metadata.get("dataset");
+        if (recorded != null && !recorded.isNull()) {
+            DatasetChoice choice = DatasetChoice.fromId(recorded.asText()).orElseThrow(() -> new EvalException(
+                    dir.resolve(SavedModelExport.METADATA_FILE) + " records the dataset '" + recorded.asText()
+                            + "', which this version does not know (it knows " + String.join(", ",
+                            Arrays.stream(DatasetChoice.values()).map(DatasetChoice::id).toList()) + "); update it"));
+            if (choice.numClasses() != classes) {
+                throw new EvalException(dir.resolve(SavedModelExport.METADATA_FILE) + " records the dataset "
+                        + choice.displayName() + " (" + choice.numClasses() + " classes) but the SavedModel's"
+                        + " signatures return " + classes + " classes");
+            }
+            return Optional.of(choice);
+        }
+        boolean cifar10Normalization = normalization == null
+                || (Arrays.equals(normalization[0], Normalization.CIFAR10.mean())
+                && Arrays.equals(normalization[1], Normalization.CIFAR10.std()));
+        return classes == DatasetChoice.CIFAR10.numClasses() && cifar10Normalization
+                ? Optional.of(DatasetChoice.CIFAR10) : Optional.empty();
+    }
+
+    /**
+     * Class names from the metadata if recorded there; otherwise the official names of the model's
+     * dataset, and "class 0", "class 1", ... where that is unknown too.
+     */
+    private static List<String> classNames(Path dir, JsonNode metadata, int classes, Optional<DatasetChoice> dataset) {
         if (metadata != null) {
             JsonNode declared = metadata.get("num_classes");
             if (declared != null && declared.isInt() && declared.asInt() != classes) {
@@ -229,8 +294,8 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
                 return out;
             }
         }
-        if (classes == CifarVariant.CIFAR10.numClasses()) {
-            return CifarVariant.CIFAR10.wellKnownClassNames();
+        if (dataset.isPresent()) {
+            return dataset.get().wellKnownClassNames();
         }
         List<String> generic = new ArrayList<>();
         for (int k = 0; k < classes; k++) {
@@ -251,6 +316,54 @@ public final class ExportedModel implements LogitsFunction, AutoCloseable {
     /** Names of the classes in label order (see {@link #load} for where they come from). */
     public List<String> classNames() {
         return classNames;
+    }
+
+    /**
+     * The dataset the model was trained on: as its metadata records it, CIFAR-10 for an export that
+     * records none but has CIFAR-10's 10 classes and normalization, else empty.
+     */
+    public Optional<DatasetChoice> dataset() {
+        return dataset;
+    }
+
+    /**
+     * The dataset to evaluate (or classify images as) this model on: {@code requested} (the
+     * {@code --dataset} and {@code --labels} options) if given, else the model's own.
+     *
+     * @throws EvalException when the model was trained on another dataset than the one requested (a
+     *                       CIFAR-10 model on CIFAR-100, a coarse-label model on fine labels, ...), when
+     *                       neither says which, or when the class count or the normalization the model
+     *                       records does not fit the dataset; the message says what to pass instead
+     */
+    public DatasetChoice datasetFor(Optional<DatasetChoice> requested) {
+        if (requested.isPresent() && dataset.isPresent() && requested.get() != dataset.get()) {
+            DatasetChoice trained = dataset.get();
+            throw new EvalException("the model in " + dir + " was trained on " + withClasses(trained) + ", not on "
+                    + withClasses(requested.get()) + "; evaluate it with " + trained.options()
+                    + " (or without --dataset), or pass a model trained with " + requested.get().options());
+        }
+        DatasetChoice chosen = requested.or(() -> dataset).orElseThrow(() -> new EvalException("the model in "
+                + dir + " does not record the dataset it was trained on (" + numClasses + " classes); say which with"
+                + " --dataset cifar10|cifar100 (and --labels coarse for CIFAR-100's 20 superclasses)"));
+        if (chosen.numClasses() != numClasses) {
+            throw new EvalException("the model in " + dir + " has " + numClasses + " classes but "
+                    + chosen.displayName() + " has " + chosen.numClasses() + "; pass the dataset it was trained on"
+                    + " with --dataset (and --labels)");
+        }
+        Normalization expected = chosen.normalization();
+        if (normalization != null && !(Arrays.equals(normalization[0], expected.mean())
+                && Arrays.equals(normalization[1], expected.std()))) {
+            throw new EvalException("the model in " + dir + " normalizes its input with mean "
+                    + Arrays.toString(normalization[0]) + " and std " + Arrays.toString(normalization[1]) + ", "
+                    + chosen.displayName() + " with " + expected + "; it was not trained on " + chosen.displayName());
+        }
+        return chosen;
+    }
+
+    /** "CIFAR-100 (100 classes)", "CIFAR-100 (coarse labels, 20 classes)". */
+    private static String withClasses(DatasetChoice dataset) {
+        return dataset.variant().displayName() + " (" + (dataset.labelSet() == LabelSet.COARSE ? "coarse labels, " : "")
+                + dataset.numClasses() + " classes)";
     }
 
     /** The signature keys the SavedModel has. */

@@ -75,6 +75,12 @@ public record MuonSpec(int batchSize, double sgdMomentum, double whitenBiasLr, d
     }
 
     @Override
+    public MuonSpec withLabelSmoothing(double newLabelSmoothing) {
+        return new MuonSpec(batchSize, sgdMomentum, whitenBiasLr, normShiftLr, headLr, wdPerExample, muonLr,
+                muonMomentum, newLabelSmoothing);
+    }
+
+    @Override
     public List<String> describe() {
         return List.of(
                 "batch size             " + batchSize,

@@ -12,7 +12,8 @@ import java.util.Optional;
  * @param convsPerBlock   2 (airbench94/95) or 3 (airbench96)
  * @param residual        airbench96 adds the block's first activation to its last conv's output
  * @param batchNormMemory m in {@code running = m * running + (1 - m) * batch}: 0.6 (94/95), 0.9 (96)
- * @param numClasses      output classes (10 for CIFAR-10)
+ * @param numClasses      output classes, the head's width: 10 in the presets (CIFAR-10); the trainer sets the
+ *                        dataset's count ({@link #withNumClasses}: 100 for CIFAR-100, 20 for its coarse labels)
  * @param head            scale of the head's output and init of its weight: 1/9 (94/95/96) or
  *                        1/width with a unit-deviation weight (94muon)
  */
@@ -81,6 +82,11 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
     /** Same network with other block widths (used by tests and ablations). */
     public NetworkSpec withWidths(List<Integer> newWidths) {
         return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head);
+    }
+
+    /** Same network with a head of {@code classes} outputs (CIFAR-100: 100; METHOD.md section 9 changes nothing else). */
+    public NetworkSpec withNumClasses(int classes) {
+        return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, classes, head);
     }
 
     /** Number of trainable-or-frozen parameters of the network (weights, whitening bias, BatchNorm shifts). */

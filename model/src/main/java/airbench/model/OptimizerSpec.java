@@ -90,6 +90,11 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
     }
 
     @Override
+    public OptimizerSpec withLabelSmoothing(double newLabelSmoothing) {
+        return new OptimizerSpec(batchSize, lrPer1024, momentum, wdPer1024, biasLrScale, newLabelSmoothing);
+    }
+
+    @Override
     public List<String> describe() {
         return List.of(
                 "batch size             " + batchSize,

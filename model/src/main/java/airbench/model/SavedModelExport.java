@@ -43,14 +43,14 @@ import org.tensorflow.types.TUint8;
  *     (no loss, gradients, optimizer, momentum buffers or Lookahead copies);</li>
  * <li>{@code variables/variables.index}, {@code variables/variables.data-00000-of-00001}: the network's
  *     variables (about 4 bytes per parameter: ~8 MB for the airbench94 network);</li>
- * <li>{@value #METADATA_FILE}: the network spec, precision, class names and normalization, so a loader
- *     can check shapes and print class names.</li>
+ * <li>{@value #METADATA_FILE}: the network spec, precision, the dataset it was trained on, class names and
+ *     normalization, so a loader can check shapes and the dataset and print class names.</li>
  * </ul>
  *
  * <h2>Signatures (every output is float32)</h2>
  * <ul>
  * <li>{@value #SERVING_SIGNATURE}: input {@value #INPUT} uint8 [N, 32, 32, 3] (RGB, NHWC, raw pixels;
- *     normalization happens in the graph), outputs {@value #LOGITS} [N, classes] and
+ *     normalization, with the training dataset's constants, happens in the graph), outputs {@value #LOGITS} [N, classes] and
  *     {@value #PROBABILITIES} (softmax of the logits).</li>
  * <li>{@value #TTA_SIGNATURE}: same input and outputs, with test-time augmentation level 2 of METHOD.md
  *     section 7 applied in the graph: six views (the image, its mirror, and the mirrored pairs of the
@@ -93,7 +93,8 @@ public final class SavedModelExport {
     public static final int FORMAT_VERSION = 1;
 
     /**
-     * Per-channel CIFAR-10 mean and standard deviation on the [0, 1] scale (R, G, B). They must equal
+     * Per-channel CIFAR-10 mean and standard deviation on the [0, 1] scale (R, G, B), the normalization
+     * of exports that do not name their dataset ({@link DatasetInfo#unnamedCifar10}). They must equal
      * {@code airbench.data.Normalization.MEAN/STD} (the model module does not depend on the data
      * module; a test in the eval module checks they agree).
      */
@@ -114,32 +115,46 @@ public final class SavedModelExport {
     /** {@link #export(NetworkSpec, Precision, Map, List, Path, boolean)} without class names. */
     public static void export(NetworkSpec spec, Precision precision, Map<String, float[]> networkState, Path dir,
                               boolean overwrite) {
-        export(spec, precision, networkState, null, dir, overwrite);
+        export(spec, precision, networkState, (List<String>) null, dir, overwrite);
+    }
+
+    /**
+     * Exports a network normalized as CIFAR-10 without naming its dataset: {@link #export(NetworkSpec,
+     * Precision, Map, DatasetInfo, Path, boolean)} with {@link DatasetInfo#unnamedCifar10}.
+     *
+     * @param classNames names of the classes in label order, recorded in the metadata; may be null
+     */
+    public static void export(NetworkSpec spec, Precision precision, Map<String, float[]> networkState,
+                              List<String> classNames, Path dir, boolean overwrite) {
+        export(spec, precision, networkState, DatasetInfo.unnamedCifar10(classNames), dir, overwrite);
     }
 
     /**
      * Exports the network whose variables are {@code networkState} (as returned by
      * {@link AirbenchModel#networkState()}: every network variable, nothing else).
      *
-     * @param classNames names of the classes in label order, recorded in the metadata; may be null
-     * @param dir        the export folder; its parent folders are created if needed
-     * @param overwrite  replace an existing export at {@code dir}
+     * @param data      the dataset it was trained on: recorded in the metadata, and its normalization built
+     *                  into the uint8 signatures
+     * @param dir       the export folder; its parent folders are created if needed
+     * @param overwrite replace an existing export at {@code dir}
      * @throws IllegalArgumentException if the state does not match the spec (missing, unknown or mis-sized
      *                                  variables) or the class names do not match the class count
      * @throws UncheckedIOException     if {@code dir} exists and {@code overwrite} is false, or cannot be
      *                                  written; the message names the folder and what to do
      */
     public static void export(NetworkSpec spec, Precision precision, Map<String, float[]> networkState,
-                              List<String> classNames, Path dir, boolean overwrite) {
-        export(spec, precision, networkState, classNames, dir, overwrite, folder -> { });
+                              DatasetInfo data, Path dir, boolean overwrite) {
+        export(spec, precision, networkState, data, dir, overwrite, folder -> { });
     }
 
     static void export(NetworkSpec spec, Precision precision, Map<String, float[]> networkState,
-                       List<String> classNames, Path dir, boolean overwrite, BeforeCommit beforeCommit) {
+                       DatasetInfo data, Path dir, boolean overwrite, BeforeCommit beforeCommit) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(precision, "precision");
         Objects.requireNonNull(networkState, "networkState");
+        Objects.requireNonNull(data, "data");
         Objects.requireNonNull(dir, "dir");
+        List<String> classNames = data.classNames();
         if (classNames != null && classNames.size() != spec.numClasses()) {
             throw new IllegalArgumentException("the network has " + spec.numClasses() + " classes but "
                     + classNames.size() + " class names were given");
@@ -153,8 +168,8 @@ public final class SavedModelExport {
         Path parent = target.getParent();
         Path temporary = parent.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
         try {
-            writeSavedModel(spec, precision, networkState, temporary);
-            Files.writeString(temporary.resolve(METADATA_FILE), metadataJson(spec, precision, classNames),
+            writeSavedModel(spec, precision, networkState, data, temporary);
+            Files.writeString(temporary.resolve(METADATA_FILE), metadataJson(spec, precision, data),
                     StandardCharsets.UTF_8);
             beforeCommit.run(temporary);
             commit(temporary, target, overwrite);
@@ -240,7 +255,7 @@ public final class SavedModelExport {
 
     /** Builds the inference graph in a fresh Graph, sets its variables and writes the SavedModel into {@code folder}. */
     private static void writeSavedModel(NetworkSpec spec, Precision precision, Map<String, float[]> state,
-                                        Path folder) throws IOException {
+                                        DatasetInfo data, Path folder) throws IOException {
         try (Graph graph = new Graph()) {
             Ops tf = Ops.create(graph);
             StateVariable.Factory variables = new StateVariable.Factory(tf);
@@ -253,7 +268,7 @@ public final class SavedModelExport {
 
             Ops serve = tf.withSubScope("serve");
             Placeholder<TUint8> pixels = serve.withName("images").placeholder(TUint8.class, Placeholder.shape(batch));
-            Operand<TFloat32> normalized = normalize(serve.withSubScope("normalize"), pixels);
+            Operand<TFloat32> normalized = normalize(serve.withSubScope("normalize"), pixels, data);
             Operand<TFloat32> logits = network.forward(normalized, AirbenchNetwork.Mode.INFERENCE).logits();
             Operand<TFloat32> plainLogits = serve.withName("logits").identity(logits);
             Operand<TFloat32> plainProbabilities = serve.withName("probabilities").nn.softmax(logits);
@@ -288,16 +303,19 @@ public final class SavedModelExport {
     }
 
     /**
-     * {@code (x / 255 - mean) / std} per channel, computed as {@code x * (1 / (255 std)) - mean / std}
-     * with the same float constants and operation order as {@code airbench.data.Normalization}, so that
-     * the graph's normalized pixels are bit-identical to the ones the trainer evaluates.
+     * {@code (x / 255 - mean) / std} per channel with the dataset's mean and std, computed as
+     * {@code x * (1 / (255 std)) - mean / std} with the same float constants and operation order as
+     * {@code airbench.data.Normalization}, so that the graph's normalized pixels are bit-identical to the
+     * ones the trainer evaluates.
      */
-    private static Operand<TFloat32> normalize(Ops tf, Operand<TUint8> pixels) {
+    private static Operand<TFloat32> normalize(Ops tf, Operand<TUint8> pixels, DatasetInfo data) {
+        float[] mean = data.normalizationMean();
+        float[] std = data.normalizationStd();
         float[] scale = new float[CHANNELS];
         float[] shift = new float[CHANNELS];
         for (int c = 0; c < CHANNELS; c++) {
-            scale[c] = 1f / (255f * NORMALIZATION_STD[c]);
-            shift[c] = NORMALIZATION_MEAN[c] / NORMALIZATION_STD[c];
+            scale[c] = 1f / (255f * std[c]);
+            shift[c] = mean[c] / std[c];
         }
         Operand<TFloat32> x = tf.dtypes.cast(pixels, TFloat32.class);
         return tf.math.sub(tf.math.mul(x, tf.constant(scale)), tf.constant(shift));
@@ -374,8 +392,9 @@ public final class SavedModelExport {
         }
     }
 
-    /** The metadata file: network spec, precision, class names, normalization and signatures, as JSON. */
-    static String metadataJson(NetworkSpec spec, Precision precision, List<String> classNames) {
+    /** The metadata file: network spec, precision, dataset, class names, normalization and signatures, as JSON. */
+    static String metadataJson(NetworkSpec spec, Precision precision, DatasetInfo data) {
+        List<String> classNames = data.classNames();
         StringBuilder json = new StringBuilder("{\n");
         json.append("  \"format\": \"airbench-savedmodel\",\n");
         json.append("  \"format_version\": ").append(FORMAT_VERSION).append(",\n");
@@ -385,6 +404,7 @@ public final class SavedModelExport {
         json.append("  \"batch_norm_memory\": ").append(spec.batchNormMemory()).append(",\n");
         json.append("  \"num_classes\": ").append(spec.numClasses()).append(",\n");
         json.append("  \"head_scale\": ").append(quote(spec.head().name())).append(",\n");
+        json.append("  \"dataset\": ").append(data.dataset() == null ? "null" : quote(data.dataset())).append(",\n");
         json.append("  \"class_names\": ");
         if (classNames == null) {
             json.append("null");
@@ -400,8 +420,8 @@ public final class SavedModelExport {
         json.append("  \"parameters\": ").append(spec.parameterCount()).append(",\n");
         json.append("  \"input\": {\"name\": ").append(quote(INPUT))
                 .append(", \"dtype\": \"uint8\", \"shape\": [-1, 32, 32, 3], \"layout\": \"NHWC RGB\"},\n");
-        json.append("  \"normalization\": {\"mean\": ").append(floats(NORMALIZATION_MEAN))
-                .append(", \"std\": ").append(floats(NORMALIZATION_STD)).append("},\n");
+        json.append("  \"normalization\": {\"mean\": ").append(floats(data.normalizationMean()))
+                .append(", \"std\": ").append(floats(data.normalizationStd())).append("},\n");
         json.append("  \"signatures\": {")
                 .append(quote(SERVING_SIGNATURE)).append(": \"uint8 images, no TTA\", ")
                 .append(quote(TTA_SIGNATURE)).append(": \"uint8 images, TTA level 2 (METHOD.md section 7)\", ")

@@ -31,6 +31,9 @@ public sealed interface TrainingOptimizer permits OptimizerSpec, MuonSpec {
     /** The same optimizer for another batch size (what depends on the batch follows it). */
     TrainingOptimizer withBatchSize(int batchSize);
 
+    /** The same optimizer with another label smoothing (0: plain cross-entropy). */
+    TrainingOptimizer withLabelSmoothing(double labelSmoothing);
+
     /** "name  value" lines with units, for {@code --list-recipes} and the run log. */
     List<String> describe();
 }

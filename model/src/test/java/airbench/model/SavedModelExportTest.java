@@ -83,6 +83,10 @@ class SavedModelExportTest {
         assertTrue(metadata.contains("\"num_classes\": 10"), metadata);
         assertTrue(metadata.contains("\"precision\": \"FP32\""), metadata);
         assertTrue(metadata.contains("\"quote\\\"d\""), metadata);
+        // Exported without naming its dataset: CIFAR-10's normalization, as every export before datasets were named.
+        assertTrue(metadata.contains("\"dataset\": null"), metadata);
+        assertTrue(metadata.contains("\"normalization\": {\"mean\": [0.4914, 0.4822, 0.4465], \"std\": [0.247, 0.2435,"
+                + " 0.2616]}"), metadata);
         assertNoLeftovers(tmp.resolve("runs"), "export");
 
         try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), "serve")) {
@@ -197,7 +201,7 @@ class SavedModelExportTest {
     void aFailedExportLeavesNothingBehind() throws IOException {
         Path dir = tmp.resolve("export");
         RuntimeException e = assertThrows(UncheckedIOException.class, () -> SavedModelExport.export(NARROW,
-                Precision.FP32, state, null, dir, false, folder -> {
+                Precision.FP32, state, DatasetInfo.unnamedCifar10(null), dir, false, folder -> {
                     assertTrue(Files.exists(folder.resolve("saved_model.pb")));  // fully written, not yet renamed
                     throw new IOException("disk full (simulated)");
                 }));
@@ -209,8 +213,8 @@ class SavedModelExportTest {
         // Failing while replacing an export keeps the old one intact.
         SavedModelExport.export(NARROW, Precision.FP32, state, dir, false);
         Files.writeString(dir.resolve("marker"), "old");
-        assertThrows(UncheckedIOException.class, () -> SavedModelExport.export(NARROW, Precision.FP32, state, null,
-                dir, true, folder -> {
+        assertThrows(UncheckedIOException.class, () -> SavedModelExport.export(NARROW, Precision.FP32, state,
+                DatasetInfo.unnamedCifar10(null), dir, true, folder -> {
                     throw new IOException("simulated");
                 }));
         assertTrue(Files.exists(dir.resolve("marker")));
@@ -255,5 +259,39 @@ class SavedModelExportTest {
         try (Stream<Path> files = Files.walk(folder)) {
             return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
         }
+    }
+
+    @Test
+    void aHundredClassExportRecordsItsDatasetNamesAndNormalization() throws IOException {
+        NetworkSpec hundred = NARROW.withNumClasses(100);
+        assertEquals(100, hundred.numClasses());
+        assertEquals(NARROW.parameterCount() + 16L * 90, hundred.parameterCount());
+        List<String> names = java.util.stream.IntStream.range(0, 100).mapToObj(k -> "fine-" + k).toList();
+        DatasetInfo cifar100 = new DatasetInfo("cifar100", names, new float[] {0.5071f, 0.4865f, 0.4409f},
+                new float[] {0.2673f, 0.2564f, 0.2762f});
+        try (AirbenchModel wide = new AirbenchModel(hundred, Precision.FP32, OPTIMIZER, 1)) {
+            wide.initialize(new float[2 * 2 * 3 * 24], 5);
+            Path dir = tmp.resolve("hundred");
+            SavedModelExport.export(hundred, Precision.FP32, wide.networkState(), cifar100, dir, false);
+            String metadata = Files.readString(dir.resolve(SavedModelExport.METADATA_FILE));
+            assertTrue(metadata.contains("\"num_classes\": 100"), metadata);
+            assertTrue(metadata.contains("\"dataset\": \"cifar100\""), metadata);
+            assertTrue(metadata.contains("\"fine-0\", \"fine-1\"") && metadata.contains("\"fine-99\"]"), metadata);
+            assertTrue(metadata.contains("\"normalization\": {\"mean\": [0.5071, 0.4865, 0.4409], \"std\": [0.2673,"
+                    + " 0.2564, 0.2762]}"), metadata);
+            try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), "serve")) {
+                assertArrayEquals(new long[] {-1, 100},
+                        bundle.function("serving_default").signature().getOutputs().get("logits").shape.asArray());
+            }
+            assertThrows(IllegalArgumentException.class, () -> SavedModelExport.export(hundred, Precision.FP32,
+                    wide.networkState(), DatasetInfo.unnamedCifar10(List.of("a", "b")), tmp.resolve("x"), false));
+            // A 10-class network's state does not fit a 100-class head.
+            assertThrows(IllegalArgumentException.class, () -> SavedModelExport.export(hundred, Precision.FP32, state,
+                    cifar100, tmp.resolve("y"), false));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new DatasetInfo("cifar100", null, new float[] {0, 0},
+                new float[] {1, 1, 1}));
+        assertThrows(IllegalArgumentException.class, () -> new DatasetInfo("cifar100", null, new float[3],
+                new float[] {1, 0, 1}));
     }
 }

@@ -1,5 +1,6 @@
 package airbench.tools;
 
+import airbench.data.DatasetChoice;
 import airbench.model.AirbenchModel;
 import airbench.model.Compilation;
 import airbench.model.EagerForward;
@@ -65,9 +66,20 @@ public final class StepTiming {
     static final String NOTE_EAGER = "TensorFlow Java's eager mode cannot compute gradients (\"Gradients can be "
             + "computed only in a graph execution environment\"), so there is no eager training step.";
 
-    /** What one invocation measures. */
+    /**
+     * What one invocation measures; {@code spec} has the head of {@code dataset}'s class count (the only
+     * thing the dataset changes in a step on synthetic data).
+     */
     record Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
-                    int repetitions, int warmup, boolean eager, Path output) {}
+                    int repetitions, int warmup, boolean eager, Path output, DatasetChoice dataset) {
+
+        /** CIFAR-10's settings (the bench command's). */
+        Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
+                 int repetitions, int warmup, boolean eager, Path output) {
+            this(network, spec, batchSize, precision, threads, repetitions, warmup, eager, output,
+                    DatasetChoice.CIFAR10);
+        }
+    }
 
     /** One timed configuration: an execution mode and a pass. */
     record Measurement(String execution, String pass, double firstCallMillis, double[] warmupMillis,
@@ -161,6 +173,10 @@ public final class StepTiming {
 
     static Options options() {
         Options options = networkAndTimingOptions(2);
+        options.addOption(Option.builder().longOpt("dataset").hasArg().argName("NAME")
+                .desc("cifar10 or cifar100: the head's class count (10 or 100) [default: cifar10]").build());
+        options.addOption(Option.builder().longOpt("labels").hasArg().argName("SET")
+                .desc("with --dataset cifar100: fine (100 classes) or coarse (20) [default: fine]").build());
         options.addOption(Option.builder().longOpt("precision").hasArg().argName("P")
                 .desc("convolution precision: fp32 or bf16 [default: fp32]").build());
         options.addOption(Option.builder().longOpt("no-eager")
@@ -219,6 +235,9 @@ public final class StepTiming {
         if (line.hasOption("widths")) {
             spec = spec.withWidths(widths(line.getOptionValue("widths")));
         }
+        // Options of this tool only (the bench command has no --dataset): absent, they read as null.
+        DatasetChoice dataset = DatasetChoice.parse(line.getOptionValue("dataset"), line.getOptionValue("labels"));
+        spec = spec.withNumClasses(dataset.numClasses());
         int batch = positive(line, "batch-size", 1024);
         String precisionText = line.getOptionValue("precision", "fp32");
         Precision precision = Arrays.stream(Precision.values())
@@ -230,7 +249,7 @@ public final class StepTiming {
         int warmup = nonNegative(line, "warmup", defaultWarmup);
         Path output = Path.of(line.getOptionValue("output", "step-timing.json"));
         return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
-                output);
+                output, dataset);
     }
 
     private static int positive(CommandLine line, String name, int defaultValue) {
@@ -356,9 +375,10 @@ public final class StepTiming {
     static String table(Report report) {
         Settings s = report.settings();
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "airbench%s network (widths %s), batch %d, %s, %d intra-op threads; "
-                        + "first call, %d warm-up and %d timed calls each, round-robin%n", s.network(),
-                s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining("/")), s.batchSize(),
+        out.append(String.format(Locale.ROOT, "airbench%s network (widths %s, %d classes: %s), batch %d, %s, %d"
+                        + " intra-op threads; first call, %d warm-up and %d timed calls each, round-robin%n", s.network(),
+                s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining("/")),
+                s.spec().numClasses(), s.dataset().displayName(), s.batchSize(),
                 s.precision().name().toLowerCase(Locale.ROOT), s.threads(), s.warmup(), s.repetitions()));
         out.append(String.format(Locale.ROOT, "%-6s %-10s %11s %11s %11s %11s %11s %11s %9s%n", "mode", "pass",
                 "median ms", "min ms", "max ms", "IQR ms", "first ms", "one-time ms", "images/s"));
@@ -407,6 +427,8 @@ public final class StepTiming {
         settings.put("widths", s.spec().widths());
         settings.put("convs_per_block", s.spec().convsPerBlock());
         settings.put("residual", s.spec().residual());
+        settings.put("dataset", s.dataset().id());
+        settings.put("num_classes", s.spec().numClasses());
         settings.put("batch_size", s.batchSize());
         settings.put("precision", s.precision().name().toLowerCase(Locale.ROOT));
         settings.put("intra_op_threads", s.threads());

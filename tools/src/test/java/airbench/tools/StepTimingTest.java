@@ -37,6 +37,8 @@ class StepTimingTest {
         assertEquals(8, root.at("/settings/batch_size").asInt());
         assertEquals("fp32", root.at("/settings/precision").asText());
         assertEquals("[8,16,16]", root.at("/settings/widths").toString());
+        assertEquals("cifar10", root.at("/settings/dataset").asText());
+        assertEquals(10, root.at("/settings/num_classes").asInt());
         assertTrue(root.at("/provenance/tensorflow").asText().startsWith("2."), root.at("/provenance").toString());
         assertEquals(String.valueOf(Runtime.getRuntime().availableProcessors()), root.at("/provenance/cores").asText());
         assertTrue(root.at("/provenance/commit").isTextual(), root.at("/provenance").toString());
@@ -59,6 +61,23 @@ class StepTimingTest {
         assertTrue(root.at("/xla/marked_nodes").asInt() > 0);
         assertTrue(root.at("/xla/first_call_reports/train_step/clusters").asInt() > 0, root.get("xla").toString());
         assertTrue(root.get("notes").get(0).asText().contains("gradients"));
+    }
+
+    @Test
+    void theDatasetSizesTheHead() throws Exception {
+        StepTiming.Settings hundred = StepTiming.settings(new org.apache.commons.cli.DefaultParser()
+                .parse(StepTiming.options(), new String[] {"--dataset", "cifar100", "--recipe-network", "96"}));
+        assertEquals(100, hundred.spec().numClasses());
+        assertEquals(airbench.data.DatasetChoice.CIFAR100, hundred.dataset());
+        assertEquals(airbench.model.NetworkSpec.AIRBENCH96.widths(), hundred.spec().widths());
+        StepTiming.Settings coarse = StepTiming.settings(new org.apache.commons.cli.DefaultParser()
+                .parse(StepTiming.options(), new String[] {"--dataset", "cifar100", "--labels", "coarse"}));
+        assertEquals(20, coarse.spec().numClasses());
+        StepTiming.Settings ten = StepTiming.settings(new org.apache.commons.cli.DefaultParser()
+                .parse(StepTiming.options(), new String[0]));
+        assertEquals(10, ten.spec().numClasses());
+        assertTrue(run(2, "--labels", "coarse").contains("--labels applies to --dataset cifar100 only"));
+        assertTrue(run(2, "--dataset", "svhn").contains("valid values: cifar10, cifar100"));
     }
 
     @Test

@@ -44,9 +44,23 @@ final class Checkpoint {
      * @param wallSeconds     wall seconds so far
      * @param resumedTimes    how often the run was resumed before
      * @param batchWaitSeconds seconds the loop waited for batches so far
+     * @param dataset         the dataset's id (see {@code DatasetChoice#id}); null in checkpoints written before
+     *                        datasets were recorded, which were all CIFAR-10's ({@link #datasetOrCifar10})
      */
     record Header(Map<String, Object> recipe, long seed, int steps, List<EpochRecord> history, double trainSeconds,
-                  double wallSeconds, int resumedTimes, double batchWaitSeconds) {}
+                  double wallSeconds, int resumedTimes, double batchWaitSeconds, String dataset) {
+
+        /** A header without a dataset (the final weights file, tests of older checkpoints). */
+        Header(Map<String, Object> recipe, long seed, int steps, List<EpochRecord> history, double trainSeconds,
+               double wallSeconds, int resumedTimes, double batchWaitSeconds) {
+            this(recipe, seed, steps, history, trainSeconds, wallSeconds, resumedTimes, batchWaitSeconds, null);
+        }
+
+        /** The dataset the checkpoint's run trains on; before datasets were recorded only CIFAR-10 was trained. */
+        String datasetOrCifar10() {
+            return dataset == null ? "cifar10" : dataset;
+        }
+    }
 
     record Contents(Header header, Map<String, float[]> state) {}
 
@@ -120,7 +134,7 @@ final class Checkpoint {
             withHead.put("head", HeadScale.NINTH.name());
             recipe.put("network", withHead);
             return new Header(recipe, header.seed(), header.steps(), header.history(), header.trainSeconds(),
-                    header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds());
+                    header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds(), header.dataset());
         }
         return header;
     }

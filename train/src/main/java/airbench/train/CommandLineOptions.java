@@ -47,7 +47,11 @@ public final class CommandLineOptions {
     public static final List<Def> DEFS = List.of(
             new Def("recipe", "NAME", "94", "training recipe: " + String.join(", ", Recipe.presetNames())),
             new Def("data-dir", "PATH", "$AIRBENCH_DATA, ~/.cache/airbench, ../shared/data, download",
-                    "CIFAR-10 archive (.tar.gz) or folder of extracted files"),
+                    "the dataset's archive (.tar.gz) or folder of extracted files"),
+            new Def("dataset", "NAME", "cifar10", "dataset: cifar10 or cifar100 (the head, class names and"
+                    + " normalization follow it)"),
+            new Def("labels", "SET", "fine", "CIFAR-100's labels: fine (100 classes) or coarse (20 superclasses);"
+                    + " only with --dataset cifar100"),
             new Def("epochs", "N", "recipe's", "training epochs (fractional allowed)"),
             new Def("batch-size", "N", "recipe's", "images per optimizer step"),
             new Def("seed", "N", "0", "random seed of the first run; run k uses seed + k"),
@@ -125,7 +129,7 @@ public final class CommandLineOptions {
         PrintWriter writer = new PrintWriter(out);
         new HelpFormatter().printHelp(writer, 110,
                 "java -jar train/target/airbench-train.jar [options]   or   mvn exec:java -Dtrain.<name>=<value>",
-                "Trains a CIFAR-10 classifier with the airbench method. Options:", options(), 2, 2,
+                "Trains a CIFAR-10 (or CIFAR-100) classifier with the airbench method. Options:", options(), 2, 2,
                 "Every --option-name is also the property -Dtrain.optionName (e.g. --data-dir = -Dtrain.dataDir).",
                 false);
         writer.flush();

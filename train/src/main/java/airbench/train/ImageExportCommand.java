@@ -3,8 +3,8 @@ package airbench.train;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarReader;
-import airbench.data.CifarVariant;
 import airbench.data.DataException;
+import airbench.data.DatasetChoice;
 import airbench.data.DataLocator;
 import airbench.data.Downloader;
 import airbench.tools.PngExport;
@@ -21,8 +21,9 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 
 /**
- * {@code export-images --out DIR [--split test|train] [--first I] [--count N] [--data-dir PATH]}:
- * CIFAR-10 images as PNG files, for trying {@code predict} on the pixels {@code evaluate} sees.
+ * {@code export-images --out DIR [--dataset cifar10|cifar100] [--labels fine|coarse] [--split test|train]
+ * [--first I] [--count N] [--data-dir PATH]}: CIFAR-10 (or CIFAR-100) images as PNG files named with their
+ * class, for trying {@code predict} on the pixels {@code evaluate} sees.
  */
 final class ImageExportCommand {
     static final String NAME = "export-images";
@@ -37,8 +38,13 @@ final class ImageExportCommand {
                 .addOption(Option.builder().longOpt("first").hasArg().argName("I").desc("first image [default: 0]").get())
                 .addOption(Option.builder().longOpt("count").hasArg().argName("N")
                         .desc("number of images [default: 10]").get())
+                .addOption(Option.builder().longOpt("dataset").hasArg().argName("NAME")
+                        .desc("cifar10 or cifar100 [default: cifar10]").get())
+                .addOption(Option.builder().longOpt("labels").hasArg().argName("SET")
+                        .desc("with --dataset cifar100: fine or coarse, the class in the file names [default: fine]")
+                        .get())
                 .addOption(Option.builder().longOpt("data-dir").hasArg().argName("PATH")
-                        .desc("CIFAR-10 archive or folder (default: as the trainer finds it)").get())
+                        .desc("the dataset's archive or folder (default: as the trainer finds it)").get())
                 .addOption(Option.builder().longOpt("help").desc("print this help").get());
     }
 
@@ -54,7 +60,8 @@ final class ImageExportCommand {
         if (line.hasOption("help")) {
             java.io.StringWriter text = new java.io.StringWriter();
             new HelpFormatter().printHelp(new java.io.PrintWriter(text, true), 100, NAME + " --out DIR [options]",
-                    "Writes CIFAR-10 images as PNG files named split-index-class.png.", options(), 2, 2, "");
+                    "Writes CIFAR-10 or CIFAR-100 images as PNG files named split-index-class.png.", options(), 2, 2,
+                    "");
             System.out.println(text.toString().stripTrailing());
             return 0;
         }
@@ -69,15 +76,21 @@ final class ImageExportCommand {
                 throw new UsageException(NAME + ": --out DIR is required");
             }
             Path out = Path.of(line.getOptionValue("out"));
+            DatasetChoice dataset;
+            try {
+                dataset = DatasetChoice.parse(line.getOptionValue("dataset"), line.getOptionValue("labels"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(NAME + ": " + e.getMessage());
+            }
             List<Path> fallbacks = new ArrayList<>();
             String fallback = System.getProperty(Main.FALLBACK_PROPERTY);
             if (fallback != null && !fallback.isBlank()) {
                 fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
             }
-            Path source = DataLocator.locate(CifarVariant.CIFAR10,
+            Path source = DataLocator.locate(dataset.variant(),
                     Optional.ofNullable(line.getOptionValue("data-dir")).map(Path::of), System.getenv(),
                     DataLocator.defaultCache(), fallbacks, Downloader.official());
-            CifarData data = CifarReader.read(source, CifarVariant.CIFAR10);
+            CifarData data = CifarReader.read(source, dataset);
             CifarDataset set = split.equals("test") ? data.test() : data.train();
             List<Path> files = PngExport.write(set, first, count, out);
             System.out.println("wrote " + files.size() + " " + split + " images (" + first + ".." + (first + count - 1)

@@ -1,6 +1,7 @@
 package airbench.train;
 
 import airbench.data.CifarDataset;
+import airbench.data.DatasetChoice;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,19 +32,29 @@ public final class Invocation {
     /** Options that may differ when resuming: they do not change what is computed. */
     static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir");
 
-    /** The summary file's content. */
+    /** The summary file's content; {@code dataset} as in {@link RunResult#dataset()}. */
     public record Summary(String recipe, List<Map<String, Object>> runs, RunStatistics ttaAccuracy,
-                          Map<String, String> options) {}
+                          Map<String, String> options, String dataset) {}
 
     private Invocation() {}
 
-    /** A new invocation folder under {@code output}, never reusing an existing one. */
+    /** {@link #create(Path, Recipe, DatasetChoice, Map)} of a CIFAR-10 invocation. */
     static Path create(Path output, Recipe recipe, Map<String, String> raw) throws IOException {
+        return create(output, recipe, DatasetChoice.CIFAR10, raw);
+    }
+
+    /**
+     * A new invocation folder under {@code output}, never reusing an existing one:
+     * {@code <recipe>-<date>-<time>} for CIFAR-10, {@code <recipe>-<dataset>-<date>-<time>} for another
+     * dataset ({@code 96-cifar100-20261201-101500}), so the folder says what was trained on.
+     */
+    static Path create(Path output, Recipe recipe, DatasetChoice dataset, Map<String, String> raw) throws IOException {
         Files.createDirectories(output);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
-        Path dir = output.resolve(recipe.name() + "-" + stamp);
+        String prefix = recipe.name() + (dataset == DatasetChoice.CIFAR10 ? "" : "-" + dataset.id());
+        Path dir = output.resolve(prefix + "-" + stamp);
         for (int i = 2; Files.exists(dir); i++) {
-            dir = output.resolve(recipe.name() + "-" + stamp + "-" + i);
+            dir = output.resolve(prefix + "-" + stamp + "-" + i);
         }
         Files.createDirectory(dir);
         Map<String, String> stored = new LinkedHashMap<>(raw);
@@ -165,7 +176,7 @@ public final class Invocation {
                     r.ttaAccuracy(), r.trainSeconds(), r.wallSeconds(), r.steps()));
         }
         RunStatistics stats = RunStatistics.of(accuracies);
-        Summary summary = new Summary(options.recipe().name(), rows, stats, options.raw());
+        Summary summary = new Summary(options.recipe().name(), rows, stats, options.raw(), options.dataset().id());
         Json.write(dir.resolve("summary.json"), summary);
         try {
             Path tmp = dir.resolve("summary.csv.tmp");

@@ -2,13 +2,11 @@ package airbench.train;
 
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
-import airbench.data.CifarReader;
-import airbench.data.CifarVariant;
 import airbench.data.DataException;
 import airbench.data.DataLocator;
-import airbench.data.Downloader;
 import airbench.eval.EvalCommands;
 import airbench.model.TensorFlowRuntime;
+import airbench.train.examples.DataSelection;
 import airbench.tools.Bench;
 import airbench.tools.StepTiming;
 import java.nio.file.Path;
@@ -26,14 +24,15 @@ import org.apache.logging.log4j.Logger;
  * ({@link EvalCommands}); with {@code export-images}, test images as PNG files ({@link ImageExportCommand});
  * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}); with {@code bench}, the
  * speed benchmark against PyTorch ({@link Bench}); with {@code parity}, the step-by-step comparison with PyTorch
- * ({@link ParityCommand}); with {@code plot}, PNG charts of finished runs ({@link PlotCommand}).
+ * ({@link ParityCommand}); with {@code plot}, PNG charts of finished runs ({@link PlotCommand}); with
+ * {@code select}, the data-selection experiment written on the library's public API ({@link DataSelection}).
  * {@code --onednn on|off} applies to every command.
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
 public final class Main {
     private static final Logger LOG = LogManager.getLogger(Main.class);
     /** Set by the Maven build: folders to look in for the data before downloading (the shared copy). */
-    static final String FALLBACK_PROPERTY = "airbench.data.fallback";
+    static final String FALLBACK_PROPERTY = DataLocator.FALLBACK_PROPERTY;
 
     /** First arguments that hand the command line to the exported-model commands. */
     private static final Set<String> EVAL_COMMANDS = Set.of("evaluate", "predict");
@@ -79,6 +78,9 @@ public final class Main {
         if (args.length > 0 && args[0].equals(ImageExportCommand.NAME)) {
             return ImageExportCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
+        if (args.length > 0 && args[0].equals(DataSelection.NAME)) {
+            return DataSelection.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
         if (args.length > 0 && args[0].equals(PlotCommand.NAME)) {
             return PlotCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
@@ -120,15 +122,17 @@ public final class Main {
             CifarDataset train = options.trainSubset() > 0
                     ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
             if (raw.containsKey("dry-run")) {
+                TrainingLoop.checkTrainable(train, options.recipe());
                 LOG.info("dry run: configuration and data are valid; not training");
                 return 0;
             }
             Path dir = options.resume().isPresent() ? options.resume().get()
-                    : Invocation.create(options.output(), options.recipe(), options.pinnedRaw());
+                    : Invocation.create(options.output(), options.recipe(), options.dataset(), options.pinnedRaw());
             LOG.info("results go to {}", dir);
             Invocation.run(dir, options, train, data.test());
             return 0;
-        } catch (DataException | TrainingDivergedException | IllegalStateException e) {
+        } catch (DataException | TrainingDivergedException | IllegalStateException | IllegalArgumentException e) {
+            // IllegalArgumentException: a training set the recipe cannot train on (fewer images than one batch).
             LOG.error("error: {}", e.getMessage());
             return 1;
         } catch (java.io.IOException | java.io.UncheckedIOException e) {
@@ -162,14 +166,7 @@ public final class Main {
     }
 
     static CifarData loadData(TrainOptions options) {
-        List<Path> fallbacks = new ArrayList<>();
-        String fallback = System.getProperty(FALLBACK_PROPERTY);
-        if (fallback != null && !fallback.isBlank()) {
-            fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
-        }
-        Path source = DataLocator.locate(CifarVariant.CIFAR10, options.dataDir(), System.getenv(),
-                DataLocator.defaultCache(), fallbacks, Downloader.official());
-        CifarData data = CifarReader.read(source, CifarVariant.CIFAR10);
+        CifarData data = CifarData.load(options.dataset(), options.dataDir());
         LOG.info("{}", data.train().summary());
         LOG.info("{}", data.test().summary());
         return data;

@@ -263,8 +263,9 @@ final class ParityCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        options = new TrainOptions(recipe, options.seed(), 1, options.dataDir(), options.execution(), options.oneDnn(),
-                options.threads(), 0, false, options.output(), options.resume(), options.export(), false, options.raw());
+        options = new TrainOptions(recipe, options.seed(), 1, options.dataDir(), options.dataset(), options.execution(),
+                options.oneDnn(), options.threads(), 0, false, options.output(), options.resume(), options.export(), false,
+                options.raw());
         int steps = line.hasOption("steps") ? positive(line, "steps") : 20;
         int firstStep = line.hasOption("first-step") ? whole(line, "first-step") : 0;
         int testImages = line.hasOption("test-images") ? positive(line, "test-images") : 1000;
@@ -308,7 +309,7 @@ final class ParityCommand {
                 options.precision(), options.compile(), options.threads(), s.firstStep(), plan, s.testImages(),
                 s.replay());
         float[] test = Normalization.normalize(data.test().images());
-        Parity.prepareAndRunJava(c, Trainer.whiteningFilters(data.train()), batches, test, data.test().labels(),
+        Parity.prepareAndRunJava(c, TrainingLoop.whiteningFilters(data.train()), batches, test, data.test().labels(),
                 s.folder());
     }
 

@@ -185,9 +185,22 @@ public record Recipe(String name, double epochs, TrainingOptimizer optimizer, Au
                 finalLrMultiplier, whitenBiasEpochs, ttaLevel, newFilter);
     }
 
+    /** The recipe for a dataset of {@code classes} classes: the head's width, and the proxy's if it has one. */
+    public Recipe withNumClasses(int classes) {
+        ProxyFilterSpec newFilter = filter == null ? null
+                : new ProxyFilterSpec(filter.proxy().withNumClasses(classes), filter.keep(), filter.proxyStepEvery());
+        return new Recipe(name, epochs, optimizer, augment, network.withNumClasses(classes), warmupFraction,
+                finalLrMultiplier, whitenBiasEpochs, ttaLevel, newFilter);
+    }
+
     public Recipe withWhitenBiasEpochs(double epochsOfBias) {
         return new Recipe(name, epochs, optimizer, augment, network, warmupFraction, finalLrMultiplier,
                 epochsOfBias, ttaLevel, filter);
+    }
+
+    /** The same recipe with another label smoothing of its loss (0: plain cross-entropy). */
+    public Recipe withLabelSmoothing(double labelSmoothing) {
+        return withOptimizer(optimizer.withLabelSmoothing(labelSmoothing));
     }
 
     /** Every hyperparameter as "name = value" lines, units included, for --list-recipes and the run log. */

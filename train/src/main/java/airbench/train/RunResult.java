@@ -1,5 +1,6 @@
 package airbench.train;
 
+import airbench.eval.ClassAccuracy;
 import java.util.List;
 import java.util.Map;
 
@@ -24,9 +25,24 @@ import java.util.Map;
  * @param provenance           code version, library versions, machine, date
  * @param execution            precision and compilation that ran and why, oneDNN requested and active, the
  *                             convolution kernel TensorFlow ran, the CPU model and its deciding flags
+ * @param dataset              the dataset trained and tested on ("cifar10", "cifar100", "cifar100-coarse"; null in
+ *                             results written before datasets were recorded, which were all CIFAR-10)
+ * @param perClassAccuracy     final test accuracy of each class at the run's TTA level, in label order (null in
+ *                             older results)
  */
 public record RunResult(String recipe, long seed, double epochs, Map<String, String> options,
                         Map<String, Object> hyperparameters, List<EpochRecord> history, double ttaAccuracy,
                         int ttaLevel, Map<String, Double> accuracyByTtaLevel, double trainSeconds, double wallSeconds,
                         int steps, int resumedTimes, double batchWaitSeconds, Map<String, String> provenance,
-                        Map<String, Object> execution) {}
+                        Map<String, Object> execution, String dataset, List<ClassAccuracy> perClassAccuracy) {
+
+    /** A result that does not say its dataset or per-class accuracies (as results were before they did). */
+    public RunResult(String recipe, long seed, double epochs, Map<String, String> options,
+                     Map<String, Object> hyperparameters, List<EpochRecord> history, double ttaAccuracy,
+                     int ttaLevel, Map<String, Double> accuracyByTtaLevel, double trainSeconds, double wallSeconds,
+                     int steps, int resumedTimes, double batchWaitSeconds, Map<String, String> provenance,
+                     Map<String, Object> execution) {
+        this(recipe, seed, epochs, options, hyperparameters, history, ttaAccuracy, ttaLevel, accuracyByTtaLevel,
+                trainSeconds, wallSeconds, steps, resumedTimes, batchWaitSeconds, provenance, execution, null, null);
+    }
+}

@@ -14,7 +14,7 @@ import org.tensorflow.ndarray.Shape;
  * records: where the run lives, where it starts, the schedule, and read access to the network.
  *
  * @param seed               the run's seed
- * @param runDir             the run's folder
+ * @param runDir             the run's folder; null for a run of the library ({@link Training#run}), which has none
  * @param startStep          optimizer steps already done: 0 for a new run, the checkpoint's step when resumed
  * @param totalSteps         optimizer steps of the whole run
  * @param batchSize          images per step (a step's summed loss / this = its mean loss per image)

@@ -1,6 +1,7 @@
 package airbench.train;
 
 import airbench.data.AugmentSpec;
+import airbench.data.DatasetChoice;
 import airbench.data.FlipMode;
 import airbench.model.Compilation;
 import airbench.model.CpuFeatures;
@@ -18,13 +19,15 @@ import java.util.Optional;
 
 /**
  * The validated options of one invocation. The recipe here already carries the
- * overrides (epochs, batch size, flip, widths, TTA level), so the rest of the
- * program reads hyperparameters from one place.
+ * overrides (epochs, batch size, flip, widths, TTA level) and a head of the
+ * dataset's class count, so the rest of the program reads hyperparameters from
+ * one place.
  *
  * @param recipe      the preset with the command line's overrides applied
  * @param seed        seed of the first run
  * @param runs        number of trainings (seeds seed, seed + 1, ...)
  * @param dataDir     explicit data location, if given
+ * @param dataset     the dataset and labels trained on (the recipe's head already has its class count)
  * @param execution   convolution precision and graph execution (plain or with XLA clusters), as chosen
  *                    for this CPU by {@code auto} or fixed by the options, with the reasons
  * @param oneDnn      TensorFlow's oneDNN kernels on (the default) or off, for comparison
@@ -37,7 +40,8 @@ import java.util.Optional;
  * @param overwriteExport replace an existing export instead of refusing
  * @param raw         the option values as given, recorded in results
  */
-public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> dataDir, ExecutionPlan execution,
+public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> dataDir, DatasetChoice dataset,
+                           ExecutionPlan execution,
                            boolean oneDnn, int threads, int trainSubset, boolean epochEval, Path output,
                            Optional<Path> resume, Optional<Path> export, boolean overwriteExport,
                            Map<String, String> raw) {
@@ -59,6 +63,15 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         String recipeName = raw.getOrDefault("recipe", "94");
         Recipe recipe = Recipe.preset(recipeName).orElseThrow(() -> new UsageException(
                 "unknown recipe '" + recipeName + "'; valid recipes: " + String.join(", ", Recipe.presetNames())));
+        DatasetChoice dataset;
+        try {
+            dataset = DatasetChoice.parse(raw.get("dataset"), raw.get("labels"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        // The recipes are CIFAR-10's; on another dataset only the head's width changes (METHOD.md section 9:
+        // the hyperparameters stay as they are).
+        recipe = recipe.withNumClasses(dataset.numClasses());
         try {
             if (raw.containsKey("epochs")) {
                 recipe = recipe.withEpochs(positiveDouble(raw, "epochs"));
@@ -104,8 +117,8 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         boolean oneDnn = oneDnn(raw.get("onednn"));
         boolean epochEval = !raw.containsKey("epoch-eval") || bool(raw, "epoch-eval");
         Path output = Path.of(raw.getOrDefault("output", "runs"));
-        return new TrainOptions(recipe, seed, runs, Optional.ofNullable(raw.get("data-dir")).map(Path::of), execution,
-                oneDnn, threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
+        return new TrainOptions(recipe, seed, runs, Optional.ofNullable(raw.get("data-dir")).map(Path::of), dataset,
+                execution, oneDnn, threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
                 Optional.ofNullable(raw.get("export")).map(Path::of),
                 raw.containsKey("overwrite-export") && bool(raw, "overwrite-export"), Map.copyOf(new LinkedHashMap<>(raw)));
     }
@@ -177,6 +190,8 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
     public String describe() {
         List<String> lines = new ArrayList<>();
         lines.add(recipe.describe());
+        lines.add("dataset " + dataset.displayName() + ": " + dataset.numClasses() + " classes, normalization "
+                + dataset.normalization());
         lines.add("seed " + seed + (runs > 1 ? " (runs " + runs + ": seeds " + seed + ".." + (seed + runs - 1) + ")" : ""));
         lines.add(execution.describe());
         lines.add("oneDNN " + (oneDnn ? "on" : "off") + ", threads " + threads);

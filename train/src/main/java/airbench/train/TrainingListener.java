@@ -17,8 +17,20 @@ public interface TrainingListener {
     /** An epoch (or the final partial pass) has ended and its checkpoint is written. */
     default void epochEnded(long seed, EpochRecord record) {}
 
-    /** The run finished; its result files are written. */
+    /**
+     * A run of the command line finished; its result files are written. (A run of the library ends when
+     * {@link Training#run} returns; it has no result files and does not call this.)
+     */
     default void runEnded(RunResult result) {}
+
+    /**
+     * The command line's console output through Log4j (logger {@code airbench.table}): a progress line about
+     * every 30 seconds and a table row per epoch. Holds the table's state: one per training, or per sequence
+     * of trainings that share one table.
+     */
+    static TrainingListener console() {
+        return new ConsoleReporter();
+    }
 
     /** One listener calling {@code listeners} in order. */
     static TrainingListener all(List<TrainingListener> listeners) {

@@ -200,4 +200,51 @@ class CommandLineTest {
             assertTrue(d.contains(expected), "missing '" + expected + "' in\n" + d);
         }
     }
+
+    @Test
+    void theDatasetSizesTheProxyHeadOf96fasterToo() {
+        TrainOptions hundred = resolve("--recipe", "96faster", "--dataset", "cifar100");
+        assertEquals(100, hundred.recipe().network().numClasses());
+        assertEquals(100, hundred.recipe().filter().proxy().numClasses());
+        // Nothing else of the proxy changes: its widths, depth, keep count and step interval stay 96faster's.
+        assertEquals(Recipe.AIRBENCH96_FASTER.filter().proxy().withNumClasses(100), hundred.recipe().filter().proxy());
+        assertEquals(Recipe.AIRBENCH96_FASTER.filter().keep(), hundred.recipe().filter().keep());
+        assertEquals(Recipe.AIRBENCH96_FASTER.filter().proxyStepEvery(), hundred.recipe().filter().proxyStepEvery());
+    }
+
+    @Test
+    void theDatasetSizesTheHeadAndChangesNothingElse() {
+        TrainOptions ten = resolve();
+        assertEquals(airbench.data.DatasetChoice.CIFAR10, ten.dataset());
+        assertEquals(10, ten.recipe().network().numClasses());
+
+        TrainOptions hundred = resolve("--recipe", "96", "--dataset", "cifar100");
+        assertEquals(airbench.data.DatasetChoice.CIFAR100, hundred.dataset());
+        // METHOD.md section 9: the CIFAR-10 hyperparameters unchanged, only the head's width follows the data.
+        assertEquals(Recipe.AIRBENCH96.withNetwork(NetworkSpec.AIRBENCH96.withNumClasses(100)), hundred.recipe());
+        assertTrue(hundred.describe().contains("dataset CIFAR-100: 100 classes, normalization mean (0.5071, 0.4865,"
+                + " 0.4409), std (0.2673, 0.2564, 0.2762)"), hundred.describe());
+
+        TrainOptions coarse = resolve("--dataset", "cifar100", "--labels", "coarse", "--widths", "8,16,16");
+        assertEquals(airbench.data.DatasetChoice.CIFAR100_COARSE, coarse.dataset());
+        assertEquals(new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 20), coarse.recipe().network());
+
+        Properties props = new Properties();
+        props.setProperty("train.dataset", "cifar100");
+        props.setProperty("train.labels", "fine");
+        assertEquals(airbench.data.DatasetChoice.CIFAR100,
+                TrainOptions.resolve(CommandLineOptions.parse(new String[0], props)).dataset());
+        assertTrue(CommandLineOptions.help().contains("--dataset") && CommandLineOptions.help().contains("--labels"));
+    }
+
+    @Test
+    void labelsWithoutCifar100AndUnknownDatasetsAreRefused() {
+        assertMessage("--labels applies to --dataset cifar100 only (CIFAR-10 has one set of 10 labels); drop --labels"
+                + " coarse, or add --dataset cifar100", "--labels", "coarse");
+        assertMessage("--labels applies to --dataset cifar100 only (CIFAR-10 has one set of 10 labels); drop --labels"
+                + " fine, or add --dataset cifar100", "--dataset", "cifar10", "--labels", "fine");
+        assertMessage("bad value 'cifar1000' for --dataset; valid values: cifar10, cifar100", "--dataset", "cifar1000");
+        assertMessage("bad value 'super' for --labels; valid values: fine, coarse", "--dataset", "cifar100",
+                "--labels", "super");
+    }
 }

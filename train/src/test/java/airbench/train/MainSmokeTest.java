@@ -141,4 +141,113 @@ class MainSmokeTest {
     void missingDataExitsWithOne(@TempDir Path empty) {
         assertEquals(1, Main.run(new String[] {"--data-dir", empty.resolve("absent").toString(), "--dry-run"}));
     }
+
+    /**
+     * The real CIFAR-100, found as the trainer finds it but without downloading, and with {@code AIRBENCH_DATA}
+     * only looked in (CI may point it at CIFAR-10); null where absent (CI).
+     */
+    private static Path cifar100() {
+        List<Path> folders = new java.util.ArrayList<>();
+        for (String folder : new String[] {System.getenv("AIRBENCH_DATA"), System.getProperty("airbench.shared.data")}) {
+            if (folder != null && !folder.isBlank()) {
+                Path path = Path.of(folder);
+                if (Files.isRegularFile(path) && path.getFileName().toString()
+                        .equals(airbench.data.CifarVariant.CIFAR100.archiveFileName())) {
+                    return path;
+                }
+                folders.add(path);
+            }
+        }
+        try {
+            return airbench.data.DataLocator.locate(airbench.data.CifarVariant.CIFAR100, java.util.Optional.empty(),
+                    java.util.Map.of(), airbench.data.DataLocator.defaultCache(), folders,
+                    airbench.data.Downloader.disabled("tests do not download"));
+        } catch (airbench.data.DataException e) {
+            return null;
+        }
+    }
+
+    @Test
+    void tinyCifar100TrainingThroughMainEvaluatesAndPredictsWithItsNames(@TempDir Path out) throws Exception {
+        Path data = cifar100();
+        assumeTrue(data != null, "CIFAR-100 not found (AIRBENCH_DATA, ~/.cache/airbench, ../shared/data; see"
+                + " ../shared/data/README.md, section CIFAR-100); skipping the CIFAR-100 smoke run");
+        int code = Main.run(new String[] {"--dataset", "cifar100", "--data-dir", data.toString(), "--train-subset",
+                "4096", "--widths", "8,16,16", "--batch-size", "256", "--epochs", "2", "--tta", "1", "--output",
+                out.toString(), "--threads", "2", "--no-tensorboard"});
+        assertEquals(0, code);
+        List<Path> results;
+        try (Stream<Path> files = Files.walk(out)) {
+            results = files.filter(p -> p.getFileName().toString().equals("result.json")).toList();
+        }
+        assertEquals(1, results.size());
+        Path runDir = results.get(0).getParent();
+        assertTrue(runDir.getParent().getFileName().toString().startsWith("94-cifar100-"), runDir.toString());
+        JsonNode result = Json.MAPPER.readTree(results.get(0).toFile());
+        assertEquals("cifar100", result.get("dataset").asText());
+        assertEquals(100, result.at("/hyperparameters/network/num_classes").asInt());
+        JsonNode perClass = result.get("per_class_accuracy");
+        assertEquals(100, perClass.size());
+        int correct = 0;
+        for (JsonNode c : perClass) {
+            assertEquals(100, c.get("total").asInt(), c.toString());  // the official test set: 100 images a class
+            correct += c.get("correct").asInt();
+        }
+        assertEquals("apple", perClass.get(0).get("name").asText());
+        assertEquals(result.get("tta_accuracy").asDouble(), correct / 10_000.0, 1e-12);
+
+        // evaluate takes the dataset from the model and prints the run's accuracies.
+        Path export = runDir.resolve(TrainOptions.MODEL_FOLDER);
+        Path evaluation = out.resolve("evaluation.json");
+        Path predictions = out.resolve("predictions.csv");
+        assertEquals(0, Main.run(new String[] {"evaluate", "--model", export.toString(), "--data-dir", data.toString(),
+                "--tta", "1", "--json", evaluation.toString(), "--threads", "2", "--predictions",
+                predictions.toString()}));
+        JsonNode evaluated = Json.MAPPER.readTree(evaluation.toFile());
+        assertEquals("cifar100", evaluated.get("dataset").asText());
+        for (JsonNode level : evaluated.get("results")) {
+            String key = level.get("tta_level").asText();
+            assertEquals(result.get("accuracy_by_tta_level").get(key).asDouble(), level.get("accuracy").asDouble(),
+                    "accuracy at TTA level " + key);
+        }
+        // ... and refuses it on CIFAR-10.
+        assertEquals(1, Main.run(new String[] {"evaluate", "--model", export.toString(), "--dataset", "cifar10"}));
+
+        // CIFAR-100 test images as PNG files, named with their fine class, classified by predict with fine names.
+        Path pngs = out.resolve("pngs");
+        assertEquals(0, Main.run(new String[] {"export-images", "--dataset", "cifar100", "--data-dir", data.toString(),
+                "--first", "100", "--count", "5", "--out", pngs.toString()}));
+        List<String> names = airbench.data.DatasetChoice.CIFAR100.wellKnownClassNames();
+        List<String> rows = Files.readAllLines(predictions);
+        List<String> written;
+        try (Stream<Path> files = Files.list(pngs)) {
+            written = files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        for (int k = 0; k < 5; k++) {
+            String label = names.get(Integer.parseInt(rows.get(1 + 100 + k).split(",")[1]));
+            assertEquals(String.format("test-%05d-%s.png", 100 + k, label), written.get(k));
+        }
+        String printed = captureStdout(() -> assertEquals(0, Main.run(new String[] {"predict", "--model",
+                export.toString(), "--top", "1", pngs.toString()})));
+        List<String> lines = printed.lines().filter(l -> l.contains(".png: ")).sorted().toList();
+        assertEquals(5, lines.size(), printed);
+        for (int k = 0; k < 5; k++) {
+            String expected = names.get(Integer.parseInt(rows.get(1 + 100 + k).split(",")[2]));
+            String predicted = lines.get(k).substring(lines.get(k).indexOf(".png: ") + 6).split(" ")[0];
+            assertEquals(expected, predicted, lines.get(k));
+        }
+    }
+
+    @Test
+    void aWrongDatasetCombinationStopsBeforeTraining(@TempDir Path out) {
+        assertEquals(2, Main.run(new String[] {"--labels", "coarse", "--dry-run"}));
+        assertEquals(2, Main.run(new String[] {"--dataset", "svhn", "--dry-run"}));
+        assertEquals(2, Main.run(new String[] {"export-images", "--labels", "coarse", "--out", out.toString()}));
+        Path data = sharedData();
+        assumeTrue(data != null, "CIFAR-10 not found (AIRBENCH_DATA or ../shared/data); skipping the CIFAR-10-data-for-"
+                + "CIFAR-100 check");
+        // The CIFAR-10 copy given for CIFAR-100 is recognized and refused, naming the option to choose it.
+        assertEquals(1, Main.run(new String[] {"--dataset", "cifar100", "--data-dir", data.toString(), "--output",
+                out.toString(), "--dry-run"}));
+    }
 }

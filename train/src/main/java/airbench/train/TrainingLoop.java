@@ -1,0 +1,243 @@
+package airbench.train;
+
+import airbench.data.Batch;
+import airbench.data.BatchPrefetcher;
+import airbench.data.BatchSource;
+import airbench.data.CifarDataset;
+import airbench.data.TrainingBatches;
+import airbench.eval.Evaluator;
+import airbench.model.AirbenchModel;
+import airbench.tools.PatchWhitening;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The training loop of one run (METHOD.md sections 2-7), the one path behind {@link Training#run} and the
+ * command line's {@link Trainer}: whitening, then {@code totalSteps} optimizer steps fed by the Java batch
+ * pipeline, Lookahead every fifth step (if the recipe's optimizer uses it), and the final copy of the slow
+ * weights. What the command line adds, a run folder with a checkpoint at every epoch end and the
+ * continuation of a run from one, comes in as a {@link RunFolder}; the library's runs have none.
+ */
+final class TrainingLoop {
+    private static final Logger LOG = LogManager.getLogger(TrainingLoop.class);
+    /** Progress lines inside an epoch at most this often. */
+    private static final long PROGRESS_EVERY_NANOS = 30_000_000_000L;
+
+    /**
+     * Where a run lives on disk, for the command line: its folder (told to the listeners), the checkpoint it
+     * continues from, and what to do at every epoch end before the listeners hear of it (write the
+     * checkpoint).
+     */
+    interface RunFolder {
+        /** No folder, no checkpoints: a run of the library. */
+        RunFolder NONE = new RunFolder() {
+            @Override
+            public Path dir() {
+                return null;
+            }
+
+            @Override
+            public Checkpoint.Contents resumeFrom() {
+                return null;
+            }
+
+            @Override
+            public void epochEnded(Progress progress, AirbenchModel model) {}
+        };
+
+        /** The run's folder, or null. */
+        Path dir();
+
+        /** The state and progress to continue from, or null to start afresh. */
+        Checkpoint.Contents resumeFrom();
+
+        /** An epoch (or the final partial pass) has ended: {@code progress} holds its record already. */
+        void epochEnded(Progress progress, AirbenchModel model);
+    }
+
+    private TrainingLoop() {}
+
+    /**
+     * Trains (or continues, from {@code folder}'s checkpoint) the run of {@code training} on {@code train}.
+     * The returned model owns the TensorFlow session; on failure the session is closed here.
+     */
+    static TrainedModel run(Training training, CifarDataset train, RunFolder folder) {
+        Recipe recipe = training.recipe();
+        checkTrainable(train, recipe);
+        long seed = training.seed();
+        TrainingBatches batches = new TrainingBatches(train, recipe.augment(), recipe.optimizer().batchSize(), seed);
+        Schedule schedule = Schedule.of(recipe, batches.stepsPerEpoch());
+        BatchStep batchStep = BatchStep.of(recipe);
+        AirbenchModel model = new AirbenchModel(recipe.network(), training.execution().precision(), recipe.optimizer(),
+                training.threads(), training.execution().compilation(), recipe.filter());
+        try {
+            Progress progress;
+            Checkpoint.Contents contents = folder.resumeFrom();
+            if (contents != null) {
+                model.loadState(contents.state());
+                progress = Progress.resumed(contents.header());
+                LOG.info("seed {} continues at step {}/{} (epoch {})", seed, progress.steps, schedule.totalSteps(),
+                        schedule.epochOf(progress.steps) + 1);
+            } else {
+                progress = new Progress();
+                long start = System.nanoTime();
+                model.initialize(whiteningFilters(train), seed);
+                progress.trainSeconds += seconds(System.nanoTime() - start);
+            }
+            TrainingListener listener = training.listener();
+            listener.runStarted(new RunStart(seed, folder.dir(), progress.steps, schedule.totalSteps(),
+                    batchStep.imagesPerStep(), progress.trainSeconds, schedule::lrMultiplier,
+                    model::networkState, RunStart.shapesOf(model.stateShapes())));
+            float[] testImages = training.epochTest().map(t -> t.dataset().normalization().apply(t.images())).orElse(null);
+            int[] testLabels = training.epochTest().map(CifarDataset::labels).orElse(null);
+            trainSteps(training, model, batchStep, batchStep.batches(batches), schedule, progress, folder, testImages,
+                    testLabels);
+
+            long start = System.nanoTime();
+            model.lookahead(1.0);  // the evaluated and exported model is the slow copy (without Lookahead: a no-op)
+            progress.trainSeconds += seconds(System.nanoTime() - start);
+            return new TrainedModel(model, recipe, seed, training.execution().precision(), train.dataset(),
+                    train.classNames(), progress);
+        } catch (RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Refuses a training set without one full batch: an epoch drops its incomplete batch, so it would have
+     * no step at all; and labels of another dataset than the network's classes.
+     */
+    static void checkTrainable(CifarDataset train, Recipe recipe) {
+        int batch = recipe.optimizer().batchSize();
+        if (train.size() < batch) {
+            throw new IllegalArgumentException("the training set holds " + train.size() + " images, fewer than one"
+                    + " batch of " + batch + " (recipe " + recipe.name() + "): an epoch drops its last incomplete"
+                    + " batch, so it would have no step. Train on at least " + batch + " images, or use a smaller"
+                    + " batch (Recipe.withBatchSize, --batch-size).");
+        }
+        if (train.numClasses() != recipe.network().numClasses()) {
+            throw new IllegalArgumentException("the training set is " + train.dataset().displayName() + " with "
+                    + train.numClasses() + " classes, but recipe " + recipe.name() + "'s network has "
+                    + recipe.network().numClasses() + " outputs; size the head with NetworkSpec.withNumClasses"
+                    + " (the command line's --dataset does)");
+        }
+    }
+
+    private static void trainSteps(Training training, AirbenchModel model, BatchStep batchStep, BatchSource batches,
+                                   Schedule schedule, Progress progress, RunFolder folder, float[] testImages,
+                                   int[] testLabels) {
+        Recipe recipe = training.recipe();
+        TrainingListener listener = training.listener();
+        long seed = training.seed();
+        int imagesPerStep = batchStep.imagesPerStep();
+        if (progress.steps >= schedule.totalSteps()) {
+            return;
+        }
+        try (BatchPrefetcher prefetcher = BatchPrefetcher.fromStep(batches, progress.steps,
+                schedule.totalSteps() - progress.steps)) {
+            EpochTotals epoch = new EpochTotals();
+            long lastProgress = System.nanoTime();
+            long stepsStart = System.nanoTime();
+            while (progress.steps < schedule.totalSteps()) {
+                int step = progress.steps;
+                long start = System.nanoTime();
+                Batch batch = prefetcher.next();
+                AirbenchModel.StepResult r = batchStep.take(model, batch, step, schedule);
+                double stepSeconds = seconds(System.nanoTime() - start);
+                if (!Double.isFinite(r.lossSum())) {
+                    throw new TrainingDivergedException("the training loss became " + r.lossSum() + " at step "
+                            + (step + 1) + " (epoch " + (schedule.epochOf(step) + 1) + ") of seed " + seed
+                            + "; the run diverged. Check the data (a degraded copy can do this) or lower the"
+                            + " learning rate" + (folder.dir() == null ? ""
+                            : "; the last good checkpoint is in " + folder.dir()));
+                }
+                progress.steps++;
+                progress.trainSeconds += stepSeconds;
+                listener.stepEnded(seed, step, r.lossSum());
+                epoch.add(r, imagesPerStep);
+
+                long now = System.nanoTime();
+                boolean epochEnd = progress.steps % schedule.stepsPerEpoch() == 0
+                        || progress.steps == schedule.totalSteps();
+                if (!epochEnd && now - lastProgress > PROGRESS_EVERY_NANOS) {
+                    lastProgress = now;
+                    listener.progress(seed, progress.steps, schedule.totalSteps(), r.lossSum() / imagesPerStep,
+                            seconds(now - stepsStart) / epoch.steps);
+                }
+                if (epochEnd) {
+                    progress.batchWaitSeconds += seconds(prefetcher.consumerWait().toNanos()) - progress.batchWaitAtEpochStart;
+                    progress.batchWaitAtEpochStart = seconds(prefetcher.consumerWait().toNanos());
+                    Double testAccuracy = testImages != null ? new Evaluator(model::logits).evaluate(testImages,
+                            testLabels, recipe.network().numClasses(), 0).accuracy() : null;
+                    EpochRecord record = new EpochRecord(schedule.epochOf(progress.steps - 1) + 1, progress.steps,
+                            epoch.lossSum / epoch.images, (double) epoch.correct / epoch.images, testAccuracy,
+                            progress.trainSeconds);
+                    progress.history.add(record);
+                    folder.epochEnded(progress, model);
+                    listener.epochEnded(seed, record);
+                    epoch = new EpochTotals();
+                    stepsStart = System.nanoTime();
+                    lastProgress = stepsStart;
+                }
+            }
+            LOG.info("seed {}: the training loop waited {} s in total for the Java batch pipeline over {} steps"
+                            + " (batch production took {} s, overlapped with the graph)", seed,
+                    String.format("%.2f", seconds(prefetcher.consumerWait().toNanos())), schedule.totalSteps(),
+                    String.format("%.1f", seconds(prefetcher.production().toNanos())));
+        }
+    }
+
+    /**
+     * The whitening filters of a run: from the first 5,000 training images, normalized with the dataset's
+     * constants (METHOD.md section 4).
+     */
+    static float[] whiteningFilters(CifarDataset train) {
+        int whitenImages = Math.min(Recipe.WHITEN_IMAGES, train.size());
+        float[] sample = train.dataset().normalization().apply(train.images(), 0,
+                whitenImages * CifarDataset.IMAGE_BYTES);
+        return PatchWhitening.filters(sample, whitenImages, Recipe.WHITEN_EPSILON);
+    }
+
+    static double seconds(long nanos) {
+        return nanos / 1e9;
+    }
+
+    /** What a checkpoint carries across an interruption, and what a finished run reports. */
+    static final class Progress {
+        int steps;
+        double trainSeconds;
+        int resumedTimes;
+        double batchWaitSeconds;
+        double batchWaitAtEpochStart;
+        final List<EpochRecord> history = new ArrayList<>();
+
+        static Progress resumed(Checkpoint.Header header) {
+            Progress p = new Progress();
+            p.steps = header.steps();
+            p.trainSeconds = header.trainSeconds();
+            p.resumedTimes = header.resumedTimes() + 1;
+            p.batchWaitSeconds = header.batchWaitSeconds();
+            p.history.addAll(header.history());
+            return p;
+        }
+    }
+
+    /** Sums over the steps of the current epoch. */
+    private static final class EpochTotals {
+        double lossSum;
+        long correct;
+        long images;
+        int steps;
+
+        void add(AirbenchModel.StepResult r, int batchSize) {
+            lossSum += r.lossSum();
+            correct += r.correct();
+            images += batchSize;
+            steps++;
+        }
+    }
+}
