@@ -11,8 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /** The one JSON configuration of the project: snake_case fields, indented, written atomically. */
-final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper()
+public final class Json {
+    public static final ObjectMapper MAPPER = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -20,7 +20,7 @@ final class Json {
     private Json() {}
 
     /** Writes to a temporary sibling, then renames, so a reader never sees half a file. */
-    static void write(Path file, Object value) {
+    public static void write(Path file, Object value) {
         try {
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             MAPPER.writeValue(tmp.toFile(), value);
@@ -30,7 +30,7 @@ final class Json {
         }
     }
 
-    static <T> T read(Path file, Class<T> type) {
+    public static <T> T read(Path file, Class<T> type) {
         try {
             return MAPPER.readValue(file.toFile(), type);
         } catch (IOException e) {

@@ -9,6 +9,8 @@ import airbench.model.TensorFlowRuntime;
 import airbench.train.examples.DataSelection;
 import airbench.tools.Bench;
 import airbench.tools.StepTiming;
+import airbench.train.sweep.MergeCommand;
+import airbench.train.sweep.SweepCommand;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +27,9 @@ import org.apache.logging.log4j.Logger;
  * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}); with {@code bench}, the
  * speed benchmark against PyTorch ({@link Bench}); with {@code parity}, the step-by-step comparison with PyTorch
  * ({@link ParityCommand}); with {@code plot}, PNG charts of finished runs ({@link PlotCommand}); with
- * {@code select}, the data-selection experiment written on the library's public API ({@link DataSelection}).
+ * {@code select}, the data-selection experiment written on the library's public API ({@link DataSelection}); with
+ * {@code sweep}, many trainings over a grid of options on Spark or in shards ({@link SweepCommand}); with
+ * {@code merge}, the shards of a sweep joined ({@link MergeCommand}).
  * {@code --onednn on|off} applies to every command.
  * Exit codes: 0 done, 1 failed (data, divergence, I/O), 2 bad command line.
  */
@@ -52,6 +56,13 @@ public final class Main {
 
     /** Runs the command and returns its exit code instead of exiting (for tests). */
     public static int run(String[] args) {
+        // Before --onednn is taken out below: for a sweep it is an option of every run, not of this process.
+        if (args.length > 0 && args[0].equals(SweepCommand.NAME)) {
+            return SweepCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
+        if (args.length > 0 && args[0].equals(MergeCommand.NAME)) {
+            return MergeCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
         if (args.length > 0 && !args[0].startsWith("-")) {
             // A subcommand: --onednn applies to every command, so it is taken here, before
             // anything loads TensorFlow, and the subcommand's own parser never sees it.

@@ -35,15 +35,15 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  * interval of the mean ({@link RunStatistics}), and the accuracy at each TTA level compared. Accuracies are
  * shown in percent.
  */
-final class Plots {
+public final class Plots {
     static final int WIDTH = 1000;
     static final int HEIGHT = 640;
     private static final Paint[] COLOURS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
             new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
 
     /** The runs of one invocation (or of one run folder), named for the legend. */
-    record Group(String name, List<RunResult> runs) {
-        Group {
+    public record Group(String name, List<RunResult> runs) {
+        public Group {
             if (runs.isEmpty()) {
                 throw new IllegalArgumentException("group " + name + " has no runs");
             }
@@ -71,7 +71,7 @@ final class Plots {
     }
 
     /** Several invocations compared: {@code accuracy.png} and {@code tta-levels.png} in {@code out}. */
-    static List<Path> writeComparison(List<Group> groups, Path out) {
+    public static List<Path> writeComparison(List<Group> groups, Path out) {
         return List.of(save(accuracyDistribution(groups), out.resolve("accuracy.png")),
                 save(ttaLevels(groups), out.resolve("tta-levels.png")));
     }
