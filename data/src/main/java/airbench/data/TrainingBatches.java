@@ -92,14 +92,28 @@ public final class TrainingBatches implements BatchSource {
         float[] images = new float[batchSize * CifarDataset.IMAGE_BYTES];
         int[] batchLabels = new int[batchSize];
         for (int j = 0; j < batchSize; j++) {
-            int image = plan.order[index * batchSize + j];
-            batchLabels[j] = labels[image];
-            copyWindow(image, plan.dy[image], plan.dx[image], plan.flip[image], images, j);
-            if (aug.cutout() > 0) {
-                zeroSquare(images, j, plan.cutoutTop[image], plan.cutoutLeft[image], aug.cutout());
-            }
+            copyAugmented(plan, index * batchSize + j, images, batchLabels, j);
         }
         return new Batch(epoch, index, images, batchLabels);
+    }
+
+    /**
+     * The image at {@code position} of the plan's order, augmented as the plan says (translation,
+     * flip, cutout), into slot {@code slot} of {@code images}, and its label into {@code labels[slot]}.
+     * Shared with {@link StraddlingBatches}, which cuts the same passes into batches differently.
+     */
+    void copyAugmented(EpochPlan plan, int position, float[] images, int[] labels, int slot) {
+        int image = plan.order[position];
+        labels[slot] = this.labels[image];
+        copyWindow(image, plan.dy[image], plan.dx[image], plan.flip[image], images, slot);
+        if (aug.cutout() > 0) {
+            zeroSquare(images, slot, plan.cutoutTop[image], plan.cutoutLeft[image], aug.cutout());
+        }
+    }
+
+    /** Training images in one pass. */
+    int size() {
+        return size;
     }
 
     /**

@@ -1,9 +1,9 @@
 package airbench.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.EnumMap;
-import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,12 +38,41 @@ import org.tensorflow.types.TInt32;
  * index, which are the same in both graphs. The first run of each kind (training step with the
  * whitening bias trained or frozen, each with or without Lookahead; logits) is traced and logs the clusters TensorFlow compiled
  * and their compile time; the second logs first-run minus second-run time.
+ *
+ * <p>With a {@link ProxyFilterSpec} (recipe 96faster) the graph also holds the proxy network that
+ * picks the examples the main network trains on ({@link ProxyFilterGraph}), and a step is
+ * {@link #trainFilteredStep}: one {@code Session.run} for both networks. Its state (the proxy's
+ * variables and momentum buffers, named {@code proxy/...}) is part of {@link #state()}, not of
+ * {@link #networkState()}: what is evaluated and exported is the main network alone.
  */
 public final class AirbenchModel implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(AirbenchModel.class);
 
     /** Summed loss and number of correct arg-max predictions over one training batch. */
     public record StepResult(double lossSum, int correct) {}
+
+    /**
+     * One step of the filtered training.
+     *
+     * @param main             the main network's step on the kept examples
+     * @param selected         batch positions of the kept examples, ascending
+     * @param proxyLossSum     the proxy's loss summed over the whole batch (before its step, if it took one)
+     * @param proxyKeptLossSum the same over the kept examples
+     */
+    public record FilteredStepResult(StepResult main, int[] selected, double proxyLossSum, double proxyKeptLossSum) {}
+
+    /** The variables {@link #initialize} sets from the data or a generator, per network. */
+    private record InitialState(StateVariable whitenKernel, List<StateVariable> blockConvs, StateVariable head,
+                                List<StateVariable> runningStats, NetworkSpec spec) {
+        static InitialState of(AirbenchNetwork network) {
+            return new InitialState(network.whitenKernel(), network.blockConvs(), network.head(),
+                    network.runningStats(), network.spec());
+        }
+    }
+
+    /** The ports of the proxy filter's step. */
+    private record FilterPorts(ProxyFilterSpec spec, Port images, Port labels, Port selected, Port proxyLossSum,
+                               Port proxyKeptLossSum, Port proxyObserve, Port proxyStep) {}
 
     /**
      * A graph output or operation addressed by name, so that the same code runs the graph as
@@ -71,6 +100,14 @@ public final class AirbenchModel implements AutoCloseable {
         String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', ' ');
         }
+
+        /** The training step with the whitening bias trained or frozen, with or without the Lookahead blend. */
+        static RunKind step(boolean trainWhitenBias, boolean lookahead) {
+            if (lookahead) {
+                return trainWhitenBias ? TRAIN_STEP_WITH_LOOKAHEAD : TRAIN_STEP_FROZEN_WHITENING_WITH_LOOKAHEAD;
+            }
+            return trainWhitenBias ? TRAIN_STEP : TRAIN_STEP_FROZEN_WHITENING;
+        }
     }
 
     private final Graph graph;
@@ -81,10 +118,9 @@ public final class AirbenchModel implements AutoCloseable {
     private final List<StateVariable> allState;
     private final List<StateVariable> networkVariables;
     // Java-side descriptions (name, shape) used by initialize(); valid after the built graph is closed.
-    private final StateVariable whitenKernel;
-    private final List<StateVariable> blockConvs;
-    private final StateVariable head;
-    private final List<StateVariable> runningStats;
+    private final InitialState initialState;
+    /** The proxy's, with a filter; else null. */
+    private final InitialState proxyInitialState;
     private final List<TrainingGraph.Slow> slowCopies;
     private final Map<String, VariablePorts> stateByName = new LinkedHashMap<>();
     private final Port images;
@@ -101,9 +137,11 @@ public final class AirbenchModel implements AutoCloseable {
     private final Port lookahead;
     private final Port evalImages;
     private final Port evalLogits;
-    /** Per compiled run kind: milliseconds of its first run (for the compile-cost log line of the second). */
-    private final Map<RunKind, Double> firstRunMillis = new EnumMap<>(RunKind.class);
-    private final Set<RunKind> reported = EnumSet.noneOf(RunKind.class);
+    /** With a proxy filter; else null. */
+    private final FilterPorts filter;
+    /** Per compiled run kind (by label): milliseconds of its first run (for the compile-cost log line of the second). */
+    private final Map<String, Double> firstRunMillis = new LinkedHashMap<>();
+    private final Set<String> reported = new HashSet<>();
     private final Map<String, XlaRunReport> compileReports = new LinkedHashMap<>();
 
     /**
@@ -124,22 +162,48 @@ public final class AirbenchModel implements AutoCloseable {
         this(spec, precision, optimizer, threads, compilation, XlaClustering.DEFAULT);
     }
 
+    /**
+     * With a proxy filter (recipe 96faster): the proxy picks the examples of each batch the network
+     * trains on ({@link #trainFilteredStep}); null for the plain model.
+     */
+    public AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
+                         Compilation compilation, ProxyFilterSpec filter) {
+        this(spec, precision, optimizer, threads, compilation, XlaClustering.DEFAULT, filter);
+    }
+
     /** With another XLA selection than the default (tests and measurements of alternatives). */
     AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
                   Compilation compilation, XlaClustering.Selection selection) {
+        this(spec, precision, optimizer, threads, compilation, selection, null);
+    }
+
+    private AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
+                          Compilation compilation, XlaClustering.Selection selection, ProxyFilterSpec filterSpec) {
         TensorFlowRuntime.ensureConfigured();
         this.spec = spec;
         this.compilation = compilation;
         Graph built = new Graph();
         Graph runnable = built;
         try {
-            TrainingGraph training = new TrainingGraph(built, spec, precision, optimizer);
-            allState = training.allState();
+            TrainingGraph training;
+            if (filterSpec == null) {
+                training = new TrainingGraph(built, spec, precision, optimizer);
+                allState = training.allState();
+                proxyInitialState = null;
+                filter = null;
+            } else {
+                ProxyFilterGraph filtered = new ProxyFilterGraph(built, spec, precision, optimizer, filterSpec);
+                training = filtered.main;
+                allState = new ArrayList<>(training.allState());
+                allState.addAll(filtered.proxyState());
+                proxyInitialState = InitialState.of(filtered.proxy);
+                filter = new FilterPorts(filterSpec, Port.of(filtered.images), Port.of(filtered.labels),
+                        Port.of(filtered.selected), Port.of(filtered.proxyLossSum), Port.of(filtered.proxyKeptLossSum),
+                        Port.of(filtered.proxyObserve), Port.of(filtered.proxyStep));
+                selection = ProxyFilterGraph.xlaSelection(selection);
+            }
             networkVariables = training.network.variables();
-            whitenKernel = training.network.whitenKernel();
-            blockConvs = training.network.blockConvs();
-            head = training.network.head();
-            runningStats = training.network.runningStats();
+            initialState = InitialState.of(training.network);
             slowCopies = List.copyOf(training.slowCopies);
             for (StateVariable v : allState) {
                 stateByName.put(v.name(), new VariablePorts(v, Port.of(v.variable()), Port.of(v.feed()), Port.of(v.load())));
@@ -219,25 +283,17 @@ public final class AirbenchModel implements AutoCloseable {
      * fan-in uniform block convs with partial identity and head drawn from {@code seed} (the head
      * rescaled to standard deviation 1 if the network's {@link HeadScale} says so),
      * zero BatchNorm shifts, running mean 0 and variance 1, zero momentum, and
-     * Lookahead slow copies (if any) equal to the starting weights.
+     * Lookahead slow copies (if any) equal to the starting weights. With a proxy filter the proxy
+     * starts the same way, from the same whitening filters.
      */
     public void initialize(float[] whitenKernel, long seed) {
         Map<String, float[]> values = new LinkedHashMap<>();
-        values.put(this.whitenKernel.name(), whitenKernel);
         SplittableRandom random = new SplittableRandom(seed);
-        for (StateVariable conv : blockConvs) {
-            int in = (int) conv.shape().get(2);
-            int out = (int) conv.shape().get(3);
-            values.put(conv.name(), ParameterInit.blockConv(in, out, random));
-        }
-        values.put(head.name(), ParameterInit.head((int) head.shape().get(0), (int) head.shape().get(1), spec.head(),
-                random));
-        for (StateVariable stat : runningStats) {
-            float[] initial = new float[stat.size()];
-            if (stat.name().endsWith("variance")) {
-                Arrays.fill(initial, 1f);
-            }
-            values.put(stat.name(), initial);
+        initialValues(initialState, whitenKernel, random, values);
+        if (proxyInitialState != null) {
+            // The proxy's own whitening filters come from the same images, so they are the same values.
+            // Its draws continue the main network's generator: the main network starts as without a proxy.
+            initialValues(proxyInitialState, whitenKernel, random, values);
         }
         for (StateVariable v : allState) {
             values.putIfAbsent(v.name(), new float[v.size()]);
@@ -246,6 +302,27 @@ public final class AirbenchModel implements AutoCloseable {
             values.put(s.slow().name(), values.get(s.fast().name()));
         }
         loadState(values);
+    }
+
+    /** The whitening filters, the random block convs and head, and the running statistics of one network. */
+    private static void initialValues(InitialState network, float[] whitenKernel, SplittableRandom random,
+                                      Map<String, float[]> values) {
+        values.put(network.whitenKernel().name(), whitenKernel);
+        for (StateVariable conv : network.blockConvs()) {
+            int in = (int) conv.shape().get(2);
+            int out = (int) conv.shape().get(3);
+            values.put(conv.name(), ParameterInit.blockConv(in, out, random));
+        }
+        StateVariable head = network.head();
+        values.put(head.name(), ParameterInit.head((int) head.shape().get(0), (int) head.shape().get(1),
+                network.spec().head(), random));
+        for (StateVariable stat : network.runningStats()) {
+            float[] initial = new float[stat.size()];
+            if (stat.name().endsWith("variance")) {
+                Arrays.fill(initial, 1f);
+            }
+            values.put(stat.name(), initial);
+        }
     }
 
     /**
@@ -268,6 +345,10 @@ public final class AirbenchModel implements AutoCloseable {
      */
     public StepResult trainStep(float[] images, int[] labels, int count, double lrMultiplier,
                                 double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha) {
+        if (filter != null) {
+            throw new IllegalStateException("this model filters its batches through a proxy network;"
+                    + " train it with trainFilteredStep");
+        }
         try (TFloat32 x = imagesTensor(images, count);
              TInt32 y = TInt32.tensorOf(Shape.of(count), DataBuffers.of(labels, true, false));
              TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
@@ -288,10 +369,64 @@ public final class AirbenchModel implements AutoCloseable {
                 kind = trainWhitenBias ? RunKind.TRAIN_STEP : RunKind.TRAIN_STEP_FROZEN_WHITENING;
             }
             runner.addTarget(target(kind).op());
-            try (Result result = run(runner, kind)) {
+            try (Result result = run(runner, kind.label())) {
                 float loss = ((TFloat32) result.get(0)).getFloat();
                 float correct = ((TFloat32) result.get(1)).getFloat();
                 return new StepResult(loss, Math.round(correct));
+            }
+        }
+    }
+
+    /**
+     * One step of both networks of a filtered model, in one {@code Session.run}: the proxy's forward
+     * pass (training mode) on the batch of {@code count} normalized NHWC images, the selection of the
+     * {@link ProxyFilterSpec#keep} examples with its highest loss, the main network's optimizer step on
+     * those (with the Lookahead blend if {@code lookaheadAlpha} is given, the whitening bias frozen
+     * unless {@code trainWhitenBias}), and, if {@code proxyStep}, the proxy's optimizer step on their
+     * summed loss. Both networks use {@code lrMultiplier}.
+     *
+     * @throws IllegalStateException    if the model has no proxy filter
+     * @throws IllegalArgumentException if the batch holds fewer examples than the filter keeps
+     */
+    public FilteredStepResult trainFilteredStep(float[] images, int[] labels, int count, double lrMultiplier,
+                                                double whitenBiasLrMultiplier, boolean trainWhitenBias,
+                                                Double lookaheadAlpha, boolean proxyStep) {
+        if (filter == null) {
+            throw new IllegalStateException("this model has no proxy filter; train it with trainStep");
+        }
+        if (count < filter.spec().keep()) {
+            throw new IllegalArgumentException("a batch of " + count + " examples is smaller than the "
+                    + filter.spec().keep() + " the proxy filter keeps");
+        }
+        try (TFloat32 x = imagesTensor(images, count);
+             TInt32 y = TInt32.tensorOf(Shape.of(count), DataBuffers.of(labels, true, false).narrow(count));
+             TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
+             TFloat32 sWhiten = TFloat32.scalarOf((float) whitenBiasLrMultiplier);
+             TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue())) {
+            Session.Runner runner = session.runner();
+            feed(runner, filter.images(), x);
+            feed(runner, filter.labels(), y);
+            feed(runner, this.lrMultiplier, s);
+            feed(runner, this.whitenBiasLrMultiplier, sWhiten);
+            fetch(runner, lossSum);
+            fetch(runner, correctCount);
+            fetch(runner, filter.selected());
+            fetch(runner, filter.proxyLossSum());
+            fetch(runner, filter.proxyKeptLossSum());
+            if (lookaheadAlpha != null) {
+                feed(runner, this.lookaheadAlpha, alpha);
+            }
+            RunKind kind = RunKind.step(trainWhitenBias, lookaheadAlpha != null);
+            runner.addTarget(target(kind).op());
+            runner.addTarget((proxyStep ? filter.proxyStep() : filter.proxyObserve()).op());
+            String label = "filtered " + kind.label() + (proxyStep ? " and proxy step" : " and proxy forward");
+            try (Result result = run(runner, label)) {
+                float loss = ((TFloat32) result.get(0)).getFloat();
+                float correct = ((TFloat32) result.get(1)).getFloat();
+                int[] selected = new int[filter.spec().keep()];
+                ((TInt32) result.get(2)).copyTo(DataBuffers.of(selected, false, false));
+                return new FilteredStepResult(new StepResult(loss, Math.round(correct)), selected,
+                        ((TFloat32) result.get(3)).getFloat(), ((TFloat32) result.get(4)).getFloat());
             }
         }
     }
@@ -324,7 +459,7 @@ public final class AirbenchModel implements AutoCloseable {
             Session.Runner runner = session.runner();
             feed(runner, evalImages, x);
             fetch(runner, evalLogits);
-            try (Result result = run(runner, RunKind.LOGITS)) {
+            try (Result result = run(runner, RunKind.LOGITS.label())) {
                 return toArray((TFloat32) result.get(0), count * spec().numClasses());
             }
         }
@@ -403,7 +538,7 @@ public final class AirbenchModel implements AutoCloseable {
      * nodes, which includes compilation); the second run logs first-run time minus second-run time
      * as a cross-check, since TensorFlow may compile a cluster lazily.
      */
-    private Result run(Session.Runner runner, RunKind kind) {
+    private Result run(Session.Runner runner, String kind) {
         if (compilation == Compilation.NONE || reported.contains(kind)) {
             return runner.run();
         }
@@ -415,10 +550,10 @@ public final class AirbenchModel implements AutoCloseable {
             double millis = (System.nanoTime() - start) / 1e6;
             firstRunMillis.put(kind, millis);
             XlaRunReport report = XlaRunReport.of(result.getMetadata().orElse(null));
-            compileReports.put(kind.label(), report);
+            compileReports.put(kind, report);
             LOG.info("XLA: first {} run compiled {} clusters; their _XlaCompile nodes ran {} ms "
                             + "(TensorFlow's trace of the run); whole run {} ms",
-                    kind.label(), report.clusters(), String.format(Locale.ROOT, "%.0f", report.compileMillis()),
+                    kind, report.clusters(), String.format(Locale.ROOT, "%.0f", report.compileMillis()),
                     String.format(Locale.ROOT, "%.0f", millis));
             return result;
         }
@@ -427,7 +562,7 @@ public final class AirbenchModel implements AutoCloseable {
         reported.add(kind);
         LOG.info("XLA: second {} run {} ms, first {} ms: about {} ms of one-time cost "
                         + "(first-run minus second-run wall time)",
-                kind.label(), String.format(Locale.ROOT, "%.0f", millis),
+                kind, String.format(Locale.ROOT, "%.0f", millis),
                 String.format(Locale.ROOT, "%.0f", firstRunMillis.get(kind)),
                 String.format(Locale.ROOT, "%.0f", firstRunMillis.get(kind) - millis));
         return result;

@@ -61,16 +61,28 @@ public final class StateVariable {
     static final class Factory {
         private final java.util.Map<String, Ops> scopes = new java.util.HashMap<>();
         private final java.util.Set<String> names = new java.util.HashSet<>();
+        private final String prefix;
 
         Factory(Ops root) {
+            this(root, "");
+        }
+
+        /**
+         * A factory whose variables are named {@code prefix + name} (e.g. {@code proxy/block1/conv1/kernel}),
+         * so that a second network in the same graph has names of its own; {@code root} is the scope
+         * that the prefix names (e.g. the graph's {@code proxy} sub-scope), and the ops go under it.
+         */
+        Factory(Ops root, String prefix) {
             scopes.put("", root);
+            this.prefix = prefix;
         }
 
         StateVariable create(String name, Shape shape) {
-            if (!names.add(name)) {
-                throw new IllegalArgumentException("state variable '" + name + "' defined twice");
+            String full = prefix + name;
+            if (!names.add(full)) {
+                throw new IllegalArgumentException("state variable '" + full + "' defined twice");
             }
-            return new StateVariable(scope(name), name, shape);
+            return new StateVariable(scope(name), full, shape);
         }
 
         private Ops scope(String path) {

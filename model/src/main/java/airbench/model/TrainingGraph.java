@@ -36,6 +36,12 @@ public final class TrainingGraph {
     /** A float state with its Lookahead slow copy. */
     record Slow(StateVariable fast, StateVariable slow) {}
 
+    /**
+     * A training batch computed inside the same graph instead of fed by Java: the examples a proxy
+     * network selected ({@link ProxyFilterGraph}).
+     */
+    record InputBatch(Operand<TFloat32> images, Operand<TInt32> labels) {}
+
     /** Sub-scope (under "optimizer") of the step that runs once the whitening bias is frozen. */
     static final String FROZEN_WHITENING_SCOPE = "frozen_whitening";
 
@@ -44,9 +50,9 @@ public final class TrainingGraph {
     final List<Trained> trained = new ArrayList<>();
     final List<Slow> slowCopies = new ArrayList<>();
 
-    // Fed every step.
-    final Placeholder<TFloat32> images;
-    final Placeholder<TInt32> labels;
+    // Fed every step (or, with an InputBatch, computed in the graph).
+    final Operand<TFloat32> images;
+    final Operand<TInt32> labels;
     /** The schedule's multiplier s of every group's learning rate but the whitening bias's. */
     final Placeholder<TFloat32> lrMultiplier;
     /**
@@ -69,15 +75,27 @@ public final class TrainingGraph {
     final Operand<TFloat32> evalLogits;
 
     public TrainingGraph(Graph graph, NetworkSpec spec, Precision precision, TrainingOptimizer optimizer) {
-        Ops tf = Ops.create(graph);
+        this(Ops.create(graph), spec, precision, optimizer, null);
+    }
+
+    /**
+     * The training step on {@code batch}, a batch computed in the same graph, or on the placeholders
+     * {@link #images} and {@link #labels} if it is null. {@code tf} is the graph's root scope.
+     */
+    TrainingGraph(Ops tf, NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, InputBatch batch) {
         this.optimizer = optimizer;
         StateVariable.Factory variables = new StateVariable.Factory(tf);
         this.network = new AirbenchNetwork(tf.withSubScope("net"), variables, spec, precision);
-        Shape batch = Shape.of(-1, NetworkSpec.IMAGE_SIZE, NetworkSpec.IMAGE_SIZE, NetworkSpec.CHANNELS);
+        Shape batchShape = Shape.of(-1, NetworkSpec.IMAGE_SIZE, NetworkSpec.IMAGE_SIZE, NetworkSpec.CHANNELS);
 
         Ops in = tf.withSubScope("input");
-        images = in.withName("images").placeholder(TFloat32.class, Placeholder.shape(batch));
-        labels = in.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+        if (batch == null) {
+            images = in.withName("images").placeholder(TFloat32.class, Placeholder.shape(batchShape));
+            labels = in.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+        } else {
+            images = batch.images();
+            labels = batch.labels();
+        }
         lrMultiplier = in.withName("lr_multiplier").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
         whitenBiasLrMultiplier = in.withName("whiten_bias_lr_multiplier").placeholder(TFloat32.class,
                 Placeholder.shape(Shape.scalar()));
@@ -95,10 +113,10 @@ public final class TrainingGraph {
         addGroup(variables, ParameterGroup.HEAD, List.of(network.head()), lrMultiplier);
         addGroup(variables, ParameterGroup.NORM_SHIFTS, network.normShifts(), lrMultiplier);
         Ops optimizerScope = tf.withSubScope("optimizer");
-        trainStep = updateStep(optimizerScope, trained, forward.runningStatUpdates());
+        trainStep = updateStep(optimizerScope, lossSum, trained, forward.runningStatUpdates());
         List<Trained> withoutWhitenBias = trained.stream().filter(t -> t.parameter() != network.whitenBias()).toList();
-        trainStepFrozenWhitening = updateStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), withoutWhitenBias,
-                forward.runningStatUpdates());
+        trainStepFrozenWhitening = updateStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), lossSum,
+                withoutWhitenBias, forward.runningStatUpdates());
 
         Ops la = tf.withSubScope("lookahead");
         if (optimizer.usesLookahead()) {
@@ -116,17 +134,23 @@ public final class TrainingGraph {
                 trainStepFrozenWhitening);
 
         Ops eval = tf.withSubScope("eval");
-        evalImages = eval.withName("images").placeholder(TFloat32.class, Placeholder.shape(batch));
+        evalImages = eval.withName("images").placeholder(TFloat32.class, Placeholder.shape(batchShape));
         evalLogits = network.forward(evalImages, AirbenchNetwork.Mode.INFERENCE).logits();
     }
 
     /** Softmax cross-entropy against {@code (1 - ls) * onehot + ls / classes}, summed over the batch. */
     static Operand<TFloat32> smoothedCrossEntropySum(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels,
                                                      int classes, float smoothing) {
+        Operand<TFloat32> perExample = smoothedCrossEntropy(tf, logits, labels, classes, smoothing);
+        return tf.withName("sum").reduceSum(perExample, tf.constant(0));
+    }
+
+    /** The same loss per example, [N]. */
+    static Operand<TFloat32> smoothedCrossEntropy(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels,
+                                                  int classes, float smoothing) {
         Operand<TFloat32> targets = tf.oneHot(labels, tf.constant(classes),
                 tf.constant(1 - smoothing + smoothing / classes), tf.constant(smoothing / classes));
-        Operand<TFloat32> perExample = tf.nn.softmaxCrossEntropyWithLogits(logits, targets).loss();
-        return tf.withName("sum").reduceSum(perExample, tf.constant(0));
+        return tf.nn.softmaxCrossEntropyWithLogits(logits, targets).loss();
     }
 
     private static Operand<TFloat32> correct(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels) {
@@ -143,18 +167,18 @@ public final class TrainingGraph {
         }
     }
 
-    private static StateVariable buffer(StateVariable.Factory variables, StateVariable parameter) {
+    static StateVariable buffer(StateVariable.Factory variables, StateVariable parameter) {
         return variables.create("momentum/" + parameter.name(), parameter.shape());
     }
 
     /**
-     * One update per variable of {@code trained}, by its group's rule. The updates wait for every
-     * gradient so that no backward op reads a weight that was already updated.
+     * One update per variable of {@code trained} on the gradient of {@code loss}, by its group's rule.
+     * The updates wait for every gradient so that no backward op reads a weight that was already updated.
      */
-    private Op updateStep(Ops tf, List<Trained> trained, List<Op> runningStatUpdates) {
+    static Op updateStep(Ops tf, Operand<TFloat32> loss, List<Trained> trained, List<Op> runningStatUpdates) {
         List<Operand<?>> parameters = trained.stream().<Operand<?>>map(t -> t.parameter().variable()).toList();
         List<Operand<?>> gradients = new ArrayList<>();
-        tf.gradients(lossSum, parameters).forEach(gradients::add);
+        tf.gradients(loss, parameters).forEach(gradients::add);
         List<Op> gradientsReady = new ArrayList<>();
         for (Operand<?> g : gradients) {
             gradientsReady.add(tf.identity(g));

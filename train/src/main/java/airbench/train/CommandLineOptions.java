@@ -65,6 +65,8 @@ public final class CommandLineOptions {
                     + "none (plain TensorFlow) or xla (XLA clusters)"),
             new Def("onednn", "on|off", "on", "TensorFlow's oneDNN kernels (off only to compare)"),
             new Def("widths", "A,B,C", "recipe's", "channel widths of the three conv blocks"),
+            new Def("whiten-bias-epochs", "N", "recipe's", "epochs the whitening bias trains before it freezes"
+                    + " (96faster: 144, the whole run, as published; 3 is the freeze its script intended)"),
             new Def("train-subset", "N", "all", "train on the first N training images only"),
             new Def("epoch-eval", "BOOL", "true", "measure test accuracy after every epoch (not counted in train time)"),
             new Def("output", "DIR", "runs", "folder that receives run folders (results, checkpoints)"),

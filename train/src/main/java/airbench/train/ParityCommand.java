@@ -222,6 +222,10 @@ final class ParityCommand {
             throw new UsageException("parity compares the recipes trained with Nesterov SGD and Lookahead (94, 95, 96);"
                     + " the PyTorch side has no Muon optimizer for recipe " + recipe.name());
         }
+        if (recipe.filter() != null) {
+            throw new UsageException("parity compares the recipes that train on whole batches (94, 95, 96);"
+                    + " the PyTorch side has no proxy network to filter the batches of recipe " + recipe.name());
+        }
         List<String> pieces = new ArrayList<>();
         try {
             NetworkSpec n = recipe.network();
@@ -253,7 +257,7 @@ final class ParityCommand {
                 double warmup = line.hasOption("warmup-fraction") ? number(line, "warmup-fraction") : recipe.warmupFraction();
                 double last = line.hasOption("final-lr") ? number(line, "final-lr") : recipe.finalLrMultiplier();
                 recipe = new Recipe(recipe.name(), recipe.epochs(), recipe.optimizer(), recipe.augment(),
-                        recipe.network(), warmup, last, recipe.whitenBiasEpochs(), recipe.ttaLevel());
+                        recipe.network(), warmup, last, recipe.whitenBiasEpochs(), recipe.ttaLevel(), recipe.filter());
                 pieces.add("schedule " + warmup + " -> " + last);
             }
         } catch (IllegalArgumentException e) {

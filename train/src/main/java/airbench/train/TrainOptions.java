@@ -71,13 +71,13 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         }
         // The recipes are CIFAR-10's; on another dataset only the head's width changes (METHOD.md section 9:
         // the hyperparameters stay as they are).
-        recipe = recipe.withNetwork(recipe.network().withNumClasses(dataset.numClasses()));
+        recipe = recipe.withNumClasses(dataset.numClasses());
         try {
             if (raw.containsKey("epochs")) {
                 recipe = recipe.withEpochs(positiveDouble(raw, "epochs"));
             }
             if (raw.containsKey("batch-size")) {
-                recipe = recipe.withOptimizer(recipe.optimizer().withBatchSize(positiveInt(raw, "batch-size")));
+                recipe = recipe.withBatchSize(positiveInt(raw, "batch-size"));
             }
             if (raw.containsKey("flip")) {
                 AugmentSpec a = recipe.augment();
@@ -86,6 +86,9 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
             }
             if (raw.containsKey("widths")) {
                 recipe = recipe.withNetwork(recipe.network().withWidths(widths(raw.get("widths"))));
+            }
+            if (raw.containsKey("whiten-bias-epochs")) {
+                recipe = recipe.withWhitenBiasEpochs(nonNegativeDouble(raw, "whiten-bias-epochs"));
             }
             if (raw.containsKey("tta")) {
                 int level = integer(raw, "tta");
@@ -253,6 +256,18 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
             // reported below
         }
         throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a positive number");
+    }
+
+    private static double nonNegativeDouble(Map<String, String> raw, String name) {
+        try {
+            double value = Double.parseDouble(raw.get(name).trim());
+            if (value >= 0 && Double.isFinite(value)) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a number >= 0");
     }
 
     private static List<Integer> widths(String value) {

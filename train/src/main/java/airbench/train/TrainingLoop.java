@@ -2,6 +2,7 @@ package airbench.train;
 
 import airbench.data.Batch;
 import airbench.data.BatchPrefetcher;
+import airbench.data.BatchSource;
 import airbench.data.CifarDataset;
 import airbench.data.TrainingBatches;
 import airbench.eval.Evaluator;
@@ -69,8 +70,9 @@ final class TrainingLoop {
         long seed = training.seed();
         TrainingBatches batches = new TrainingBatches(train, recipe.augment(), recipe.optimizer().batchSize(), seed);
         Schedule schedule = Schedule.of(recipe, batches.stepsPerEpoch());
+        BatchStep batchStep = BatchStep.of(recipe);
         AirbenchModel model = new AirbenchModel(recipe.network(), training.execution().precision(), recipe.optimizer(),
-                training.threads(), training.execution().compilation());
+                training.threads(), training.execution().compilation(), recipe.filter());
         try {
             Progress progress;
             Checkpoint.Contents contents = folder.resumeFrom();
@@ -87,11 +89,12 @@ final class TrainingLoop {
             }
             TrainingListener listener = training.listener();
             listener.runStarted(new RunStart(seed, folder.dir(), progress.steps, schedule.totalSteps(),
-                    recipe.optimizer().batchSize(), progress.trainSeconds, schedule::lrMultiplier,
+                    batchStep.imagesPerStep(), progress.trainSeconds, schedule::lrMultiplier,
                     model::networkState, RunStart.shapesOf(model.stateShapes())));
             float[] testImages = training.epochTest().map(t -> t.dataset().normalization().apply(t.images())).orElse(null);
             int[] testLabels = training.epochTest().map(CifarDataset::labels).orElse(null);
-            trainSteps(training, model, batches, schedule, progress, folder, testImages, testLabels);
+            trainSteps(training, model, batchStep, batchStep.batches(batches), schedule, progress, folder, testImages,
+                    testLabels);
 
             long start = System.nanoTime();
             model.lookahead(1.0);  // the evaluated and exported model is the slow copy (without Lookahead: a no-op)
@@ -124,12 +127,13 @@ final class TrainingLoop {
         }
     }
 
-    private static void trainSteps(Training training, AirbenchModel model, TrainingBatches batches, Schedule schedule,
-                                   Progress progress, RunFolder folder, float[] testImages, int[] testLabels) {
+    private static void trainSteps(Training training, AirbenchModel model, BatchStep batchStep, BatchSource batches,
+                                   Schedule schedule, Progress progress, RunFolder folder, float[] testImages,
+                                   int[] testLabels) {
         Recipe recipe = training.recipe();
         TrainingListener listener = training.listener();
         long seed = training.seed();
-        int batchSize = recipe.optimizer().batchSize();
+        int imagesPerStep = batchStep.imagesPerStep();
         if (progress.steps >= schedule.totalSteps()) {
             return;
         }
@@ -142,9 +146,7 @@ final class TrainingLoop {
                 int step = progress.steps;
                 long start = System.nanoTime();
                 Batch batch = prefetcher.next();
-                AirbenchModel.StepResult r = model.trainStep(batch.images(), batch.labels(), batchSize,
-                        schedule.lrMultiplier(step), schedule.whitenBiasLrMultiplier(step), schedule.trainsWhitenBias(step),
-                        schedule.lookaheadAlpha(step + 1));
+                AirbenchModel.StepResult r = batchStep.take(model, batch, step, schedule);
                 double stepSeconds = seconds(System.nanoTime() - start);
                 if (!Double.isFinite(r.lossSum())) {
                     throw new TrainingDivergedException("the training loss became " + r.lossSum() + " at step "
@@ -156,14 +158,14 @@ final class TrainingLoop {
                 progress.steps++;
                 progress.trainSeconds += stepSeconds;
                 listener.stepEnded(seed, step, r.lossSum());
-                epoch.add(r, batchSize);
+                epoch.add(r, imagesPerStep);
 
                 long now = System.nanoTime();
                 boolean epochEnd = progress.steps % schedule.stepsPerEpoch() == 0
                         || progress.steps == schedule.totalSteps();
                 if (!epochEnd && now - lastProgress > PROGRESS_EVERY_NANOS) {
                     lastProgress = now;
-                    listener.progress(seed, progress.steps, schedule.totalSteps(), r.lossSum() / batchSize,
+                    listener.progress(seed, progress.steps, schedule.totalSteps(), r.lossSum() / imagesPerStep,
                             seconds(now - stepsStart) / epoch.steps);
                 }
                 if (epochEnd) {

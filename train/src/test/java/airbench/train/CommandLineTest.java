@@ -80,6 +80,17 @@ class CommandLineTest {
         assertEquals(1.0, o.recipe().epochs());
     }
 
+    @Test
+    void fasterRecipeKeepsHalfOfAnotherBatchSizeAndTakesTheIntendedWhiteningFreeze() {
+        TrainOptions o = resolve("--recipe", "96faster", "--batch-size", "512", "--whiten-bias-epochs", "3");
+        assertEquals(512, o.recipe().optimizer().batchSize());
+        assertEquals(256, o.recipe().filter().keep());
+        assertEquals(3.0, o.recipe().whitenBiasEpochs());
+        assertEquals(Recipe.AIRBENCH96_FASTER.filter().proxy(), o.recipe().filter().proxy());
+        assertEquals(0.0, resolve("--whiten-bias-epochs", "0").recipe().whitenBiasEpochs());
+        assertMessage("bad value '-1' for --whiten-bias-epochs; expected a number >= 0", "--whiten-bias-epochs", "-1");
+    }
+
     private static final CpuFeatures ZEN4 = new CpuFeatures("AMD EPYC", Set.of("avx2", "avx512f", "avx512_bf16"));
     private static final CpuFeatures AVX2_ONLY = new CpuFeatures("AMD EPYC", Set.of("avx2"));
 
@@ -113,7 +124,7 @@ class CommandLineTest {
 
     @Test
     void badInputGivesOneLineNamingTheValidChoices() {
-        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96, 94muon", "--recipe", "97");
+        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster", "--recipe", "97");
         assertMessage("bad value 'sideways' for --flip; valid values: alternating, random, none", "--flip", "sideways");
         assertMessage("bad value '3' for --tta; valid levels: 0, 1, 2", "--tta", "3");
         assertMessage("bad value 'many' for --runs; expected a whole number", "--runs", "many");
@@ -149,7 +160,7 @@ class CommandLineTest {
         } finally {
             System.setErr(err);
         }
-        assertEquals("error: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon", captured.toString().trim());
+        assertEquals("error: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster", captured.toString().trim());
     }
 
     @Test
@@ -188,6 +199,17 @@ class CommandLineTest {
                 "BatchNorm memory       0.9", "0.2 -> 1 over 0.1 of the steps, then -> 0.0")) {
             assertTrue(d.contains(expected), "missing '" + expected + "' in\n" + d);
         }
+    }
+
+    @Test
+    void theDatasetSizesTheProxyHeadOf96fasterToo() {
+        TrainOptions hundred = resolve("--recipe", "96faster", "--dataset", "cifar100");
+        assertEquals(100, hundred.recipe().network().numClasses());
+        assertEquals(100, hundred.recipe().filter().proxy().numClasses());
+        // Nothing else of the proxy changes: its widths, depth, keep count and step interval stay 96faster's.
+        assertEquals(Recipe.AIRBENCH96_FASTER.filter().proxy().withNumClasses(100), hundred.recipe().filter().proxy());
+        assertEquals(Recipe.AIRBENCH96_FASTER.filter().keep(), hundred.recipe().filter().keep());
+        assertEquals(Recipe.AIRBENCH96_FASTER.filter().proxyStepEvery(), hundred.recipe().filter().proxyStepEvery());
     }
 
     @Test

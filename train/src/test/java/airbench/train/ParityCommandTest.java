@@ -64,6 +64,7 @@ class ParityCommandTest {
         assertEquals(2, run("--test-images", "20000"));
         assertEquals(2, run("--no-such-option"));
         assertEquals(2, run("--recipe", "94muon"));  // no Muon on the PyTorch side
+        assertEquals(2, run("--recipe", "96faster"));  // no proxy filter on the PyTorch side
     }
 
     @Test

@@ -1,6 +1,7 @@
 package airbench.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import airbench.data.FlipMode;
@@ -8,11 +9,15 @@ import airbench.model.GroupRule;
 import airbench.model.HeadScale;
 import airbench.model.MuonSpec;
 import airbench.model.NetworkSpec;
+import airbench.model.OptimizerSpec;
 import airbench.model.ParameterGroup;
+import airbench.model.ProxyFilterSpec;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The 94muon preset holds METHOD.md section 10's numbers. */
+/** The 94muon and 96faster presets hold METHOD.md sections 10 and 11's numbers. */
+@SuppressWarnings("unchecked")
 class RecipeTest {
 
     @Test
@@ -55,8 +60,58 @@ class RecipeTest {
     }
 
     @Test
+    void fasterPresetHasSectionElevensNumbers() {
+        Recipe r = Recipe.preset("96faster").orElseThrow();
+        assertEquals(45.0, r.epochs());
+        assertEquals(new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64, 0.2), r.optimizer());
+        assertEquals(NetworkSpec.AIRBENCH96, r.network());
+        assertEquals(4, r.augment().translate());
+        assertEquals(12, r.augment().cutout());
+        assertEquals(FlipMode.ALTERNATING, r.augment().flip());
+        assertEquals(0.1, r.warmupFraction());
+        assertEquals(0.0, r.finalLrMultiplier());
+        assertEquals(2, r.ttaLevel());
+        ProxyFilterSpec filter = r.filter();
+        assertEquals(new NetworkSpec(List.of(32, 64, 64), 2, false, 0.9, 10, HeadScale.NINTH), filter.proxy());
+        assertEquals(512, filter.keep());
+        assertEquals(4, filter.proxyStepEvery());
+
+        Schedule schedule = Schedule.of(r, 50_000 / 1024);
+        assertEquals(2160, schedule.totalSteps());      // ceil(48 * 45)
+        assertEquals(216, schedule.warmupSteps());      // floor(0.1 * 2160)
+        assertEquals(1.0, schedule.lrMultiplier(216), 1e-12);
+        assertEquals(1 - (1000 - 216) / 1944.0, schedule.lrMultiplier(1000), 1e-12);
+        // As published, the whitening bias trains to the end; --whiten-bias-epochs 3 freezes it after 144 steps.
+        assertTrue(schedule.trainsWhitenBias(2159));
+        Schedule intended = Schedule.of(r.withWhitenBiasEpochs(3), 48);
+        assertTrue(intended.trainsWhitenBias(143));
+        assertTrue(!intended.trainsWhitenBias(144));
+    }
+
+    @Test
+    void onlyTheFilteredRecipeRecordsAFilter() {
+        // The other recipes' JSON keeps its form, so results and checkpoints written before the field still match.
+        for (Recipe r : List.of(Recipe.AIRBENCH94, Recipe.AIRBENCH95, Recipe.AIRBENCH96, Recipe.AIRBENCH94_MUON)) {
+            assertTrue(!Json.toMap(r).containsKey("filter"), r.name());
+        }
+        Map<String, Object> filter = (Map<String, Object>) Json.toMap(Recipe.AIRBENCH96_FASTER).get("filter");
+        assertEquals(512, filter.get("keep"));
+        assertEquals(4, filter.get("proxy_step_every"));
+        assertEquals(List.of(32, 64, 64), ((Map<String, Object>) filter.get("proxy")).get("widths"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.AIRBENCH96_FASTER.withOptimizer(Recipe.AIRBENCH96_FASTER.optimizer().withBatchSize(256)));
+        assertEquals("the proxy filter keeps 512 examples of each batch, more than the batch size 256", e.getMessage());
+        String text = Recipe.AIRBENCH96_FASTER.describe();
+        for (String expected : List.of("recipe 96faster", "the 512 of each batch of 1024 with the highest proxy loss",
+                "proxy widths           [32, 64, 64]", "every 4 steps", "straddle epoch boundaries",
+                "it trains for the whole run")) {
+            assertTrue(text.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + text);
+        }
+    }
+
+    @Test
     void muonIsListedAndDescribed() {
-        assertEquals(List.of("94", "95", "96", "94muon"), Recipe.presetNames());
+        assertEquals(List.of("94", "95", "96", "94muon", "96faster"), Recipe.presetNames());
         String text = Recipe.AIRBENCH94_MUON.describe();
         for (String expected : List.of("recipe 94muon", "Muon, lr 0.24", "head                   SGD lr 0.67",
                 "lookahead              none", "/ 256 (its width), weight init std 1", "decay per step 0.00400000")) {
