@@ -6,14 +6,13 @@ import airbench.data.CifarVariant;
 import airbench.eval.Evaluation;
 import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
+import airbench.train.Json;
 import airbench.train.Recipe;
 import airbench.train.Subcommand;
 import airbench.train.TrainedModel;
 import airbench.train.Training;
 import airbench.train.TrainingListener;
 import airbench.train.UsageException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -69,8 +68,6 @@ public final class DataSelection {
     static final String RESULT_FILE = "result.json";
     /** Mixed into a run's seed for its random subset, so the subset's draws are not the weights' draws. */
     static final long SUBSET_STREAM = 0x5E1EC7ED5E1EC7EDL;
-
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** The two ways of choosing the subset. */
     enum Selection {
@@ -248,7 +245,7 @@ public final class DataSelection {
                 confidencePart.put("train_seconds", model.trainSeconds());
                 confidencePart.put("confidence_seconds", inferSeconds);
                 confidencePart.put("wall_seconds", seconds(System.nanoTime() - start));
-                writeJson(s.out().resolve(CONFIDENCE_FILE), confidencePart);
+                Json.write(s.out().resolve(CONFIDENCE_FILE), confidencePart);
                 LOG.info(String.format(Locale.ROOT, "confidence training: test accuracy %.4f (TTA level %d);"
                         + " confidences of %d images in %.1f s, written to %s", test.accuracy(), s.ttaLevel(),
                         train.size(), inferSeconds, s.out().resolve(CONFIDENCES_CSV)));
@@ -269,12 +266,12 @@ public final class DataSelection {
                 } else {
                     part = trainOnSubset(base.withRecipe(selectionRecipe).withSeed(seed), selection, train,
                             cifar.test(), confidence, size, s);
-                    writeJson(file, part);
+                    Json.write(file, part);
                 }
                 run.put(selection.key, part);
             }
             runs.add(run);
-            writeJson(s.out().resolve(RESULT_FILE), summary(s, train.size(), size, confidencePart, runs));
+            Json.write(s.out().resolve(RESULT_FILE), summary(s, train.size(), size, confidencePart, runs));
         }
         System.out.println(table(s, train.size(), size, runs));
         LOG.info("results in {}", s.out().resolve(RESULT_FILE));
@@ -379,10 +376,11 @@ public final class DataSelection {
         try {
             if (Files.isRegularFile(experiment)) {
                 @SuppressWarnings("unchecked")
-                Map<String, Object> stored = JSON.readValue(experiment.toFile(), Map.class);
+                Map<String, Object> stored = Json.MAPPER.readValue(experiment.toFile(), Map.class);
                 // Through JSON and back, so that numbers compare as the stored ones were read.
                 @SuppressWarnings("unchecked")
-                Map<String, Object> now = JSON.readValue(JSON.writeValueAsBytes(s.definition()), Map.class);
+                Map<String, Object> now = Json.MAPPER.readValue(Json.MAPPER.writeValueAsBytes(s.definition()),
+                        Map.class);
                 if (!stored.equals(now)) {
                     List<String> differences = new ArrayList<>();
                     now.forEach((key, value) -> {
@@ -405,33 +403,27 @@ public final class DataSelection {
                 }
             }
             Files.createDirectories(s.out());
-            writeJson(experiment, s.definition());
+            Json.write(experiment, s.definition());
         } catch (IOException e) {
             throw new UncheckedIOException("could not prepare " + s.out() + ": " + e.getMessage(), e);
         }
     }
 
-    /** The finished part in {@code file}, or null if there is none yet. */
+    /**
+     * The finished part in {@code file}, or null if there is none yet. Every file here is a map, whose keys
+     * {@link Json#MAPPER}'s snake_case naming leaves alone (it renames record fields): folders written before this
+     * example used {@link Json} hold byte for byte what it writes now, and continue.
+     */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> readPart(Path file) {
         if (!Files.isRegularFile(file)) {
             return null;
         }
         try {
-            return JSON.readValue(file.toFile(), LinkedHashMap.class);
+            return Json.MAPPER.readValue(file.toFile(), LinkedHashMap.class);
         } catch (IOException e) {
             throw new UncheckedIOException("could not read " + file + " (" + e.getMessage() + "); move it away to"
                     + " compute that part again", e);
-        }
-    }
-
-    private static void writeJson(Path file, Object value) {
-        try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            JSON.writeValue(tmp.toFile(), value);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
         }
     }
 
