@@ -56,7 +56,8 @@ final class PlotCommand {
         for (String folder : folders) {
             groups.add(load(Path.of(folder)));
         }
-        Path out = line.hasOption("out") ? Path.of(line.getOptionValue("out")) : Path.of(folders.get(0)).resolve("plots");
+        Path out = line.hasOption("out") ? Path.of(line.getOptionValue("out"))
+                : Path.of(folders.get(0)).resolve("plots");
         List<Path> written = new ArrayList<>();
         for (Plots.Group group : groups) {
             written.addAll(Plots.writeInvocation(group, groups.size() == 1 ? out : out.resolve(group.name())));

@@ -62,7 +62,8 @@ class SubcommandTest {
             assertTrue(o.out().contains(part), part + " missing in:\n" + o.out());
         }
         assertTrue(o.out().indexOf("Does a demonstration.") < o.out().indexOf("--count <N>")
-                && o.out().indexOf("--count <N>") < o.out().indexOf("Example:"), "description, options, footer:\n" + o.out());
+                && o.out().indexOf("--count <N>") < o.out().indexOf("Example:"),
+                "description, options, footer:\n" + o.out());
         assertEquals("", o.err());
         assertEquals(DEMO.help(options()), o.out().stripTrailing());
     }
