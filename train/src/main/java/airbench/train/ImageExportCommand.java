@@ -3,22 +3,17 @@ package airbench.train;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarReader;
-import airbench.data.DataException;
 import airbench.data.DatasetChoice;
 import airbench.data.DataLocator;
 import airbench.data.Downloader;
 import airbench.tools.PngExport;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 
 /**
  * {@code export-images --out DIR [--dataset cifar10|cifar100] [--labels fine|coarse] [--split test|train]
@@ -27,6 +22,9 @@ import org.apache.commons.cli.ParseException;
  */
 final class ImageExportCommand {
     static final String NAME = "export-images";
+
+    private static final Subcommand COMMAND = new Subcommand(NAME, NAME + " --out DIR [options]",
+            "Writes CIFAR-10 or CIFAR-100 images as PNG files named split-index-class.png.");
 
     private ImageExportCommand() {}
 
@@ -44,80 +42,44 @@ final class ImageExportCommand {
                         .desc("with --dataset cifar100: fine or coarse, the class in the file names [default: fine]")
                         .get())
                 .addOption(Option.builder().longOpt("data-dir").hasArg().argName("PATH")
-                        .desc("the dataset's archive or folder (default: as the trainer finds it)").get())
-                .addOption(Option.builder().longOpt("help").desc("print this help").get());
+                        .desc("the dataset's archive or folder (default: as the trainer finds it)").get());
     }
 
     /** Exit code 0 done, 1 data or file problem, 2 bad command line. */
     static int run(String[] args) {
-        CommandLine line;
-        try {
-            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
-        } catch (ParseException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
-        }
-        if (line.hasOption("help")) {
-            java.io.StringWriter text = new java.io.StringWriter();
-            new HelpFormatter().printHelp(new java.io.PrintWriter(text, true), 100, NAME + " --out DIR [options]",
-                    "Writes CIFAR-10 or CIFAR-100 images as PNG files named split-index-class.png.", options(), 2, 2,
-                    "");
-            System.out.println(text.toString().stripTrailing());
-            return 0;
-        }
-        try {
-            String split = line.getOptionValue("split", "test");
-            if (!split.equals("test") && !split.equals("train")) {
-                throw new UsageException(NAME + ": bad value '" + split + "' for --split; valid values: test, train");
-            }
-            int first = nonNegative(line, "first", 0);
-            int count = nonNegative(line, "count", 10);
-            if (!line.hasOption("out")) {
-                throw new UsageException(NAME + ": --out DIR is required");
-            }
-            Path out = Path.of(line.getOptionValue("out"));
-            DatasetChoice dataset;
-            try {
-                dataset = DatasetChoice.parse(line.getOptionValue("dataset"), line.getOptionValue("labels"));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(NAME + ": " + e.getMessage());
-            }
-            List<Path> fallbacks = new ArrayList<>();
-            String fallback = System.getProperty(Main.FALLBACK_PROPERTY);
-            if (fallback != null && !fallback.isBlank()) {
-                fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
-            }
-            Path source = DataLocator.locate(dataset.variant(),
-                    Optional.ofNullable(line.getOptionValue("data-dir")).map(Path::of), System.getenv(),
-                    DataLocator.defaultCache(), fallbacks, Downloader.official());
-            CifarData data = CifarReader.read(source, dataset);
-            CifarDataset set = split.equals("test") ? data.test() : data.train();
-            List<Path> files = PngExport.write(set, first, count, out);
-            System.out.println("wrote " + files.size() + " " + split + " images (" + first + ".." + (first + count - 1)
-                    + ") to " + out);
-            return 0;
-        } catch (UsageException e) {
-            System.err.println("error: " + e.getMessage());
-            return 2;
-        } catch (DataException | UncheckedIOException | IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            return 1;
-        }
+        return COMMAND.run(options(), args, ImageExportCommand::export);
     }
 
-    private static int nonNegative(CommandLine line, String option, int defaultValue) {
-        String text = line.getOptionValue(option);
-        if (text == null) {
-            return defaultValue;
+    private static int export(CommandLine line) {
+        String split = line.getOptionValue("split", "test");
+        if (!split.equals("test") && !split.equals("train")) {
+            throw Subcommand.badValue(line, "split", "test or train");
         }
+        int first = Subcommand.wholeNumber(line, "first", 0, 0);
+        int count = Subcommand.wholeNumber(line, "count", 10, 0);
+        if (!line.hasOption("out")) {
+            throw new UsageException("--out DIR is required");
+        }
+        Path out = Path.of(line.getOptionValue("out"));
+        DatasetChoice dataset;
         try {
-            int value = Integer.parseInt(text.trim());
-            if (value >= 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
+            dataset = DatasetChoice.parse(line.getOptionValue("dataset"), line.getOptionValue("labels"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
-        throw new UsageException(NAME + ": bad value '" + text + "' for --" + option + "; expected a whole number >= 0");
+        List<Path> fallbacks = new ArrayList<>();
+        String fallback = System.getProperty(Main.FALLBACK_PROPERTY);
+        if (fallback != null && !fallback.isBlank()) {
+            fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
+        }
+        Path source = DataLocator.locate(dataset.variant(),
+                Optional.ofNullable(line.getOptionValue("data-dir")).map(Path::of), System.getenv(),
+                DataLocator.defaultCache(), fallbacks, Downloader.official());
+        CifarData data = CifarReader.read(source, dataset);
+        CifarDataset set = split.equals("test") ? data.test() : data.train();
+        List<Path> files = PngExport.write(set, first, count, out);
+        System.out.println("wrote " + files.size() + " " + split + " images (" + first + ".." + (first + count - 1)
+                + ") to " + out);
+        return 0;
     }
 }

@@ -2,7 +2,6 @@ package airbench.train;
 
 import airbench.data.AugmentSpec;
 import airbench.data.CifarData;
-import airbench.data.DataException;
 import airbench.data.Normalization;
 import airbench.data.TrainingBatches;
 import airbench.model.NetworkSpec;
@@ -12,9 +11,6 @@ import airbench.tools.Parity;
 import airbench.tools.PythonScript;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -24,11 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -50,6 +43,10 @@ final class ParityCommand {
     /** Training options this command shares with the trainer (same names, same validation). */
     private static final List<String> SHARED = List.of("recipe", "seed", "epochs", "batch-size", "widths", "flip",
             "precision", "compile", "threads", "data-dir");
+
+    private static final Subcommand COMMAND = new Subcommand(NAME, NAME + " [options]",
+            "Trains k steps here and in PyTorch from the same weights on the same batches and compares them step by"
+                    + " step and tensor by tensor.");
 
     private ParityCommand() {}
 
@@ -81,7 +78,6 @@ final class ParityCommand {
         options.addOption(Option.builder().longOpt("augmentation").desc("compare the training augmentation instead"
                 + " (statistics of two epochs: coded images for the geometry, 10,000 real images for the pixels)").get());
         options.addOption(Option.builder().longOpt("compare-only").desc("only compare the outputs already in --out").get());
-        options.addOption(Option.builder().longOpt("help").desc("print this help").get());
         return options;
     }
 
@@ -90,76 +86,50 @@ final class ParityCommand {
     }
 
     static int run(String[] args, PrintStream out) {
-        CommandLine line;
-        try {
-            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
-        } catch (ParseException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage() + " (see " + NAME + " --help)");
-            return 2;
+        return COMMAND.run(options(), args, line -> compare(line, settings(line), out));
+    }
+
+    private static int compare(CommandLine line, Settings settings, PrintStream out) throws IOException {
+        if (line.hasOption("augmentation")) {
+            return augmentation(settings, out);
         }
-        if (line.hasOption("help")) {
-            StringWriter text = new StringWriter();
-            new HelpFormatter().printHelp(new PrintWriter(text, true), 110, NAME + " [options]",
-                    "Trains k steps here and in PyTorch from the same weights on the same batches and compares"
-                            + " them step by step and tensor by tensor.", options(), 2, 2, "");
-            out.println(text.toString().stripTrailing());
-            return 0;
+        boolean compareOnly = line.hasOption("compare-only");
+        if (!compareOnly) {
+            prepareAndRunJava(settings);
         }
-        Settings settings;
-        try {
-            settings = settings(line);
-        } catch (UsageException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
+        if (!torch(Parity.TorchRun.MAIN, settings, compareOnly)) {
+            return 1;
         }
-        try {
-            if (line.hasOption("augmentation")) {
-                return augmentation(settings, out);
-            }
-            boolean compareOnly = line.hasOption("compare-only");
-            if (!compareOnly) {
-                prepareAndRunJava(settings);
-            }
-            if (!torch(Parity.TorchRun.MAIN, settings, compareOnly)) {
+        print(out, "", Parity.table(Parity.compare(settings.folder())), settings.folder().resolve("parity.json"));
+        if (line.hasOption("replay")) {
+            if (!torch(Parity.TorchRun.REPLAY, settings, compareOnly)) {
                 return 1;
             }
-            print(out, "", Parity.table(Parity.compare(settings.folder())), settings.folder().resolve("parity.json"));
-            if (line.hasOption("replay")) {
-                if (!torch(Parity.TorchRun.REPLAY, settings, compareOnly)) {
-                    return 1;
-                }
-                print(out, "replay (each PyTorch step from the Java side's state before it; relative difference of the"
-                        + " tensor of each kind that differs most after the step):",
-                        Parity.replayTable(Parity.compareReplay(settings.folder())),
-                        settings.folder().resolve("parity-replay.json"));
-                if (line.hasOption("noise-floor")) {
-                    if (!torch(Parity.TorchRun.REPLAY_NOISE_FLOOR, settings, compareOnly)) {
-                        return 1;
-                    }
-                    print(out, "replay noise floor (PyTorch channels-last against PyTorch contiguous, each step from"
-                            + " the same Java state):", Parity.replayTable(Parity.compareReplay(settings.folder(),
-                                    Parity.TorchRun.REPLAY.side, Parity.TorchRun.REPLAY_NOISE_FLOOR.side,
-                                    "parity-replay-noise-floor.json")),
-                            settings.folder().resolve("parity-replay-noise-floor.json"));
-                }
-            }
+            print(out, "replay (each PyTorch step from the Java side's state before it; relative difference of the"
+                    + " tensor of each kind that differs most after the step):",
+                    Parity.replayTable(Parity.compareReplay(settings.folder())),
+                    settings.folder().resolve("parity-replay.json"));
             if (line.hasOption("noise-floor")) {
-                if (!torch(Parity.TorchRun.NOISE_FLOOR, settings, compareOnly)) {
+                if (!torch(Parity.TorchRun.REPLAY_NOISE_FLOOR, settings, compareOnly)) {
                     return 1;
                 }
-                print(out, "noise floor (PyTorch channels-last against PyTorch contiguous, same float32 arithmetic):",
-                        Parity.table(Parity.compare(settings.folder(), Parity.TorchRun.MAIN.side,
-                                Parity.TorchRun.NOISE_FLOOR.side, "parity-noise-floor.json")),
-                        settings.folder().resolve("parity-noise-floor.json"));
+                print(out, "replay noise floor (PyTorch channels-last against PyTorch contiguous, each step from"
+                        + " the same Java state):", Parity.replayTable(Parity.compareReplay(settings.folder(),
+                                Parity.TorchRun.REPLAY.side, Parity.TorchRun.REPLAY_NOISE_FLOOR.side,
+                                "parity-replay-noise-floor.json")),
+                        settings.folder().resolve("parity-replay-noise-floor.json"));
             }
-            return 0;
-        } catch (DataException | IllegalStateException e) {
-            LOG.error("error: {}", e.getMessage());
-            return 1;
-        } catch (IOException | UncheckedIOException e) {
-            LOG.error("error: {}", e.getMessage());
-            return 1;
         }
+        if (line.hasOption("noise-floor")) {
+            if (!torch(Parity.TorchRun.NOISE_FLOOR, settings, compareOnly)) {
+                return 1;
+            }
+            print(out, "noise floor (PyTorch channels-last against PyTorch contiguous, same float32 arithmetic):",
+                    Parity.table(Parity.compare(settings.folder(), Parity.TorchRun.MAIN.side,
+                            Parity.TorchRun.NOISE_FLOOR.side, "parity-noise-floor.json")),
+                    settings.folder().resolve("parity-noise-floor.json"));
+        }
+        return 0;
     }
 
     private static int augmentation(Settings s, PrintStream out) throws IOException {
@@ -230,8 +200,8 @@ final class ParityCommand {
         try {
             NetworkSpec n = recipe.network();
             if (line.hasOption("convs-per-block") || line.hasOption("residual") || line.hasOption("bn-memory")) {
-                int convs = line.hasOption("convs-per-block") ? whole(line, "convs-per-block") : n.convsPerBlock();
-                double memory = line.hasOption("bn-memory") ? number(line, "bn-memory") : n.batchNormMemory();
+                int convs = Subcommand.wholeNumber(line, "convs-per-block", n.convsPerBlock(), 0);
+                double memory = Subcommand.number(line, "bn-memory", n.batchNormMemory());
                 boolean residual = line.hasOption("residual") || n.residual();
                 recipe = recipe.withNetwork(new NetworkSpec(n.widths(), convs, residual, memory, n.numClasses(), n.head()));
                 if (convs != n.convsPerBlock() || residual != n.residual()) {
@@ -243,8 +213,8 @@ final class ParityCommand {
             }
             AugmentSpec a = recipe.augment();
             if (line.hasOption("cutout") || line.hasOption("translate")) {
-                int translate = line.hasOption("translate") ? whole(line, "translate") : a.translate();
-                int cutout = line.hasOption("cutout") ? whole(line, "cutout") : a.cutout();
+                int translate = Subcommand.wholeNumber(line, "translate", a.translate(), 0);
+                int cutout = Subcommand.wholeNumber(line, "cutout", a.cutout(), 0);
                 recipe = recipe.withAugment(new AugmentSpec(translate, cutout, a.flip()));
                 if (cutout != a.cutout()) {
                     pieces.add("cutout " + cutout);
@@ -254,8 +224,8 @@ final class ParityCommand {
                 }
             }
             if (line.hasOption("warmup-fraction") || line.hasOption("final-lr")) {
-                double warmup = line.hasOption("warmup-fraction") ? number(line, "warmup-fraction") : recipe.warmupFraction();
-                double last = line.hasOption("final-lr") ? number(line, "final-lr") : recipe.finalLrMultiplier();
+                double warmup = Subcommand.number(line, "warmup-fraction", recipe.warmupFraction());
+                double last = Subcommand.number(line, "final-lr", recipe.finalLrMultiplier());
                 recipe = new Recipe(recipe.name(), recipe.epochs(), recipe.optimizer(), recipe.augment(),
                         recipe.network(), warmup, last, recipe.whitenBiasEpochs(), recipe.ttaLevel(), recipe.filter());
                 pieces.add("schedule " + warmup + " -> " + last);
@@ -266,9 +236,9 @@ final class ParityCommand {
         options = new TrainOptions(recipe, options.seed(), 1, options.dataDir(), options.dataset(), options.execution(),
                 options.oneDnn(), options.threads(), 0, false, options.output(), options.resume(), options.export(), false,
                 options.raw());
-        int steps = line.hasOption("steps") ? positive(line, "steps") : 20;
-        int firstStep = line.hasOption("first-step") ? whole(line, "first-step") : 0;
-        int testImages = line.hasOption("test-images") ? positive(line, "test-images") : 1000;
+        int steps = Subcommand.wholeNumber(line, "steps", 20, 1);
+        int firstStep = Subcommand.wholeNumber(line, "first-step", 0, 0);
+        int testImages = Subcommand.wholeNumber(line, "test-images", 1000, 1);
         if (testImages > 10_000) {
             throw new UsageException("--test-images is at most 10000 (the test set)");
         }
@@ -311,39 +281,5 @@ final class ParityCommand {
         float[] test = Normalization.normalize(data.test().images());
         Parity.prepareAndRunJava(c, TrainingLoop.whiteningFilters(data.train()), batches, test, data.test().labels(),
                 s.folder());
-    }
-
-    private static int whole(CommandLine line, String name) {
-        try {
-            int value = Integer.parseInt(line.getOptionValue(name).trim());
-            if (value < 0) {
-                throw new NumberFormatException();
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new UsageException("bad value '" + line.getOptionValue(name) + "' for --" + name
-                    + "; expected a whole number >= 0");
-        }
-    }
-
-    private static int positive(CommandLine line, String name) {
-        int value = whole(line, name);
-        if (value < 1) {
-            throw new UsageException("bad value '" + line.getOptionValue(name) + "' for --" + name
-                    + "; expected a positive whole number");
-        }
-        return value;
-    }
-
-    private static double number(CommandLine line, String name) {
-        try {
-            double value = Double.parseDouble(line.getOptionValue(name).trim());
-            if (!Double.isFinite(value)) {
-                throw new NumberFormatException();
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new UsageException("bad value '" + line.getOptionValue(name) + "' for --" + name + "; expected a number");
-        }
     }
 }

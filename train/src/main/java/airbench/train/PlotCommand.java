@@ -10,11 +10,8 @@ import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 
 /**
  * {@code plot FOLDER... [--out DIR]}: the PNG charts ({@link Plots}) of finished runs. A FOLDER is an
@@ -30,63 +27,46 @@ final class PlotCommand {
     private static final Pattern RECORDED_RESULT = Pattern.compile("seed-(-?\\d+)-result\\.json");
     private static final Pattern RUN_FOLDER = Pattern.compile("seed-(-?\\d+)");
 
+    private static final Subcommand COMMAND = new Subcommand(NAME, NAME + " FOLDER... [--out DIR]",
+            "Draws training curves, final-accuracy distributions and TTA levels of finished runs as PNG files."
+                    + " FOLDER: an invocation folder (runs/94-...), a recorded one (docs/results/...), or one run's"
+                    + " folder.");
+
     private PlotCommand() {}
 
     private static Options options() {
-        return new Options()
-                .addOption(Option.builder().longOpt("out").hasArg().argName("DIR")
-                        .desc("folder for the PNG files [default with one FOLDER: FOLDER/plots]").get())
-                .addOption(Option.builder().longOpt("help").desc("print this help").get());
+        return new Options().addOption(Option.builder().longOpt("out").hasArg().argName("DIR")
+                .desc("folder for the PNG files [default with one FOLDER: FOLDER/plots]").get());
     }
 
     /** Exit code 0 done, 1 unreadable results or a file that cannot be written, 2 bad command line or folder. */
     static int run(String[] args) {
-        CommandLine line;
-        try {
-            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
-        } catch (ParseException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
+        return COMMAND.run(options(), args, PlotCommand::plot);
+    }
+
+    private static int plot(CommandLine line) {
+        List<String> folders = line.getArgList();
+        if (folders.isEmpty()) {
+            throw new UsageException("give at least one folder of finished runs (see " + NAME + " --help)");
         }
-        if (line.hasOption("help")) {
-            java.io.StringWriter text = new java.io.StringWriter();
-            new HelpFormatter().printHelp(new java.io.PrintWriter(text, true), 100, NAME + " FOLDER... [--out DIR]",
-                    "Draws training curves, final-accuracy distributions and TTA levels of finished runs as PNG"
-                            + " files. FOLDER: an invocation folder (runs/94-...), a recorded one (docs/results/...),"
-                            + " or one run's folder.", options(), 2, 2, "");
-            System.out.println(text.toString().stripTrailing());
-            return 0;
+        if (!line.hasOption("out") && folders.size() > 1) {
+            throw new UsageException("--out DIR is required with several folders");
         }
-        try {
-            List<String> folders = line.getArgList();
-            if (folders.isEmpty()) {
-                throw new UsageException(NAME + ": give at least one folder of finished runs (see plot --help)");
-            }
-            if (!line.hasOption("out") && folders.size() > 1) {
-                throw new UsageException(NAME + ": --out DIR is required with several folders");
-            }
-            List<Plots.Group> groups = new ArrayList<>();
-            for (String folder : folders) {
-                groups.add(load(Path.of(folder)));
-            }
-            Path out = line.hasOption("out") ? Path.of(line.getOptionValue("out"))
-                    : Path.of(folders.get(0)).resolve("plots");
-            List<Path> written = new ArrayList<>();
-            for (Plots.Group group : groups) {
-                written.addAll(Plots.writeInvocation(group, groups.size() == 1 ? out : out.resolve(group.name())));
-            }
-            if (groups.size() > 1) {
-                written.addAll(Plots.writeComparison(groups, out));
-            }
-            written.forEach(p -> System.out.println("wrote " + p));
-            return 0;
-        } catch (UsageException e) {
-            System.err.println("error: " + e.getMessage());
-            return 2;
-        } catch (UncheckedIOException | IllegalStateException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 1;
+        List<Plots.Group> groups = new ArrayList<>();
+        for (String folder : folders) {
+            groups.add(load(Path.of(folder)));
         }
+        Path out = line.hasOption("out") ? Path.of(line.getOptionValue("out"))
+                : Path.of(folders.get(0)).resolve("plots");
+        List<Path> written = new ArrayList<>();
+        for (Plots.Group group : groups) {
+            written.addAll(Plots.writeInvocation(group, groups.size() == 1 ? out : out.resolve(group.name())));
+        }
+        if (groups.size() > 1) {
+            written.addAll(Plots.writeComparison(groups, out));
+        }
+        written.forEach(p -> System.out.println("wrote " + p));
+        return 0;
     }
 
     /**
@@ -97,10 +77,10 @@ final class PlotCommand {
      */
     static Plots.Group load(Path folder) {
         if (!Files.exists(folder)) {
-            throw new UsageException(NAME + ": " + folder + " does not exist");
+            throw new UsageException(folder + " does not exist");
         }
         if (!Files.isDirectory(folder)) {
-            throw new UsageException(NAME + ": " + folder + " is not a folder; give a folder of finished runs");
+            throw new UsageException(folder + " is not a folder; give a folder of finished runs");
         }
         Path absolute = folder.toAbsolutePath().normalize();
         String name = absolute.getFileName() == null ? absolute.toString() : absolute.getFileName().toString();
@@ -124,7 +104,7 @@ final class PlotCommand {
             throw new UncheckedIOException("could not list " + folder + ": " + e.getMessage(), e);
         }
         if (files.isEmpty()) {
-            throw new UsageException(NAME + ": " + folder + " holds no finished runs (no seed-K/" + RESULT_FILE
+            throw new UsageException(folder + " holds no finished runs (no seed-K/" + RESULT_FILE
                     + ", seed-K-" + RESULT_FILE + " or " + RESULT_FILE + "); give a folder that a training wrote"
                     + " under --output (e.g. runs/94-20261124-060000), a run folder in it, or one of docs/results/*");
         }

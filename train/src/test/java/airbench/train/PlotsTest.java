@@ -106,7 +106,7 @@ class PlotsTest {
     @Test
     void plotOnAMissingOrForeignFolderSaysWhy(@TempDir Path dir) throws Exception {
         String missing = stderr(() -> assertEquals(2, Main.run(new String[] {"plot", dir.resolve("absent").toString()})));
-        assertTrue(missing.contains("absent does not exist"), missing);
+        assertTrue(missing.startsWith("error: plot: ") && missing.contains("absent does not exist"), missing);
 
         Path foreign = Files.createDirectories(dir.resolve("photos"));
         Files.writeString(foreign.resolve("notes.txt"), "not a run");
@@ -117,13 +117,14 @@ class PlotsTest {
 
         Path damaged = Files.createDirectories(dir.resolve("damaged"));
         Files.writeString(damaged.resolve("seed-0-result.json"), "{\"recipe\": \"94\", \"history\": [");
-        String broken = stderr(() -> assertEquals(1, Main.run(new String[] {"plot", damaged.toString()})));
-        assertTrue(broken.contains("could not read") && broken.contains("seed-0-result.json"), broken);
+        // A failure (exit code 1) is logged, as every command logs its failures.
+        String broken = logged(() -> assertEquals(1, Main.run(new String[] {"plot", damaged.toString()})));
+        assertTrue(broken.contains("error: plot: could not read") && broken.contains("seed-0-result.json"), broken);
 
         Path other = Files.createDirectories(dir.resolve("other"));
         Files.writeString(other.resolve("seed-0-result.json"), "{\"name\": \"something else\"}");
-        String notAResult = stderr(() -> assertEquals(1, Main.run(new String[] {"plot", other.toString()})));
-        assertTrue(notAResult.contains("is not a run result"), notAResult);
+        String notAResult = logged(() -> assertEquals(1, Main.run(new String[] {"plot", other.toString()})));
+        assertTrue(notAResult.contains("error: plot: ") && notAResult.contains("is not a run result"), notAResult);
 
         String none = stderr(() -> assertEquals(2, Main.run(new String[] {"plot"})));
         assertTrue(none.contains("give at least one folder"), none);
@@ -140,6 +141,13 @@ class PlotsTest {
             return false;
         } catch (AssertionError e) {
             return true;
+        }
+    }
+
+    private static String logged(Runnable action) {
+        try (LogCapture log = new LogCapture()) {
+            action.run();
+            return log.text();
         }
     }
 

@@ -3,20 +3,17 @@ package airbench.train.examples;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarVariant;
-import airbench.data.DataException;
 import airbench.eval.Evaluation;
 import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
+import airbench.train.Json;
 import airbench.train.Recipe;
+import airbench.train.Subcommand;
 import airbench.train.TrainedModel;
 import airbench.train.Training;
-import airbench.train.TrainingDivergedException;
 import airbench.train.TrainingListener;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import airbench.train.UsageException;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,11 +32,8 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -74,8 +68,6 @@ public final class DataSelection {
     static final String RESULT_FILE = "result.json";
     /** Mixed into a run's seed for its random subset, so the subset's draws are not the weights' draws. */
     static final long SUBSET_STREAM = 0x5E1EC7ED5E1EC7EDL;
-
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** The two ways of choosing the subset. */
     enum Selection {
@@ -125,12 +117,11 @@ public final class DataSelection {
         }
     }
 
-    /** A bad command line: one line, exit code 2. */
-    static final class UsageError extends RuntimeException {
-        UsageError(String message) {
-            super(message);
-        }
-    }
+    private static final Subcommand COMMAND = new Subcommand(NAME, NAME + " [options]",
+            "The data-selection experiment of METHOD.md section 12: train airbench94 with label smoothing 0, take each"
+                    + " training image's confidence, then train airbench94 on a random share and on the"
+                    + " least-confident share of the images and compare their test accuracy. Options:",
+            "--onednn on|off is accepted as by every command. Results: DIR/result.json.");
 
     private DataSelection() {}
 
@@ -152,75 +143,56 @@ public final class DataSelection {
         for (String[] def : defs) {
             options.addOption(Option.builder().longOpt(def[0]).hasArg().argName(def[1]).desc(def[2]).get());
         }
-        options.addOption(Option.builder().longOpt("help").desc("print this help").get());
         return options;
     }
 
     static String help() {
-        StringWriter text = new StringWriter();
-        new HelpFormatter().printHelp(new PrintWriter(text, true), 110, NAME + " [options]",
-                "The data-selection experiment of METHOD.md section 12: train airbench94 with label smoothing 0,"
-                        + " take each training image's confidence, then train airbench94 on a random share and on"
-                        + " the least-confident share of the images and compare their test accuracy. Options:",
-                options(), 2, 2, "--onednn on|off is accepted as by every command. Results: DIR/result.json.");
-        return text.toString().stripTrailing();
+        return COMMAND.help(options());
     }
 
     /** Exit code 0 done, 1 failed (data, divergence, I/O), 2 bad command line. */
     public static int run(String[] args) {
-        Settings settings;
-        try {
-            CommandLine line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
-            if (line.hasOption("help")) {
-                System.out.println(help());
-                return 0;
-            }
-            if (!line.getArgList().isEmpty()) {
-                throw new UsageError("unexpected argument '" + line.getArgList().get(0) + "'; see " + NAME + " --help");
-            }
-            settings = settings(line);
-        } catch (ParseException | UsageError e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
-        }
-        try {
-            run(settings);
+        return COMMAND.run(options(), args, line -> {
+            run(settings(line));
             return 0;
-        } catch (UsageError e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
-        } catch (DataException | TrainingDivergedException | IllegalArgumentException | IllegalStateException
-                 | UncheckedIOException e) {
-            LOG.error("error: {}", e.getMessage());
-            return 1;
-        }
+        });
     }
 
     static Settings settings(CommandLine line) {
-        long seed = parse(line, "seed", "0", Long::parseLong, "a whole number");
-        int runs = parse(line, "runs", "1", Integer::parseInt, "a positive whole number");
-        double fraction = parse(line, "fraction", "0.6", Double::parseDouble, "a number in (0, 1]");
-        double epochs = parse(line, "epochs", "16", Double::parseDouble, "a positive number");
-        double confidenceEpochs = parse(line, "confidence-epochs", String.valueOf(Recipe.AIRBENCH94.epochs()),
-                Double::parseDouble, "a positive number");
-        int subset = parse(line, "train-subset", "0", Integer::parseInt, "a positive whole number");
-        int tta = parse(line, "tta", String.valueOf(Recipe.AIRBENCH94.ttaLevel()), Integer::parseInt, "0, 1 or 2");
-        int threads = parse(line, "threads", String.valueOf(Runtime.getRuntime().availableProcessors()),
-                Integer::parseInt, "a positive whole number");
-        require(runs >= 1, "runs", line, "a positive whole number");
-        require(fraction > 0 && fraction <= 1, "fraction", line, "a number in (0, 1]");
-        require(epochs > 0 && Double.isFinite(epochs), "epochs", line, "a positive number");
-        require(confidenceEpochs > 0 && Double.isFinite(confidenceEpochs), "confidence-epochs", line, "a positive number");
-        require(subset >= 0 && (subset > 0 || !line.hasOption("train-subset")), "train-subset", line,
-                "a positive whole number");
-        require(tta >= 0 && tta <= 2, "tta", line, "0, 1 or 2");
-        require(threads >= 1, "threads", line, "a positive whole number");
+        if (!line.getArgList().isEmpty()) {
+            throw new UsageException("unexpected argument '" + line.getArgList().get(0) + "'; see " + NAME + " --help");
+        }
+        long seed;
+        try {
+            seed = Long.parseLong(line.getOptionValue("seed", "0").trim());
+        } catch (NumberFormatException e) {
+            throw Subcommand.badValue(line, "seed", "a whole number");
+        }
+        int runs = Subcommand.wholeNumber(line, "runs", 1, 1);
+        double fraction = Subcommand.number(line, "fraction", 0.6);
+        double epochs = Subcommand.number(line, "epochs", 16);
+        double confidenceEpochs = Subcommand.number(line, "confidence-epochs", Recipe.AIRBENCH94.epochs());
+        int subset = Subcommand.wholeNumber(line, "train-subset", 0, 1);  // 0, the default: all
+        int tta = Subcommand.wholeNumber(line, "tta", Recipe.AIRBENCH94.ttaLevel(), 0);
+        int threads = Subcommand.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1);
+        if (!(fraction > 0 && fraction <= 1)) {
+            throw Subcommand.badValue(line, "fraction", "a number in (0, 1]");
+        }
+        if (epochs <= 0) {
+            throw Subcommand.badValue(line, "epochs", "a positive number");
+        }
+        if (confidenceEpochs <= 0) {
+            throw Subcommand.badValue(line, "confidence-epochs", "a positive number");
+        }
+        if (tta > 2) {
+            throw Subcommand.badValue(line, "tta", "0, 1 or 2");
+        }
         ExecutionPlan execution;
         try {
             execution = ExecutionPlan.resolve(line.getOptionValue("precision", ExecutionPlan.AUTO),
                     line.getOptionValue("compile", ExecutionPlan.AUTO), CpuFeatures.detect());
         } catch (IllegalArgumentException e) {
-            throw new UsageError(e.getMessage());
+            throw new UsageException(e.getMessage());
         }
         Path out = line.hasOption("out") ? Path.of(line.getOptionValue("out")) : Path.of("runs", NAME + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
@@ -237,7 +209,7 @@ public final class DataSelection {
         int batch = Recipe.AIRBENCH94.optimizer().batchSize();
         if (size < batch) {
             // Checked now rather than by the first selection training, after the whole confidence training.
-            throw new UsageError("a subset of " + size + " images (" + s.fraction() + " of " + train.size()
+            throw new UsageException("a subset of " + size + " images (" + s.fraction() + " of " + train.size()
                     + ") is smaller than one batch of " + batch + "; use more training images or a larger --fraction");
         }
         prepareFolder(s);
@@ -273,7 +245,7 @@ public final class DataSelection {
                 confidencePart.put("train_seconds", model.trainSeconds());
                 confidencePart.put("confidence_seconds", inferSeconds);
                 confidencePart.put("wall_seconds", seconds(System.nanoTime() - start));
-                writeJson(s.out().resolve(CONFIDENCE_FILE), confidencePart);
+                Json.write(s.out().resolve(CONFIDENCE_FILE), confidencePart);
                 LOG.info(String.format(Locale.ROOT, "confidence training: test accuracy %.4f (TTA level %d);"
                         + " confidences of %d images in %.1f s, written to %s", test.accuracy(), s.ttaLevel(),
                         train.size(), inferSeconds, s.out().resolve(CONFIDENCES_CSV)));
@@ -294,12 +266,12 @@ public final class DataSelection {
                 } else {
                     part = trainOnSubset(base.withRecipe(selectionRecipe).withSeed(seed), selection, train,
                             cifar.test(), confidence, size, s);
-                    writeJson(file, part);
+                    Json.write(file, part);
                 }
                 run.put(selection.key, part);
             }
             runs.add(run);
-            writeJson(s.out().resolve(RESULT_FILE), summary(s, train.size(), size, confidencePart, runs));
+            Json.write(s.out().resolve(RESULT_FILE), summary(s, train.size(), size, confidencePart, runs));
         }
         System.out.println(table(s, train.size(), size, runs));
         LOG.info("results in {}", s.out().resolve(RESULT_FILE));
@@ -404,10 +376,11 @@ public final class DataSelection {
         try {
             if (Files.isRegularFile(experiment)) {
                 @SuppressWarnings("unchecked")
-                Map<String, Object> stored = JSON.readValue(experiment.toFile(), Map.class);
+                Map<String, Object> stored = Json.MAPPER.readValue(experiment.toFile(), Map.class);
                 // Through JSON and back, so that numbers compare as the stored ones were read.
                 @SuppressWarnings("unchecked")
-                Map<String, Object> now = JSON.readValue(JSON.writeValueAsBytes(s.definition()), Map.class);
+                Map<String, Object> now = Json.MAPPER.readValue(Json.MAPPER.writeValueAsBytes(s.definition()),
+                        Map.class);
                 if (!stored.equals(now)) {
                     List<String> differences = new ArrayList<>();
                     now.forEach((key, value) -> {
@@ -415,7 +388,7 @@ public final class DataSelection {
                             differences.add(key + " " + stored.get(key) + " there, " + value + " now");
                         }
                     });
-                    throw new UsageError(s.out() + " holds another data-selection experiment (" + String.join("; ",
+                    throw new UsageException(s.out() + " holds another data-selection experiment (" + String.join("; ",
                             differences) + "); give the options it was started with to continue it, or another --out");
                 }
                 LOG.info("continuing the experiment in {}: finished parts are kept", s.out());
@@ -424,39 +397,33 @@ public final class DataSelection {
             if (Files.isDirectory(s.out())) {
                 try (var entries = Files.list(s.out())) {
                     if (entries.findAny().isPresent()) {
-                        throw new UsageError(s.out() + " exists and is not a data-selection folder (no "
+                        throw new UsageException(s.out() + " exists and is not a data-selection folder (no "
                                 + EXPERIMENT_FILE + "); choose another --out");
                     }
                 }
             }
             Files.createDirectories(s.out());
-            writeJson(experiment, s.definition());
+            Json.write(experiment, s.definition());
         } catch (IOException e) {
             throw new UncheckedIOException("could not prepare " + s.out() + ": " + e.getMessage(), e);
         }
     }
 
-    /** The finished part in {@code file}, or null if there is none yet. */
+    /**
+     * The finished part in {@code file}, or null if there is none yet. Every file here is a map, whose keys
+     * {@link Json#MAPPER}'s snake_case naming leaves alone (it renames record fields): folders written before this
+     * example used {@link Json} hold byte for byte what it writes now, and continue.
+     */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> readPart(Path file) {
         if (!Files.isRegularFile(file)) {
             return null;
         }
         try {
-            return JSON.readValue(file.toFile(), LinkedHashMap.class);
+            return Json.MAPPER.readValue(file.toFile(), LinkedHashMap.class);
         } catch (IOException e) {
             throw new UncheckedIOException("could not read " + file + " (" + e.getMessage() + "); move it away to"
                     + " compute that part again", e);
-        }
-    }
-
-    private static void writeJson(Path file, Object value) {
-        try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            JSON.writeValue(tmp.toFile(), value);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -547,22 +514,6 @@ public final class DataSelection {
         double lowest = mean(runs, Selection.LOWEST);
         t.append(String.format(Locale.ROOT, "| mean | %9.4f | %17.4f | %+10.4f |", random, lowest, lowest - random));
         return t.toString();
-    }
-
-    private static <T> T parse(CommandLine line, String name, String fallback,
-                               java.util.function.Function<String, T> parser, String expected) {
-        String value = line.getOptionValue(name, fallback);
-        try {
-            return parser.apply(value.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageError("bad value '" + value + "' for --" + name + "; expected " + expected);
-        }
-    }
-
-    private static void require(boolean ok, String name, CommandLine line, String expected) {
-        if (!ok) {
-            throw new UsageError("bad value '" + line.getOptionValue(name) + "' for --" + name + "; expected " + expected);
-        }
     }
 
     private static double seconds(Map<String, Object> part, String key) {

@@ -1,10 +1,10 @@
 package airbench.train.sweep;
 
 import airbench.train.Json;
+import airbench.train.Subcommand;
 import airbench.train.UsageException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,11 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -36,50 +33,33 @@ public final class MergeCommand {
     /** What two results of one run must agree on (times, machine and threads may differ). */
     private static final List<String> COMPUTED = List.of("seed", "steps", "tta_accuracy", "accuracy_by_tta_level");
 
+    private static final Subcommand COMMAND = new Subcommand(NAME, NAME + " FOLDER... [--output DIR]",
+            "Joins the folders of a sweep's shards (sweep --shard I/N) into one sweep folder with the summary of the"
+                    + " whole sweep.");
+
     private MergeCommand() {}
 
     private static Options options() {
-        return new Options()
-                .addOption(Option.builder().longOpt("output").hasArg().argName("DIR")
-                        .desc("the merged sweep folder (new, or one of the FOLDERs) [default with one FOLDER: it]").get())
-                .addOption(Option.builder().longOpt("help").desc("print this help").get());
+        return new Options().addOption(Option.builder().longOpt("output").hasArg().argName("DIR")
+                .desc("the merged sweep folder (new, or one of the FOLDERs) [default with one FOLDER: it]").get());
     }
 
     public static int run(String[] args) {
-        CommandLine line;
-        try {
-            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
-        } catch (ParseException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage() + " (see " + NAME + " --help)");
-            return 2;
+        return COMMAND.run(options(), args, MergeCommand::merge);
+    }
+
+    private static int merge(CommandLine line) throws IOException {
+        List<Path> folders = line.getArgList().stream().map(Path::of).toList();
+        if (folders.isEmpty()) {
+            throw new UsageException("give the shard folders to merge (see " + NAME + " --help)");
         }
-        if (line.hasOption("help")) {
-            java.io.StringWriter text = new java.io.StringWriter();
-            new HelpFormatter().printHelp(new java.io.PrintWriter(text, true), 100, NAME + " FOLDER... [--output DIR]",
-                    "Joins the folders of a sweep's shards (sweep --shard I/N) into one sweep folder with the summary"
-                            + " of the whole sweep.", options(), 2, 2, "");
-            System.out.println(text.toString().stripTrailing());
-            return 0;
+        if (folders.size() > 1 && !line.hasOption("output")) {
+            throw new UsageException("--output DIR is required with several folders");
         }
-        try {
-            List<Path> folders = line.getArgList().stream().map(Path::of).toList();
-            if (folders.isEmpty()) {
-                throw new UsageException("give the shard folders to merge (see " + NAME + " --help)");
-            }
-            if (folders.size() > 1 && !line.hasOption("output")) {
-                throw new UsageException("--output DIR is required with several folders");
-            }
-            Path output = line.hasOption("output") ? Path.of(line.getOptionValue("output")) : folders.get(0);
-            SweepSummary.Summary summary = merge(folders, output);
-            LOG.info("merged {} folder(s) into {}: {}", folders.size(), output, SweepSummary.describe(summary));
-            return 0;
-        } catch (UsageException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
-        } catch (IOException | UncheckedIOException | IllegalStateException e) {
-            LOG.error("error: {}: {}", NAME, e.getMessage());
-            return 1;
-        }
+        Path output = line.hasOption("output") ? Path.of(line.getOptionValue("output")) : folders.get(0);
+        SweepSummary.Summary summary = merge(folders, output);
+        LOG.info("merged {} folder(s) into {}: {}", folders.size(), output, SweepSummary.describe(summary));
+        return 0;
     }
 
     static SweepSummary.Summary merge(List<Path> folders, Path output) throws IOException {

@@ -1,11 +1,10 @@
 package airbench.train.sweep;
 
 import airbench.train.CommandLineOptions;
+import airbench.train.Subcommand;
 import airbench.train.TrainOptions;
 import airbench.train.UsageException;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -19,11 +18,8 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -42,6 +38,18 @@ public final class SweepCommand {
     private static final Logger LOG = LogManager.getLogger(SweepCommand.class);
     public static final String NAME = "sweep";
     private static final Pattern SHARD = Pattern.compile("(\\d+)/(\\d+)");
+
+    private static final Subcommand COMMAND = new Subcommand(NAME,
+            NAME + " [training options] --grid NAME=V1,V2,... [--grid ...] [--seeds 0-4] [--output DIR]",
+            "Trains every combination of the grid values (a cell) with every seed, each run written as"
+                    + " <output>/<cell>/seed-N/result.json exactly as the train command writes it, and summarizes"
+                    + " each cell (mean, sd, 95% CI). Runs go to Spark (embedded local[K] unless --master or"
+                    + " spark-submit say otherwise); with --shard I/N one slice runs here without Spark."
+                    + " Running it again into the same --output trains only the runs without a result. Options:",
+            "Example: " + NAME + " --recipe 94 --epochs 2 --grid flip=alternating,random,none --seeds 0-4"
+                    + " --output sweeps/flip");
+    /** Said when a sweep stops early. */
+    private static final String FINISHED_RUNS_KEPT = "the finished runs are kept, run the same command to continue";
 
     private SweepCommand() {}
 
@@ -70,7 +78,6 @@ public final class SweepCommand {
         options.addOption(Option.builder().longOpt("shard").hasArg().argName("I/N")
                 .desc("run only slice I of N (I from 0) here, without Spark, into --output; merge joins the slices")
                 .get());
-        options.addOption(Option.builder().longOpt("help").desc("print this help").get());
         for (CommandLineOptions.Def def : CommandLineOptions.DEFS) {
             if (SweepPlan.trainingOptions().contains(def.name())) {
                 Option.Builder builder = Option.builder().longOpt(def.name())
@@ -84,20 +91,6 @@ public final class SweepCommand {
         return options;
     }
 
-    static String help() {
-        StringWriter text = new StringWriter();
-        new HelpFormatter().printHelp(new PrintWriter(text, true), 110,
-                NAME + " [training options] --grid NAME=V1,V2,... [--grid ...] [--seeds 0-4] [--output DIR]",
-                "Trains every combination of the grid values (a cell) with every seed, each run written as"
-                        + " <output>/<cell>/seed-N/result.json exactly as the train command writes it, and summarizes"
-                        + " each cell (mean, sd, 95% CI). Runs go to Spark (embedded local[K] unless --master or"
-                        + " spark-submit say otherwise); with --shard I/N one slice runs here without Spark."
-                        + " Running it again into the same --output trains only the runs without a result. Options:",
-                options(), 2, 2, "Example: " + NAME + " --recipe 94 --epochs 2 --grid flip=alternating,random,none"
-                        + " --seeds 0-4 --output sweeps/flip");
-        return text.toString().stripTrailing();
-    }
-
     /** Runs the command; exit code as in the class comment. */
     public static int run(String[] args) {
         return run(args, null);
@@ -108,46 +101,12 @@ public final class SweepCommand {
      * command line chooses (tests: one Spark cluster for several sweeps).
      */
     static int run(String[] args, RunEngine engine) {
-        CommandLine line;
         try {
-            refuseTrainOnlyOptions(args);
-            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
-        } catch (ParseException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage() + " (see " + NAME + " --help)");
-            return 2;
+            refuseTrainOnlyOptions(args);  // before the parser, which would only call them unknown
         } catch (UsageException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
+            return COMMAND.usageError(e.getMessage());
         }
-        if (line.hasOption("help")) {
-            System.out.println(help());
-            return 0;
-        }
-        Request request;
-        try {
-            request = request(line, args);
-        } catch (UsageException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
-        }
-        try {
-            return execute(request, engine);
-        } catch (UsageException e) {
-            System.err.println("error: " + NAME + ": " + e.getMessage());
-            return 2;
-        } catch (IOException | UncheckedIOException | IllegalStateException e) {
-            LOG.error("error: {}: {}", NAME, e.getMessage());
-            return 1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            LOG.error("{}: interrupted; the finished runs are kept, run the same command to continue", NAME);
-            return 1;
-        } catch (Exception e) {
-            // Spark's own failures (no master at the URL, a refused configuration) arrive as its exceptions.
-            LOG.error("error: {}: {}; the finished runs are kept, run the same command to continue", NAME,
-                    RunExecution.describe(e));
-            return 1;
-        }
+        return COMMAND.run(options(), args, line -> execute(request(line, args), engine));
     }
 
     /** Options of the train command that a sweep does not take, refused with what to give instead. */
@@ -163,7 +122,7 @@ public final class SweepCommand {
             if (arg.startsWith("--")) {
                 String name = arg.substring(2).split("=", 2)[0];
                 boolean trainOption = CommandLineOptions.DEFS.stream().anyMatch(d -> d.name().equals(name));
-                if (trainOption && !sweep.hasLongOption(name)) {
+                if (trainOption && !sweep.hasLongOption(name) && !name.equals("help")) {  // --help: every command's
                     SweepPlan.requireTrainingOption(name, false);
                 }
             }
@@ -196,17 +155,8 @@ public final class SweepCommand {
         List<Long> seeds = line.hasOption("seeds") ? SweepPlan.parseSeeds(line.getOptionValue("seeds"))
                 : fromFile.seeds();
         SweepPlan plan = absoluteDataDirs(new SweepPlan(options, grid, seeds));
-        Optional<Integer> threads = Optional.ofNullable(line.getOptionValue("threads")).map(v -> {
-            try {
-                int n = Integer.parseInt(v.trim());
-                if (n >= 1) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new UsageException("bad value '" + v + "' for --threads; expected a positive whole number");
-        });
+        Optional<Integer> threads = line.hasOption("threads")
+                ? Optional.of(Subcommand.wholeNumber(line, "threads", 0, 1)) : Optional.empty();
         Map<String, String> conf = new LinkedHashMap<>();
         for (String entry : Optional.ofNullable(line.getOptionValues("spark-conf")).orElse(new String[0])) {
             int eq = entry.indexOf('=');
@@ -274,7 +224,22 @@ public final class SweepCommand {
         }
     }
 
-    private static int execute(Request request, RunEngine given) throws IOException, InterruptedException {
+    /** {@link #executeRuns}, with an interruption or a failure of Spark's as a failure that keeps what finished. */
+    private static int execute(Request request, RunEngine given) throws IOException {
+        try {
+            return executeRuns(request, given);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted; " + FINISHED_RUNS_KEPT, e);
+        } catch (UsageException | IOException | UncheckedIOException | IllegalStateException e) {
+            throw e;  // this program's own, reported as they are
+        } catch (Exception e) {
+            // Spark's own failures (no master at the URL, a refused configuration) arrive as its exceptions.
+            throw new IllegalStateException(RunExecution.describe(e) + "; " + FINISHED_RUNS_KEPT, e);
+        }
+    }
+
+    private static int executeRuns(Request request, RunEngine given) throws IOException, InterruptedException {
         SweepPlan plan = request.plan();
         List<RunSpec> all = plan.runs();
         List<RunSpec> mine = new ArrayList<>();
