@@ -1,5 +1,6 @@
 package airbench.model;
 
+import static airbench.model.TinyModels.whitening;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,29 +23,14 @@ class AirbenchModelTest {
     @BeforeAll
     static void build() {
         model = new AirbenchModel(NARROW, Precision.FP32, OPTIMIZER, 2);
-        Random random = new Random(5);
-        images = new float[32 * 32 * 32 * 3];
-        for (int i = 0; i < images.length; i++) {
-            images[i] = (float) random.nextGaussian();
-        }
-        labels = new int[32];
-        for (int i = 0; i < labels.length; i++) {
-            labels[i] = random.nextInt(10);
-        }
+        TinyModels.Batch batch = TinyModels.randomBatch(32, 5);
+        images = batch.images();
+        labels = batch.labels();
     }
 
     @AfterAll
     static void close() {
         model.close();
-    }
-
-    private static float[] whitening() {
-        float[] kernel = new float[2 * 2 * 3 * 24];
-        Random random = new Random(1);
-        for (int i = 0; i < kernel.length; i++) {
-            kernel[i] = (float) random.nextGaussian() * 0.5f;
-        }
-        return kernel;
     }
 
     @Test

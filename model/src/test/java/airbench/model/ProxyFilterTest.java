@@ -1,5 +1,6 @@
 package airbench.model;
 
+import static airbench.model.TinyModels.whitening;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +13,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,29 +50,14 @@ class ProxyFilterTest {
     @BeforeAll
     static void build() {
         model = new AirbenchModel(MAIN, Precision.FP32, OPTIMIZER, 2, Compilation.NONE, FILTER);
-        Random random = new Random(15);
-        images = new float[N * 32 * 32 * 3];
-        for (int i = 0; i < images.length; i++) {
-            images[i] = (float) random.nextGaussian();
-        }
-        labels = new int[N];
-        for (int i = 0; i < N; i++) {
-            labels[i] = random.nextInt(10);
-        }
+        TinyModels.Batch batch = TinyModels.randomBatch(N, 15);
+        images = batch.images();
+        labels = batch.labels();
     }
 
     @AfterAll
     static void close() {
         model.close();
-    }
-
-    private static float[] whitening() {
-        float[] kernel = new float[2 * 2 * 3 * 24];
-        Random random = new Random(1);
-        for (int i = 0; i < kernel.length; i++) {
-            kernel[i] = (float) random.nextGaussian() * 0.5f;
-        }
-        return kernel;
     }
 
     private static List<String> proxyTrainedNames() {

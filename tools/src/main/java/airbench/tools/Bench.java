@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -28,11 +26,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -127,30 +122,8 @@ public final class Bench {
 
     /** Runs the benchmark and returns its exit code: 0 done, 1 failed, 2 bad command line. */
     public static int run(String[] args, PrintStream out) {
-        Settings settings;
-        try {
-            CommandLine line = new DefaultParser().parse(options(), args);
-            if (line.hasOption("help")) {
-                out.print(help());
-                return 0;
-            }
-            settings = settings(line);
-        } catch (ParseException | IllegalArgumentException e) {
-            out.println(NAME + ": " + e.getMessage());
-            out.println("run with --help for the options");
-            return 2;
-        }
-        try {
-            Report report = measure(settings);
-            out.print(table(report));
-            StepTiming.writeJson(settings.output(), json(report));
-            out.println("JSON written to " + settings.output());
-            return 0;
-        } catch (RuntimeException e) {
-            LOG.error("bench failed", e);
-            out.println(NAME + " failed: " + e.getMessage());
-            return 1;
-        }
+        return new TimingCommand<>(NAME, e -> LOG.error("bench failed", e), options(), Bench::help, Bench::settings,
+                Settings::output, Bench::measure, Bench::table, Bench::json).run(args, out);
     }
 
     static Options options() {
@@ -167,14 +140,10 @@ public final class Bench {
     }
 
     static String help() {
-        StringWriter text = new StringWriter();
-        PrintWriter writer = new PrintWriter(text);
-        new HelpFormatter().printHelp(writer, 110, NAME + " [options]",
+        return TimingCommand.helpText(NAME + " [options]",
                 "Times this project's training step and forward pass in every configuration this CPU runs natively, "
-                        + "and the same step in PyTorch, in one invocation. Options:", options(), 2, 2,
-                "PyTorch: " + PythonScript.INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.", false);
-        writer.flush();
-        return text.toString();
+                        + "and the same step in PyTorch, in one invocation. Options:", options(),
+                "PyTorch: " + PythonScript.INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.");
     }
 
     static Settings settings(CommandLine line) {
@@ -382,10 +351,7 @@ public final class Bench {
 
     static Map<String, Object> json(Report report) {
         Settings s = report.settings();
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("tool", "airbench.tools.Bench");
-        root.put("started_at", report.startedAt());
-        root.put("wall_seconds", report.wallSeconds());
+        Map<String, Object> root = TimingCommand.jsonRoot(Bench.class, report.startedAt(), report.wallSeconds());
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("recipe_network", s.network());
         settings.put("widths", s.spec().widths());

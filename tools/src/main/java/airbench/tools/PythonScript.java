@@ -7,10 +7,11 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -28,6 +29,8 @@ public final class PythonScript {
     /** Where to look for PyTorch when the user names no interpreter: the PATH's, then Debian's. */
     static final List<String> DEFAULT_PYTHONS = List.of("python3", "/usr/bin/python3");
     static final String INSTALL_HINT = "apt-get install python3-torch (Debian's PyTorch, for /usr/bin/python3)";
+    /** Modules the scripts import from their own folder (resources next to them), copied beside every script run. */
+    static final List<String> SHARED_MODULES = List.of("torch_check.py");
 
     /**
      * How a run ended.
@@ -54,22 +57,13 @@ public final class PythonScript {
     private PythonScript() {}
 
     /**
-     * Copies {@code resource} (next to this class in the jar) to a temporary file and runs it with
-     * {@code arguments} under each of {@code pythons} in turn until one has PyTorch.
+     * Copies {@code resource} (next to this class in the jar) with the {@link #SHARED_MODULES} into a new
+     * temporary folder and runs it with {@code arguments} under each of {@code pythons} in turn until one
+     * has PyTorch.
      */
     static Outcome run(String resource, List<String> arguments, List<String> pythons, String tag) {
-        Path script;
-        try {
-            script = Files.createTempFile("airbench-", "-" + resource);
-            try (InputStream in = PythonScript.class.getResourceAsStream(resource)) {
-                if (in == null) {
-                    throw new IllegalStateException(resource + " is missing from the tools jar; rebuild with mvn install");
-                }
-                Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path folder = extract(resource);
+        Path script = folder.resolve(resource);
         List<String> tried = new ArrayList<>();
         try {
             for (String python : pythons) {
@@ -91,7 +85,41 @@ public final class PythonScript {
             }
             return new Outcome(null, -1, List.copyOf(tried));
         } finally {
-            script.toFile().delete();
+            deleteFolder(folder);
+        }
+    }
+
+    /**
+     * A new temporary folder holding {@code script} and the shared modules: Python looks for a script's
+     * imports in the script's own folder first, and a folder of its own keeps concurrent runs apart.
+     */
+    private static Path extract(String script) {
+        List<String> resources = new ArrayList<>(List.of(script));
+        resources.addAll(SHARED_MODULES);
+        try {
+            Path folder = Files.createTempDirectory("airbench-python-");
+            for (String resource : resources) {
+                try (InputStream in = PythonScript.class.getResourceAsStream(resource)) {
+                    if (in == null) {
+                        deleteFolder(folder);
+                        throw new IllegalStateException(resource + " is missing from the tools jar; rebuild with"
+                                + " mvn install");
+                    }
+                    Files.copy(in, folder.resolve(resource));
+                }
+            }
+            return folder;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Deletes {@code folder} with what the run left in it (Python's __pycache__); best effort. */
+    private static void deleteFolder(Path folder) {
+        try (Stream<Path> paths = Files.walk(folder)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("could not delete the temporary folder {}: {}", folder, e.getMessage());
         }
     }
 

@@ -9,14 +9,7 @@ import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import airbench.model.TensorFlowRuntime;
 import airbench.model.XlaRunReport;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,11 +22,8 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -141,34 +131,18 @@ public final class StepTiming {
 
     /** Runs the tool and returns its exit code: 0 done, 1 failed, 2 bad command line. */
     public static int run(String[] args, PrintStream out) {
-        Settings settings;
-        try {
-            CommandLine line = new DefaultParser().parse(options(), args);
-            if (line.hasOption("help")) {
-                out.print(help());
-                return 0;
-            }
-            settings = settings(line);
-            if (line.hasOption("onednn")) {
-                TensorFlowRuntime.configure(TensorFlowRuntime.parseOneDnn(line.getOptionValue("onednn")));
-            }
-        } catch (ParseException | IllegalArgumentException e) {
-            out.println("step-timing: " + e.getMessage());
-            out.println("run with --help for the options");
-            return 2;
+        return new TimingCommand<>("step-timing", e -> LOG.error("timing failed", e), options(), StepTiming::help,
+                StepTiming::settingsSwitchingOneDnn, Settings::output, StepTiming::measure, StepTiming::table,
+                StepTiming::json).run(args, out);
+    }
+
+    /** {@link #settings(CommandLine)}, then oneDNN as {@code --onednn} asks (before TensorFlow loads). */
+    private static Settings settingsSwitchingOneDnn(CommandLine line) {
+        Settings settings = settings(line);
+        if (line.hasOption("onednn")) {
+            TensorFlowRuntime.configure(TensorFlowRuntime.parseOneDnn(line.getOptionValue("onednn")));
         }
-        try {
-            Report report = measure(settings);
-            String table = table(report);
-            out.print(table);
-            writeJson(settings.output(), json(report));
-            out.println("JSON written to " + settings.output());
-            return 0;
-        } catch (RuntimeException e) {
-            LOG.error("timing failed", e);
-            out.println("step-timing failed: " + e.getMessage());
-            return 1;
-        }
+        return settings;
     }
 
     static Options options() {
@@ -208,13 +182,9 @@ public final class StepTiming {
     }
 
     static String help() {
-        StringWriter text = new StringWriter();
-        PrintWriter writer = new PrintWriter(text);
-        new HelpFormatter().printHelp(writer, 110, "step-timing [options]",
+        return TimingCommand.helpText("step-timing [options]",
                 "Times eager forward, graph forward and training step, XLA forward and training step on one synthetic "
-                        + "batch. Options:", options(), 2, 2, NOTE_EAGER, false);
-        writer.flush();
-        return text.toString();
+                        + "batch. Options:", options(), NOTE_EAGER);
     }
 
     static Settings settings(CommandLine line) {
@@ -418,10 +388,7 @@ public final class StepTiming {
     /** The JSON document: settings, machine, every measurement with its samples and summary, ratios. */
     static Map<String, Object> json(Report report) {
         Settings s = report.settings();
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("tool", "airbench.tools.StepTiming");
-        root.put("started_at", report.startedAt());
-        root.put("wall_seconds", report.wallSeconds());
+        Map<String, Object> root = TimingCommand.jsonRoot(StepTiming.class, report.startedAt(), report.wallSeconds());
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("recipe_network", s.network());
         settings.put("widths", s.spec().widths());
@@ -476,17 +443,5 @@ public final class StepTiming {
         root.put("notes", List.of(NOTE_EAGER,
                 "one_time_cost_ms = first call minus median: XLA compilation, graph optimization, first allocations"));
         return root;
-    }
-
-    static void writeJson(Path file, Map<String, Object> document) {
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), document);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
-        }
     }
 }

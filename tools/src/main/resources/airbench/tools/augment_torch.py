@@ -20,6 +20,8 @@ import json
 import os
 import sys
 
+from torch_check import NOT_INSTALLED, torch_installed
+
 
 def parse():
     p = argparse.ArgumentParser()
@@ -30,13 +32,11 @@ def parse():
 
 def main():
     args = parse()
-    try:
-        import numpy as np
-        import torch
-        import torch.nn.functional as F
-    except ImportError as e:
-        print(f"PyTorch is not installed: {e}", file=sys.stderr)
-        return 3
+    if not torch_installed():
+        return NOT_INSTALLED
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
     torch.set_num_threads(args.threads)
     with open(os.path.join(args.folder, "augment-case.json")) as f:
         case = json.load(f)

@@ -20,6 +20,8 @@ import math
 import os
 import sys
 
+from torch_check import NOT_INSTALLED, torch_installed
+
 
 def parse():
     p = argparse.ArgumentParser()
@@ -37,14 +39,12 @@ def parse():
 
 def main():
     args = parse()
-    try:
-        import numpy as np
-        import torch
-        from torch import nn
-        import torch.nn.functional as F
-    except ImportError as e:
-        print(f"PyTorch is not installed: {e}", file=sys.stderr)
-        return 3
+    if not torch_installed():
+        return NOT_INSTALLED
+    import numpy as np
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
 
     if args.side is None:
         args.side = "torch-replay" if args.replay else "torch"

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The real entry point on the real CIFAR-10 archive, with a tiny network and a slice of the data. */
 class MainSmokeTest {
+    /** The evaluate command's per-image predictions, written next to its evaluation.json. */
+    private static final String PREDICTIONS = "predictions.csv";
 
     private static Path sharedData() {
         String env = System.getenv("AIRBENCH_DATA");
@@ -35,12 +37,8 @@ class MainSmokeTest {
         int code = Main.run(new String[] {"--data-dir", data.toString(), "--train-subset", "4096", "--widths", "8,16,16",
                 "--batch-size", "256", "--epochs", "2", "--tta", "1", "--output", out.toString(), "--threads", "2"});
         assertEquals(0, code);
-        List<Path> results;
-        try (Stream<Path> files = Files.walk(out)) {
-            results = files.filter(p -> p.getFileName().toString().equals("result.json")).toList();
-        }
-        assertEquals(1, results.size());
-        JsonNode result = Json.MAPPER.readTree(results.get(0).toFile());
+        Path resultFile = onlyResultFile(out);
+        JsonNode result = Json.MAPPER.readTree(resultFile.toFile());
         assertEquals("94", result.get("recipe").asText());
         assertEquals(32, result.get("steps").asInt());  // 2 epochs of 4096 / 256 batches
         double accuracy = result.get("tta_accuracy").asDouble();
@@ -58,48 +56,78 @@ class MainSmokeTest {
         assertEquals(CpuFeatures.detect().hasNativeBf16(), execution.at("/cpu/avx512_bf16").asBoolean()
                 || execution.at("/cpu/amx_bf16").asBoolean());
         // The invocation stores auto's choice, so a resume continues with it.
-        JsonNode stored = Json.MAPPER.readTree(results.get(0).getParent().getParent()
-                .resolve("invocation.json").toFile());
+        JsonNode stored = Json.MAPPER.readTree(resultFile.getParent().getParent().resolve("invocation.json").toFile());
         assertEquals(plan.toMap().get("precision"), stored.get("precision").asText());
         assertEquals(plan.toMap().get("compile"), stored.get("compile").asText());
 
         // The exported model, evaluated by the evaluate command, gives the accuracies the run printed.
-        Path runDir = results.get(0).getParent();
-        Path export = runDir.resolve(TrainOptions.MODEL_FOLDER);
+        Path export = resultFile.getParent().resolve(TrainOptions.MODEL_FOLDER);
         assertTrue(Files.isRegularFile(export.resolve("saved_model.pb")), "no SavedModel in " + export);
-        Path evaluation = out.resolve("evaluation.json");
-        Path predictions = out.resolve("predictions.csv");
-        assertEquals(0, Main.run(new String[] {"evaluate", "--model", export.toString(), "--data-dir", data.toString(),
-                "--tta", "1", "--json", evaluation.toString(), "--threads", "2", "--predictions",
-                predictions.toString()}));
-        JsonNode evaluated = Json.MAPPER.readTree(evaluation.toFile());
-        for (JsonNode level : evaluated.get("results")) {
-            String key = level.get("tta_level").asText();
-            assertEquals(result.get("accuracy_by_tta_level").get(key).asDouble(), level.get("accuracy").asDouble(),
-                    "accuracy at TTA level " + key);
-        }
+        JsonNode evaluated = evaluate(export, data, out);
+        assertAccuraciesOfTheRun(result, evaluated);
         assertEquals(2, evaluated.get("results").size());
 
         // Test images written as PNG and classified by predict get evaluate's level-0 classes.
         Path pngs = out.resolve("pngs");
         assertEquals(0, Main.run(new String[] {"export-images", "--data-dir", data.toString(), "--first", "100",
                 "--count", "6", "--out", pngs.toString()}));
-        String printed = captureStdout(() -> assertEquals(0, Main.run(new String[] {"predict", "--model",
-                export.toString(), "--top", "1", pngs.toString()})));
-        List<String> rows = Files.readAllLines(predictions);
+        List<String> lines = predictTop1(export, pngs, 6);
+        List<String> rows = Files.readAllLines(out.resolve(PREDICTIONS));
         List<String> classNames = airbench.data.CifarVariant.CIFAR10.wellKnownClassNames();
-        List<String> lines = printed.lines().filter(l -> l.contains(".png: ")).sorted().toList();
-        assertEquals(6, lines.size(), printed);
         for (int k = 0; k < 6; k++) {
             String[] row = rows.get(1 + 100 + k).split(",");
             String expected = classNames.get(Integer.parseInt(row[2]));
             assertTrue(lines.get(k).contains(String.format("test-%05d-", 100 + k)), lines.get(k));
-            String predicted = lines.get(k).substring(lines.get(k).indexOf(".png: ") + 6).split(" ")[0];
-            assertEquals(expected, predicted, lines.get(k));
+            assertEquals(expected, predictedClass(lines.get(k)), lines.get(k));
         }
         // Exporting again into the same folder never overwrites.
         assertEquals(1, Main.run(new String[] {"export-images", "--data-dir", data.toString(), "--first", "100",
                 "--count", "1", "--out", pngs.toString()}));
+    }
+
+    /** The one result.json below {@code out}. */
+    private static Path onlyResultFile(Path out) throws java.io.IOException {
+        List<Path> results;
+        try (Stream<Path> files = Files.walk(out)) {
+            results = files.filter(p -> p.getFileName().toString().equals("result.json")).toList();
+        }
+        assertEquals(1, results.size());
+        return results.get(0);
+    }
+
+    /**
+     * The evaluate command on {@code export} at TTA level 1 (levels 0 and 1), writing evaluation.json and
+     * {@value #PREDICTIONS} into {@code out}; returns the evaluation.
+     */
+    private static JsonNode evaluate(Path export, Path data, Path out) throws java.io.IOException {
+        Path evaluation = out.resolve("evaluation.json");
+        assertEquals(0, Main.run(new String[] {"evaluate", "--model", export.toString(), "--data-dir", data.toString(),
+                "--tta", "1", "--json", evaluation.toString(), "--threads", "2", "--predictions",
+                out.resolve(PREDICTIONS).toString()}));
+        return Json.MAPPER.readTree(evaluation.toFile());
+    }
+
+    /** Each TTA level's accuracy in the evaluation is the one the run wrote into its result. */
+    private static void assertAccuraciesOfTheRun(JsonNode result, JsonNode evaluated) {
+        for (JsonNode level : evaluated.get("results")) {
+            String key = level.get("tta_level").asText();
+            assertEquals(result.get("accuracy_by_tta_level").get(key).asDouble(), level.get("accuracy").asDouble(),
+                    "accuracy at TTA level " + key);
+        }
+    }
+
+    /** The predict command's lines, top class only, for the {@code count} PNG files in {@code pngs}, by file name. */
+    private static List<String> predictTop1(Path export, Path pngs, int count) {
+        String printed = captureStdout(() -> assertEquals(0, Main.run(new String[] {"predict", "--model",
+                export.toString(), "--top", "1", pngs.toString()})));
+        List<String> lines = printed.lines().filter(l -> l.contains(".png: ")).sorted().toList();
+        assertEquals(count, lines.size(), printed);
+        return lines;
+    }
+
+    /** The class a predict line names first: ".../test-00100-cat.png: cat 81.2%" gives "cat". */
+    private static String predictedClass(String line) {
+        return line.substring(line.indexOf(".png: ") + 6).split(" ")[0];
     }
 
     private static String captureStdout(Runnable action) {
@@ -176,14 +204,10 @@ class MainSmokeTest {
                 "4096", "--widths", "8,16,16", "--batch-size", "256", "--epochs", "2", "--tta", "1", "--output",
                 out.toString(), "--threads", "2", "--no-tensorboard"});
         assertEquals(0, code);
-        List<Path> results;
-        try (Stream<Path> files = Files.walk(out)) {
-            results = files.filter(p -> p.getFileName().toString().equals("result.json")).toList();
-        }
-        assertEquals(1, results.size());
-        Path runDir = results.get(0).getParent();
+        Path resultFile = onlyResultFile(out);
+        Path runDir = resultFile.getParent();
         assertTrue(runDir.getParent().getFileName().toString().startsWith("94-cifar100-"), runDir.toString());
-        JsonNode result = Json.MAPPER.readTree(results.get(0).toFile());
+        JsonNode result = Json.MAPPER.readTree(resultFile.toFile());
         assertEquals("cifar100", result.get("dataset").asText());
         assertEquals(100, result.at("/hyperparameters/network/num_classes").asInt());
         JsonNode perClass = result.get("per_class_accuracy");
@@ -198,18 +222,9 @@ class MainSmokeTest {
 
         // evaluate takes the dataset from the model and prints the run's accuracies.
         Path export = runDir.resolve(TrainOptions.MODEL_FOLDER);
-        Path evaluation = out.resolve("evaluation.json");
-        Path predictions = out.resolve("predictions.csv");
-        assertEquals(0, Main.run(new String[] {"evaluate", "--model", export.toString(), "--data-dir", data.toString(),
-                "--tta", "1", "--json", evaluation.toString(), "--threads", "2", "--predictions",
-                predictions.toString()}));
-        JsonNode evaluated = Json.MAPPER.readTree(evaluation.toFile());
+        JsonNode evaluated = evaluate(export, data, out);
         assertEquals("cifar100", evaluated.get("dataset").asText());
-        for (JsonNode level : evaluated.get("results")) {
-            String key = level.get("tta_level").asText();
-            assertEquals(result.get("accuracy_by_tta_level").get(key).asDouble(), level.get("accuracy").asDouble(),
-                    "accuracy at TTA level " + key);
-        }
+        assertAccuraciesOfTheRun(result, evaluated);
         // ... and refuses it on CIFAR-10.
         assertEquals(1, Main.run(new String[] {"evaluate", "--model", export.toString(), "--dataset", "cifar10"}));
 
@@ -218,7 +233,7 @@ class MainSmokeTest {
         assertEquals(0, Main.run(new String[] {"export-images", "--dataset", "cifar100", "--data-dir", data.toString(),
                 "--first", "100", "--count", "5", "--out", pngs.toString()}));
         List<String> names = airbench.data.DatasetChoice.CIFAR100.wellKnownClassNames();
-        List<String> rows = Files.readAllLines(predictions);
+        List<String> rows = Files.readAllLines(out.resolve(PREDICTIONS));
         List<String> written;
         try (Stream<Path> files = Files.list(pngs)) {
             written = files.map(p -> p.getFileName().toString()).sorted().toList();
@@ -227,14 +242,10 @@ class MainSmokeTest {
             String label = names.get(Integer.parseInt(rows.get(1 + 100 + k).split(",")[1]));
             assertEquals(String.format("test-%05d-%s.png", 100 + k, label), written.get(k));
         }
-        String printed = captureStdout(() -> assertEquals(0, Main.run(new String[] {"predict", "--model",
-                export.toString(), "--top", "1", pngs.toString()})));
-        List<String> lines = printed.lines().filter(l -> l.contains(".png: ")).sorted().toList();
-        assertEquals(5, lines.size(), printed);
+        List<String> lines = predictTop1(export, pngs, 5);
         for (int k = 0; k < 5; k++) {
             String expected = names.get(Integer.parseInt(rows.get(1 + 100 + k).split(",")[2]));
-            String predicted = lines.get(k).substring(lines.get(k).indexOf(".png: ") + 6).split(" ")[0];
-            assertEquals(expected, predicted, lines.get(k));
+            assertEquals(expected, predictedClass(lines.get(k)), lines.get(k));
         }
     }
 

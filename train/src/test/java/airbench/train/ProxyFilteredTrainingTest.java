@@ -1,21 +1,16 @@
 package airbench.train;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import airbench.data.CifarDataset;
+import airbench.train.TinyTraining.Recorder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,14 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * leave 40 images at the end of every pass, so batches straddle the pass boundaries.
  */
 class ProxyFilteredTrainingTest {
-    private static CifarDataset train;
-    private static CifarDataset test;
-
-    @BeforeAll
-    static void data() {
-        train = SyntheticCifar.make("train", 2600, 1);
-        test = SyntheticCifar.make("test", 500, 2);
-    }
+    private static final TinyTraining.SyntheticImages SYNTHETIC = TinyTraining.syntheticImages(2600);
 
     /**
      * Without XLA: each of the filtered step's four run kinds costs seconds of compilation per run
@@ -40,45 +28,15 @@ class ProxyFilteredTrainingTest {
      * tests, and bit-exact resumption under XLA in {@link TrainerTest}.
      */
     private static TrainOptions tiny(String epochs) {
-        String[] args = {"--recipe", "96faster", "--widths", "16,32,32", "--batch-size", "256", "--epochs", epochs,
-                "--threads", "2", "--epoch-eval", "false", "--compile", "none"};
-        return TrainOptions.resolve(CommandLineOptions.parse(args, new java.util.Properties()));
-    }
-
-    /** Records every step's loss; interrupts the run after a chosen epoch. */
-    private static final class Recorder implements TrainingListener {
-        final Map<Integer, Double> losses = new HashMap<>();
-        final List<RunStart> starts = new ArrayList<>();
-        final int stopAfterEpoch;
-
-        Recorder(int stopAfterEpoch) {
-            this.stopAfterEpoch = stopAfterEpoch;
-        }
-
-        @Override
-        public void runStarted(RunStart start) {
-            starts.add(start);
-        }
-
-        @Override
-        public void stepEnded(long seed, int step, double lossSum) {
-            losses.put(step, lossSum);
-        }
-
-        @Override
-        public void epochEnded(long seed, EpochRecord record) {
-            if (record.epoch() == stopAfterEpoch) {
-                throw new IllegalStateException("simulated crash after epoch " + stopAfterEpoch);
-            }
-        }
+        return TinyTraining.options(epochs, "--recipe", "96faster", "--epoch-eval", "false", "--compile", "none");
     }
 
     @Test
     void aFilteredRunLearnsAndAResumedOneIsBitForBitTheUninterruptedOne(@TempDir Path dir) throws Exception {
         TrainOptions options = tiny("3");
         assertEquals(128, options.recipe().filter().keep(), "half of each batch, as 512 of 1,024");
-        Recorder straight = new Recorder(-1);
-        RunResult a = new Trainer(options, train, test, straight).run(5, dir.resolve("straight"));
+        Recorder straight = Recorder.uninterrupted();
+        RunResult a = SYNTHETIC.trainer(options, straight).run(5, dir.resolve("straight"));
 
         assertEquals(30, a.steps());
         assertEquals("96faster", a.recipe());
@@ -94,9 +52,8 @@ class ProxyFilteredTrainingTest {
 
         // Crash after epoch 1 (step 10: not a proxy step, and a batch that straddles passes 0 and 1).
         Path interrupted = dir.resolve("interrupted");
-        Recorder first = new Recorder(1);
-        assertThrows(IllegalStateException.class, () -> new Trainer(options, train, test, first).run(5, interrupted));
-        Checkpoint.Contents checkpoint = Checkpoint.read(interrupted.resolve("checkpoint.bin"));
+        Recorder first = Recorder.crashingAfterEpoch(1);
+        Checkpoint.Contents checkpoint = SYNTHETIC.runUntilCrash(options, first, 5, interrupted);
         assertEquals(10, checkpoint.header().steps());
         Map<String, float[]> state = checkpoint.state();
         for (String name : List.of("proxy/block2/conv1/kernel", "proxy/momentum/block2/conv1/kernel",
@@ -106,19 +63,13 @@ class ProxyFilteredTrainingTest {
         float[] proxyMomentum = state.get("proxy/momentum/head/kernel");
         assertFalse(Arrays.equals(new float[proxyMomentum.length], proxyMomentum), "the proxy stepped at 0, 4, 8");
 
-        Recorder second = new Recorder(-1);
-        RunResult b = new Trainer(options, train, test, second).run(5, interrupted);
+        Recorder second = Recorder.uninterrupted();
+        RunResult b = SYNTHETIC.trainer(options, second).run(5, interrupted);
         assertEquals(1, b.resumedTimes());
         assertEquals(10, second.starts.get(0).startStep());
-        for (int step = 0; step < 30; step++) {
-            double resumed = step < 10 ? first.losses.get(step) : second.losses.get(step);
-            assertEquals(straight.losses.get(step), resumed, 0.0, "loss of step " + step);
-        }
-        Map<String, float[]> weightsA = Checkpoint.read(dir.resolve("straight/model-weights.bin")).state();
-        Map<String, float[]> weightsB = Checkpoint.read(interrupted.resolve("model-weights.bin")).state();
-        assertEquals(weightsA.keySet(), weightsB.keySet());
+        TinyTraining.assertSameLosses(straight, first, second, 10, 30);
+        Map<String, float[]> weightsA = TinyTraining.assertSameFinalWeights(dir.resolve("straight"), interrupted);
         assertTrue(weightsA.keySet().stream().noneMatch(k -> k.startsWith("proxy/")), "the main network alone");
-        weightsA.forEach((name, values) -> assertArrayEquals(values, weightsB.get(name), name));
         assertEquals(a.ttaAccuracy(), b.ttaAccuracy());
     }
 }

@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import airbench.data.CifarDataset;
+import airbench.train.TinyTraining.Recorder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -22,7 +20,6 @@ import java.util.TreeMap;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.Event;
@@ -36,45 +33,17 @@ import org.tensorflow.proto.Summary;
  * every step exactly once.
  */
 class TensorBoardEventsTest {
-    private static final int BATCH = 256;
+    private static final int BATCH = TinyTraining.BATCH_SIZE;
     private static final int STEPS_PER_EPOCH = 10;  // 2,560 images / 256
-    private static CifarDataset train;
-    private static CifarDataset test;
-
-    @BeforeAll
-    static void data() {
-        train = SyntheticCifar.make("train", 2560, 1);
-        test = SyntheticCifar.make("test", 500, 2);
-    }
+    private static final TinyTraining.SyntheticImages SYNTHETIC = TinyTraining.syntheticImages(TinyTraining.TRAIN_IMAGES);
 
     private static TrainOptions tiny(String... more) {
-        List<String> args = new ArrayList<>(List.of("--widths", "16,32,32", "--batch-size", String.valueOf(BATCH),
-                "--epochs", "3", "--threads", "2"));
-        args.addAll(List.of(more));
-        return TrainOptions.resolve(CommandLineOptions.parse(args.toArray(String[]::new), new java.util.Properties()));
-    }
-
-    /** Records step losses; throws after a chosen step (0-based) to simulate a crash inside an epoch. */
-    private static final class Recorder implements TrainingListener {
-        final Map<Integer, Double> losses = new HashMap<>();
-        final int crashAfterStep;
-
-        Recorder(int crashAfterStep) {
-            this.crashAfterStep = crashAfterStep;
-        }
-
-        @Override
-        public void stepEnded(long seed, int step, double lossSum) {
-            losses.put(step, lossSum);
-            if (step == crashAfterStep) {
-                throw new IllegalStateException("simulated crash after step " + (step + 1));
-            }
-        }
+        return TinyTraining.options("3", more);
     }
 
     private static RunResult train(TrainOptions options, Path runDir, Recorder recorder) throws Exception {
-        return new Trainer(options, train, test,
-                TrainingListener.all(List.of(new TensorBoardListener(options), recorder))).run(5, runDir);
+        return SYNTHETIC.trainer(options, TrainingListener.all(List.of(new TensorBoardListener(options), recorder)))
+                .run(5, runDir);
     }
 
     private static Path eventFile(Path folder) throws Exception {
@@ -112,7 +81,7 @@ class TensorBoardEventsTest {
     @Test
     void tinyTrainingsEventFileHoldsTheRunsValues(@TempDir Path dir) throws Exception {
         TrainOptions options = tiny();
-        Recorder recorder = new Recorder(-1);
+        Recorder recorder = Recorder.uninterrupted();
         Path runDir = dir.resolve("inv").resolve("seed-5");
         RunResult result = train(options, runDir, recorder);
 
@@ -198,17 +167,17 @@ class TensorBoardEventsTest {
     @Test
     void resumedRunsFileHasEveryStepExactlyOnce(@TempDir Path dir) throws Exception {
         TrainOptions options = tiny("--epoch-eval", "false");
-        Recorder straight = new Recorder(-1);
+        Recorder straight = Recorder.uninterrupted();
         train(options, dir.resolve("a").resolve("seed-5"), straight);
 
         // Crash at step 15, in the middle of epoch 2: the checkpoint is at step 10, the file has steps 1..15.
         Path runDir = dir.resolve("b").resolve("seed-5");
-        assertThrows(IllegalStateException.class, () -> train(options, runDir, new Recorder(14)));
+        assertThrows(IllegalStateException.class, () -> train(options, runDir, Recorder.crashingAfterStep(14)));
         Path file = eventFile(runDir.resolve("tensorboard"));
         assertEquals(steps(1, 15), List.copyOf(scalars(TfRecordReader.read(file), "train/loss").keySet()),
                 "before resuming, the file holds the steps after the checkpoint too");
 
-        Recorder resumed = new Recorder(-1);
+        Recorder resumed = Recorder.uninterrupted();
         RunResult result = train(options, runDir, resumed);
         assertEquals(1, result.resumedTimes());
         assertEquals(file, eventFile(runDir.resolve("tensorboard")), "the resumed run appends to the same file");

@@ -6,68 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import airbench.data.CifarDataset;
+import airbench.train.TinyTraining.Recorder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Small end-to-end trainings on synthetic data: learning, result files, and exact resumption. */
 class TrainerTest {
-    private static CifarDataset train;
-    private static CifarDataset test;
-
-    @BeforeAll
-    static void data() {
-        train = SyntheticCifar.make("train", 2560, 1);
-        test = SyntheticCifar.make("test", 500, 2);
-    }
-
-    private static TrainOptions tiny(String epochs, String... more) {
-        return tinyWithWidths("16,32,32", epochs, more);
-    }
-
-    private static TrainOptions tinyWithWidths(String widths, String epochs, String... more) {
-        List<String> args = new ArrayList<>(List.of("--widths", widths, "--batch-size", "256", "--epochs", epochs,
-                "--threads", "2"));
-        args.addAll(List.of(more));
-        return TrainOptions.resolve(CommandLineOptions.parse(args.toArray(String[]::new), new java.util.Properties()));
-    }
-
-    /** Records every step's loss; can interrupt the run after a chosen epoch. */
-    private static final class Recorder implements TrainingListener {
-        final Map<Integer, Double> losses = new HashMap<>();
-        final List<EpochRecord> epochs = new ArrayList<>();
-        final int stopAfterEpoch;
-
-        Recorder(int stopAfterEpoch) {
-            this.stopAfterEpoch = stopAfterEpoch;
-        }
-
-        @Override
-        public void stepEnded(long seed, int step, double lossSum) {
-            losses.put(step, lossSum);
-        }
-
-        @Override
-        public void epochEnded(long seed, EpochRecord record) {
-            epochs.add(record);
-            if (record.epoch() == stopAfterEpoch) {
-                throw new IllegalStateException("simulated crash after epoch " + stopAfterEpoch);
-            }
-        }
-    }
+    private static final TinyTraining.SyntheticImages SYNTHETIC = TinyTraining.syntheticImages(TinyTraining.TRAIN_IMAGES);
 
     @Test
     void tinyTrainingLearnsAndWritesItsResult(@TempDir Path dir) throws Exception {
-        Recorder recorder = new Recorder(-1);
-        RunResult result = new Trainer(tiny("4"), train, test, recorder).run(3, dir.resolve("seed-3"));
+        Recorder recorder = Recorder.uninterrupted();
+        RunResult result = SYNTHETIC.trainer(TinyTraining.options("4"), recorder).run(3, dir.resolve("seed-3"));
 
         List<EpochRecord> history = result.history();
         assertEquals(4, history.size());
@@ -92,39 +48,40 @@ class TrainerTest {
 
     @Test
     void resumedRunIsBitForBitTheUninterruptedOne(@TempDir Path dir) throws Exception {
-        TrainOptions options = tiny("3", "--epoch-eval", "false");
-        Recorder straight = new Recorder(-1);
-        RunResult a = new Trainer(options, train, test, straight).run(7, dir.resolve("straight"));
+        TrainOptions options = TinyTraining.options("3", "--epoch-eval", "false");
+        Recorder straight = Recorder.uninterrupted();
+        RunResult a = SYNTHETIC.trainer(options, straight).run(7, dir.resolve("straight"));
 
         Path interrupted = dir.resolve("interrupted");
-        Recorder first = new Recorder(1);
-        assertThrows(IllegalStateException.class, () -> new Trainer(options, train, test, first).run(7, interrupted));
+        Recorder first = Recorder.crashingAfterEpoch(1);
+        assertThrows(IllegalStateException.class, () -> SYNTHETIC.trainer(options, first).run(7, interrupted));
         assertTrue(Files.exists(interrupted.resolve("checkpoint.bin")));
-        Recorder second = new Recorder(-1);
-        RunResult b = new Trainer(options, train, test, second).run(7, interrupted);
+        Recorder second = Recorder.uninterrupted();
+        RunResult b = SYNTHETIC.trainer(options, second).run(7, interrupted);
 
         assertEquals(1, b.resumedTimes());
         assertEquals(10, first.losses.size());
         assertEquals(20, second.losses.size());
-        for (int step = 0; step < 30; step++) {
-            double resumed = step < 10 ? first.losses.get(step) : second.losses.get(step);
-            assertEquals(straight.losses.get(step), resumed, 0.0, "loss of step " + step);
-        }
-        Map<String, float[]> weightsA = Checkpoint.read(dir.resolve("straight/model-weights.bin")).state();
-        Map<String, float[]> weightsB = Checkpoint.read(interrupted.resolve("model-weights.bin")).state();
-        assertEquals(weightsA.keySet(), weightsB.keySet());
-        weightsA.forEach((name, values) -> assertArrayEquals(values, weightsB.get(name), name));
+        TinyTraining.assertSameLosses(straight, first, second, 10, 30);
+        TinyTraining.assertSameFinalWeights(dir.resolve("straight"), interrupted);
         assertEquals(a.ttaAccuracy(), b.ttaAccuracy());
         assertEquals(a.history().size(), b.history().size());
+    }
+
+    /** Starts a 2-epoch tiny training in {@code run}, crashes it after the first epoch; returns its checkpoint. */
+    private static Path crashedAfterTheFirstEpoch(Path run) {
+        assertThrows(IllegalStateException.class,
+                () -> SYNTHETIC.trainer(TinyTraining.options("2"), Recorder.crashingAfterEpoch(1)).run(1, run));
+        return run.resolve("checkpoint.bin");
     }
 
     @Test
     void checkpointOfAnotherNetworkIsRefused(@TempDir Path dir) {
         Path run = dir.resolve("run");
-        assertThrows(IllegalStateException.class,
-                () -> new Trainer(tiny("2"), train, test, new Recorder(1)).run(1, run));
+        crashedAfterTheFirstEpoch(run);
+        TrainOptions wider = TinyTraining.options("16,32,64", TinyTraining.BATCH_SIZE, "2");
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new Trainer(tinyWithWidths("16,32,64", "2"), train, test, new Recorder(-1)).run(1, run));
+                () -> SYNTHETIC.trainer(wider, Recorder.uninterrupted()).run(1, run));
         assertTrue(e.getMessage().contains("belongs to another configuration") && e.getMessage().contains("network"),
                 e.getMessage());
     }
@@ -133,9 +90,7 @@ class TrainerTest {
     @Test
     void checkpointWithoutTheHeadFieldResumesAsTheOneNinthHead(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
-        assertThrows(IllegalStateException.class,
-                () -> new Trainer(tiny("2"), train, test, new Recorder(1)).run(1, run));
-        Path file = run.resolve("checkpoint.bin");
+        Path file = crashedAfterTheFirstEpoch(run);
         Checkpoint.Contents contents = Checkpoint.read(file);
         Map<String, Object> recipe = new java.util.LinkedHashMap<>(contents.header().recipe());
         @SuppressWarnings("unchecked")
@@ -145,7 +100,7 @@ class TrainerTest {
         Checkpoint.Header h = contents.header();
         Checkpoint.write(file, new Checkpoint.Header(recipe, h.seed(), h.steps(), h.history(), h.trainSeconds(),
                 h.wallSeconds(), h.resumedTimes(), h.batchWaitSeconds()), contents.state());
-        RunResult resumed = new Trainer(tiny("2"), train, test, new Recorder(-1)).run(1, run);
+        RunResult resumed = SYNTHETIC.trainer(TinyTraining.options("2"), Recorder.uninterrupted()).run(1, run);
         assertEquals(1, resumed.resumedTimes());
         assertEquals(20, resumed.steps());
     }
@@ -153,28 +108,25 @@ class TrainerTest {
     @Test
     void truncatedCheckpointIsReportedNotLoaded(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
-        assertThrows(IllegalStateException.class,
-                () -> new Trainer(tiny("2"), train, test, new Recorder(1)).run(1, run));
-        Path file = run.resolve("checkpoint.bin");
+        Path file = crashedAfterTheFirstEpoch(run);
         byte[] bytes = Files.readAllBytes(file);
         Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length / 2));
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new Trainer(tiny("2"), train, test, new Recorder(-1)).run(1, run));
+                () -> SYNTHETIC.trainer(TinyTraining.options("2"), Recorder.uninterrupted()).run(1, run));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     }
 
     /** 94muon on 2,560 images at batch 100: 25 steps per epoch as in the real recipe, so the bias trains 75 steps. */
     private static TrainOptions tinyMuon(String epochs, String... more) {
-        List<String> args = new ArrayList<>(List.of("--recipe", "94muon", "--widths", "16,32,32", "--batch-size", "100",
-                "--epochs", epochs, "--threads", "2"));
+        List<String> args = new ArrayList<>(List.of("--recipe", "94muon"));
         args.addAll(List.of(more));
-        return TrainOptions.resolve(CommandLineOptions.parse(args.toArray(String[]::new), new java.util.Properties()));
+        return TinyTraining.options(TinyTraining.WIDTHS, 100, epochs, args.toArray(String[]::new));
     }
 
     @Test
     void tinyMuonTrainingLearns(@TempDir Path dir) throws Exception {
-        Recorder recorder = new Recorder(-1);
-        RunResult result = new Trainer(tinyMuon("4"), train, test, recorder).run(2, dir.resolve("seed-2"));
+        Recorder recorder = Recorder.uninterrupted();
+        RunResult result = SYNTHETIC.trainer(tinyMuon("4"), recorder).run(2, dir.resolve("seed-2"));
         List<EpochRecord> history = result.history();
         assertEquals(100, result.steps());
         assertEquals("94muon", result.recipe());
@@ -189,17 +141,15 @@ class TrainerTest {
     @Test
     void muonResumeIsBitExactAndTheWhiteningBiasFreezesAfterItsSteps(@TempDir Path dir) throws Exception {
         TrainOptions options = tinyMuon("4", "--epoch-eval", "false");
-        Recorder straight = new Recorder(-1);
-        new Trainer(options, train, test, straight).run(7, dir.resolve("straight"));
+        Recorder straight = Recorder.uninterrupted();
+        SYNTHETIC.trainer(options, straight).run(7, dir.resolve("straight"));
 
         // Crash after epoch 2 (step 50) and after epoch 3 (step 75): the checkpoints hold those states.
-        Path early = dir.resolve("early");
-        assertThrows(IllegalStateException.class, () -> new Trainer(options, train, test, new Recorder(2)).run(7, early));
-        Map<String, float[]> atStep50 = Checkpoint.read(early.resolve("checkpoint.bin")).state();
+        Map<String, float[]> atStep50 = SYNTHETIC.runUntilCrash(options, Recorder.crashingAfterEpoch(2), 7,
+                dir.resolve("early")).state();
         Path interrupted = dir.resolve("interrupted");
-        Recorder first = new Recorder(3);
-        assertThrows(IllegalStateException.class, () -> new Trainer(options, train, test, first).run(7, interrupted));
-        Checkpoint.Contents atStep75 = Checkpoint.read(interrupted.resolve("checkpoint.bin"));
+        Recorder first = Recorder.crashingAfterEpoch(3);
+        Checkpoint.Contents atStep75 = SYNTHETIC.runUntilCrash(options, first, 7, interrupted);
         assertEquals(75, atStep75.header().steps());
         Map<String, float[]> state75 = atStep75.state();
         assertTrue(state75.keySet().stream().noneMatch(k -> k.startsWith("lookahead/")), "no Lookahead copies");
@@ -207,13 +157,10 @@ class TrainerTest {
         assertFalse(java.util.Arrays.equals(new float[muonBuffer.length], muonBuffer),
                 "the checkpoint holds Muon's momentum buffer");
 
-        Recorder second = new Recorder(-1);
-        RunResult resumed = new Trainer(options, train, test, second).run(7, interrupted);
+        Recorder second = Recorder.uninterrupted();
+        RunResult resumed = SYNTHETIC.trainer(options, second).run(7, interrupted);
         assertEquals(1, resumed.resumedTimes());
-        for (int step = 0; step < 100; step++) {
-            double loss = step < 75 ? first.losses.get(step) : second.losses.get(step);
-            assertEquals(straight.losses.get(step), loss, 0.0, "loss of step " + step);
-        }
+        TinyTraining.assertSameLosses(straight, first, second, 75, 100);
         Map<String, float[]> weightsA = Checkpoint.read(dir.resolve("straight/model-weights.bin")).state();
         Map<String, float[]> weightsB = Checkpoint.read(interrupted.resolve("model-weights.bin")).state();
         weightsA.forEach((name, values) -> assertArrayEquals(values, weightsB.get(name), name));

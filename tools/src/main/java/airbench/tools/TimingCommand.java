@@ -1,0 +1,101 @@
+package airbench.tools;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+
+/**
+ * The command-line shell the timing tools share ({@link StepTiming}, {@link Bench}): parse the
+ * arguments, answer {@code --help}, read the settings, measure, print the table, write the JSON report.
+ * Exit codes: 0 done, 1 failed, 2 bad command line.
+ *
+ * @param name       the command's name, which starts its error lines ("bench: ...", "bench failed: ...")
+ * @param logFailure logs a failed measurement with its stack trace
+ * @param options    the command's options
+ * @param help       its {@code --help} text
+ * @param settings   the settings of a parsed command line; an {@link IllegalArgumentException} names a bad value
+ * @param output     the JSON report's file, from the settings
+ * @param measure    the measurement
+ * @param table      the console table of a measurement
+ * @param json       the JSON document of a measurement
+ * @param <S>        the tool's settings
+ * @param <R>        what it measured
+ */
+record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, Options options, Supplier<String> help,
+                           Function<CommandLine, S> settings, Function<S, Path> output, Function<S, R> measure,
+                           Function<R, String> table, Function<R, Map<String, Object>> json) {
+
+    /** Runs the command and returns its exit code: 0 done, 1 failed, 2 bad command line. */
+    int run(String[] args, PrintStream out) {
+        S parsed;
+        try {
+            CommandLine line = new DefaultParser().parse(options, args);
+            if (line.hasOption("help")) {
+                out.print(help.get());
+                return 0;
+            }
+            parsed = settings.apply(line);
+        } catch (ParseException | IllegalArgumentException e) {
+            out.println(name + ": " + e.getMessage());
+            out.println("run with --help for the options");
+            return 2;
+        }
+        try {
+            R report = measure.apply(parsed);
+            out.print(table.apply(report));
+            writeJson(output.apply(parsed), json.apply(report));
+            out.println("JSON written to " + output.apply(parsed));
+            return 0;
+        } catch (RuntimeException e) {
+            logFailure.accept(e);
+            out.println(name + " failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** A {@code --help} text: the usage line, {@code header}, the options, {@code footer}; 110 columns. */
+    static String helpText(String usage, String header, Options options, String footer) {
+        StringWriter text = new StringWriter();
+        PrintWriter writer = new PrintWriter(text);
+        new HelpFormatter().printHelp(writer, 110, usage, header, options, 2, 2, footer, false);
+        writer.flush();
+        return text.toString();
+    }
+
+    /** The start of a JSON report: which tool wrote it, when it started, and how long it took. */
+    static Map<String, Object> jsonRoot(Class<?> tool, String startedAt, double wallSeconds) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("tool", tool.getName());
+        root.put("started_at", startedAt);
+        root.put("wall_seconds", wallSeconds);
+        return root;
+    }
+
+    private static void writeJson(Path file, Map<String, Object> document) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), document);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
