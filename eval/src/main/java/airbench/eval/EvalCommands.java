@@ -104,22 +104,34 @@ public final class EvalCommands {
 
     /** Usage of both commands. */
     public static String help() {
-        java.io.StringWriter text = new java.io.StringWriter();
-        java.io.PrintWriter writer = new java.io.PrintWriter(text);
-        HelpFormatter formatter = new HelpFormatter();
-        formatter.printHelp(writer, 100, "evaluate --model DIR [--dataset D] [--tta 0|1|2] [--data-dir PATH]"
-                        + " [--json FILE]",
+        return evaluateHelp() + "\n\n" + predictHelp();
+    }
+
+    private static String evaluateHelp() {
+        return helpText("evaluate --model DIR [--dataset D] [--tta 0|1|2] [--data-dir PATH] [--json FILE]",
                 "Test accuracy of an exported model on the test set of its dataset (CIFAR-10 or CIFAR-100, as the"
                         + " model records it), at every TTA level up to --tta.",
-                evaluateOptions(), 2, 2, "Properties: eval.model, eval.dataset, eval.labels, eval.tta, eval.dataDir,"
+                evaluateOptions(), "Properties: eval.model, eval.dataset, eval.labels, eval.tta, eval.dataDir,"
                         + " eval.threads.");
-        writer.println();
-        formatter.printHelp(writer, 100, "predict --model DIR FILES_OR_FOLDERS...",
+    }
+
+    private static String predictHelp() {
+        return helpText("predict --model DIR FILES_OR_FOLDERS...",
                 "Top classes of PNG or JPEG images (other sizes are resized to 32x32); a folder means its images.",
-                predictOptions(), 2, 2, "Properties: eval.model, eval.dataset, eval.labels, eval.top, eval.threads,"
+                predictOptions(), "Properties: eval.model, eval.dataset, eval.labels, eval.top, eval.threads,"
                         + " eval.files (comma-separated).");
+    }
+
+    private static String helpText(String usage, String header, Options options, String footer) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        java.io.PrintWriter writer = new java.io.PrintWriter(text);
+        new HelpFormatter().printHelp(writer, 100, usage, header, options, 2, 2, footer);
         writer.flush();
         return text.toString().stripTrailing();
+    }
+
+    private static Option helpOption() {
+        return Option.builder().longOpt("help").desc("print this help").get();
     }
 
     private static Option modelOption() {
@@ -157,7 +169,8 @@ public final class EvalCommands {
                 .addOption(Option.builder().longOpt("predictions").hasArg().argName("FILE")
                         .desc("also write every test image's label and predicted class at each TTA level to FILE"
                                 + " (CSV)").get())
-                .addOption(threadsOption());
+                .addOption(threadsOption())
+                .addOption(helpOption());
     }
 
     private static Options predictOptions() {
@@ -166,14 +179,15 @@ public final class EvalCommands {
                 .addOption(labelsOption())
                 .addOption(Option.builder().longOpt("top").hasArg().argName("K")
                         .desc("classes to print per image (default 3)").get())
-                .addOption(threadsOption());
+                .addOption(threadsOption())
+                .addOption(helpOption());
     }
 
     private static CommandLine parse(String command, Options options, String[] args) throws UsageError {
         try {
             return DefaultParser.builder().setAllowPartialMatching(false).get().parse(options, args);
         } catch (ParseException e) {
-            throw new UsageError(command + ": " + e.getMessage());
+            throw new UsageError(command + ": " + e.getMessage() + " (see " + command + " --help)");
         }
     }
 
@@ -231,6 +245,10 @@ public final class EvalCommands {
 
     private static int evaluate(String[] args, Properties properties, PrintStream out) throws UsageError {
         CommandLine line = parse("evaluate", evaluateOptions(), args);
+        if (line.hasOption("help")) {
+            out.println(evaluateHelp());
+            return 0;
+        }
         if (!line.getArgList().isEmpty()) {
             throw new UsageError("evaluate: unexpected argument '" + line.getArgList().get(0) + "'");
         }
@@ -326,6 +344,10 @@ public final class EvalCommands {
 
     private static int predict(String[] args, Properties properties, PrintStream out) throws UsageError {
         CommandLine line = parse("predict", predictOptions(), args);
+        if (line.hasOption("help")) {
+            out.println(predictHelp());
+            return 0;
+        }
         Path modelDir = model("predict", line, properties);
         Optional<DatasetChoice> requested = requestedDataset("predict", line, properties);
         List<String> names = new ArrayList<>(line.getArgList());

@@ -90,6 +90,20 @@ class EvalCommandsTest {
     }
 
     @Test
+    void eachCommandAnswersItsOwnHelpWithoutAModel() {
+        Run evaluate = run("evaluate", "--help");
+        assertEquals(0, evaluate.code(), evaluate.err());
+        assertTrue(evaluate.out().startsWith("usage: evaluate --model DIR") && evaluate.out().contains("--tta")
+                && !evaluate.out().contains("predict --model"), evaluate.out());
+        Run predict = run("predict", "--help");
+        assertEquals(0, predict.code(), predict.err());
+        assertTrue(predict.out().startsWith("usage: predict --model DIR") && predict.out().contains("--top")
+                && !predict.out().contains("evaluate --model"), predict.out());
+        // strict parsing: an abbreviation is not taken for --help, and the error points to the help
+        assertUsageError(run("evaluate", "--hel"), "evaluate: Unrecognized option: --hel (see evaluate --help)");
+    }
+
+    @Test
     void badModelOrImageExitsWithOne() throws IOException {
         Run missing = run("evaluate", "--model", tmp.resolve("nope").toString());
         assertEquals(1, missing.code());

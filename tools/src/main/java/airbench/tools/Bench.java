@@ -120,10 +120,13 @@ public final class Bench {
 
     private Bench() {}
 
-    /** Runs the benchmark and returns its exit code: 0 done, 1 failed, 2 bad command line. */
-    public static int run(String[] args, PrintStream out) {
+    /**
+     * Runs the benchmark, its table to {@code out} and errors to {@code err}; returns its exit code: 0 done, 1 failed,
+     * 2 bad command line.
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         return new TimingCommand<>(NAME, e -> LOG.error("bench failed", e), options(), Bench::help, Bench::settings,
-                Settings::output, Bench::measure, Bench::table, Bench::json).run(args, out);
+                Settings::output, Bench::measure, Bench::table, Bench::json).run(args, out, err);
     }
 
     static Options options() {

@@ -123,17 +123,20 @@ public final class StepTiming {
 
     /** The tool as its own program (the bench command starts it so, with oneDNN off, in a second JVM). */
     public static void main(String[] args) {
-        int code = run(args, System.out);
+        int code = run(args, System.out, System.err);
         if (code != 0) {
             System.exit(code);
         }
     }
 
-    /** Runs the tool and returns its exit code: 0 done, 1 failed, 2 bad command line. */
-    public static int run(String[] args, PrintStream out) {
+    /**
+     * Runs the tool, its table to {@code out} and errors to {@code err}; returns its exit code: 0 done, 1 failed,
+     * 2 bad command line.
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         return new TimingCommand<>("step-timing", e -> LOG.error("timing failed", e), options(), StepTiming::help,
                 StepTiming::settingsSwitchingOneDnn, Settings::output, StepTiming::measure, StepTiming::table,
-                StepTiming::json).run(args, out);
+                StepTiming::json).run(args, out, err);
     }
 
     /** {@link #settings(CommandLine)}, then oneDNN as {@code --onednn} asks (before TensorFlow loads). */

@@ -22,10 +22,12 @@ import org.apache.commons.cli.ParseException;
 
 /**
  * The command-line shell the timing tools share ({@link StepTiming}, {@link Bench}): parse the
- * arguments, answer {@code --help}, read the settings, measure, print the table, write the JSON report.
- * Exit codes: 0 done, 1 failed, 2 bad command line.
+ * arguments strictly (an abbreviated option is an error, not a guess), answer {@code --help}, read the settings,
+ * measure, print the table, write the JSON report. Exit codes and messages are those of the trainer's other
+ * subcommands: 0 done; 2 bad command line and 1 failed, each with one line {@code error: <name>: <message>}
+ * on the error stream, so that a table redirected to a file never holds an error.
  *
- * @param name       the command's name, which starts its error lines ("bench: ...", "bench failed: ...")
+ * @param name       the command's name, which starts its error lines ({@code error: bench: ...})
  * @param logFailure logs a failed measurement with its stack trace
  * @param options    the command's options
  * @param help       its {@code --help} text
@@ -41,19 +43,21 @@ record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, O
                            Function<CommandLine, S> settings, Function<S, Path> output, Function<S, R> measure,
                            Function<R, String> table, Function<R, Map<String, Object>> json) {
 
-    /** Runs the command and returns its exit code: 0 done, 1 failed, 2 bad command line. */
-    int run(String[] args, PrintStream out) {
+    /**
+     * Runs the command, the table and the JSON file's name to {@code out}, errors to {@code err}; returns its exit
+     * code: 0 done, 1 failed, 2 bad command line.
+     */
+    int run(String[] args, PrintStream out, PrintStream err) {
         S parsed;
         try {
-            CommandLine line = new DefaultParser().parse(options, args);
+            CommandLine line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options, args);
             if (line.hasOption("help")) {
                 out.print(help.get());
                 return 0;
             }
             parsed = settings.apply(line);
         } catch (ParseException | IllegalArgumentException e) {
-            out.println(name + ": " + e.getMessage());
-            out.println("run with --help for the options");
+            err.println("error: " + name + ": " + e.getMessage() + " (see " + name + " --help)");
             return 2;
         }
         try {
@@ -64,7 +68,7 @@ record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, O
             return 0;
         } catch (RuntimeException e) {
             logFailure.accept(e);
-            out.println(name + " failed: " + e.getMessage());
+            err.println("error: " + name + ": " + e.getMessage());
             return 1;
         }
     }

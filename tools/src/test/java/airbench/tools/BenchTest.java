@@ -99,7 +99,7 @@ class BenchTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int code = Bench.run(new String[] {"--widths", "4,8,8", "--batch-size", "8", "--repetitions", "1",
                 "--warmup", "0", "--threads", "1", "--no-onednn-off", "--python", dir.resolve("none").toString(),
-                "--output", json.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+                "--output", json.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
         assertTrue(out.contains("PyTorch: not installed"), out);
@@ -124,9 +124,13 @@ class BenchTest {
 
     @Test
     void badOptionsExitWithTwo() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int code = Bench.run(new String[] {"--batch-size", "zero"}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Bench.run(new String[] {"--batch-size", "zero"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(2, code);
-        assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("bad value 'zero' for --batch-size"));
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: bench: bad value 'zero' for --batch-size"),
+                err.toString(StandardCharsets.UTF_8));
     }
 }

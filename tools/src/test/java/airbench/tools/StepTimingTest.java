@@ -17,12 +17,35 @@ import org.junit.jupiter.api.io.TempDir;
 /** A tiny run of the timing tool through its entry point, and its command-line errors. */
 class StepTimingTest {
 
+    /** What a run printed: the table on one stream, errors on the other. */
+    private record Printed(String out, String err) {}
+
+    private static Printed runPrinting(int expectedCode, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = StepTiming.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        Printed printed = new Printed(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        assertEquals(expectedCode, code, printed.toString());
+        return printed;
+    }
+
+    /**
+     * The table of a successful run, or the one error line of a refused command line (which prints nothing on the
+     * table's stream).
+     */
     private static String run(int expectedCode, String... args) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int code = StepTiming.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        String out = bytes.toString(StandardCharsets.UTF_8);
-        assertEquals(expectedCode, code, out);
-        return out;
+        Printed printed = runPrinting(expectedCode, args);
+        if (expectedCode == 0) {
+            assertEquals("", printed.err());
+            return printed.out();
+        }
+        if (expectedCode == 2) {
+            assertEquals("", printed.out(), "an error must not reach the table's stream");
+        }
+        assertTrue(printed.err().startsWith("error: step-timing: "), printed.err());
+        assertEquals(1, printed.err().strip().lines().count(), printed.err());
+        return printed.err();
     }
 
     @Test
@@ -87,6 +110,21 @@ class StepTimingTest {
         assertTrue(run(2, "--batch-size", "0").contains("--batch-size"));
         assertTrue(run(2, "--widths", "8,16").contains("--widths"));
         assertTrue(run(2, "--frobnicate").contains("--help"));
+        // strict parsing: an abbreviation is refused, not taken for --repetitions
+        assertTrue(run(2, "--repet", "1").contains("--repet"));
         assertTrue(run(0, "--help").contains("--repetitions"));
+    }
+
+    @Test
+    void aReportThatCannotBeWrittenExitsWithOneAfterTheTable(@TempDir Path dir) throws Exception {
+        Path blocker = java.nio.file.Files.writeString(dir.resolve("a-file"), "not a folder");
+        Printed printed = runPrinting(1, "--recipe-network", "94", "--widths", "4,8,8", "--batch-size", "4",
+                "--repetitions", "1", "--warmup", "0", "--threads", "1", "--no-eager",
+                "--output", blocker.resolve("timing.json").toString());
+        // the measurement is not lost: its table is printed before the report fails
+        assertTrue(printed.out().contains("train step: graph / XLA"), printed.out());
+        assertTrue(printed.err().startsWith("error: step-timing: could not write " + blocker.resolve("timing.json")),
+                printed.err());
+        assertEquals(1, printed.err().strip().lines().count(), printed.err());
     }
 }

@@ -78,10 +78,10 @@ public final class Main {
             args = rest.toArray(String[]::new);
         }
         if (args.length > 0 && args[0].equals(STEP_TIMING_COMMAND)) {
-            return StepTiming.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out);
+            return StepTiming.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
         }
         if (args.length > 0 && args[0].equals(Bench.NAME)) {
-            return Bench.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out);
+            return Bench.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
         }
         if (args.length > 0 && args[0].equals(ParityCommand.NAME)) {
             return ParityCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out);

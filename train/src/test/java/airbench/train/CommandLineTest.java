@@ -166,17 +166,22 @@ class CommandLineTest {
     @Test
     void stepTimingIsReachableAsASubcommandWithItsOwnOptions() {
         PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true));
+        PrintStream err = System.err;
+        ByteArrayOutputStream capturedOut = new ByteArrayOutputStream();
+        ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(capturedOut, true));
+        System.setErr(new PrintStream(capturedErr, true));
         try {
             assertEquals(0, Main.run(new String[] {"step-timing", "--help"}));
             assertEquals(2, Main.run(new String[] {"step-timing", "--precision", "fp16"}));
         } finally {
             System.setOut(out);
+            System.setErr(err);
         }
-        String text = captured.toString();
+        String text = capturedOut.toString();
         assertTrue(text.contains("usage: step-timing") && text.contains("--repetitions"), text);
-        assertTrue(text.contains("bad value 'fp16' for --precision; valid values: fp32, bf16"), text);
+        assertTrue(capturedErr.toString().startsWith(
+                "error: step-timing: bad value 'fp16' for --precision; valid values: fp32, bf16"), capturedErr.toString());
     }
 
     @Test
