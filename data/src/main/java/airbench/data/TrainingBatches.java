@@ -250,8 +250,10 @@ public final class TrainingBatches implements BatchSource {
         return out;
     }
 
-    /** Normalization of every byte value per channel, by {@link Normalization} itself so the two cannot differ. */
-    /** The dataset's own normalization (METHOD.md section 1; CIFAR-100 has its own constants). */
+    /**
+     * The dataset's normalization (METHOD.md section 1; CIFAR-100 has its own constants) of every byte
+     * value per channel, computed by {@link Normalization} itself so that the table and it cannot differ.
+     */
     private static float[] normalizationTable(Normalization normalization) {
         byte[] values = new byte[256 * C];
         for (int b = 0; b < 256; b++) {
