@@ -1,5 +1,6 @@
 package airbench.tools;
 
+import airbench.model.PatchWhitening;
 import airbench.data.DatasetChoice;
 import airbench.model.AirbenchModel;
 import airbench.model.Compilation;

@@ -1,5 +1,6 @@
 package airbench.tools;
 
+import airbench.model.PatchWhitening;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

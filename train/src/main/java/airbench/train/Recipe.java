@@ -1,6 +1,7 @@
 package airbench.train;
 
 import airbench.data.AugmentSpec;
+import airbench.data.CifarDataset;
 import airbench.data.FlipMode;
 import airbench.model.HeadScale;
 import airbench.model.MuonSpec;
@@ -201,6 +202,22 @@ public record Recipe(String name, double epochs, TrainingOptimizer optimizer, Au
     /** The same recipe with another label smoothing of its loss (0: plain cross-entropy). */
     public Recipe withLabelSmoothing(double labelSmoothing) {
         return withOptimizer(optimizer.withLabelSmoothing(labelSmoothing));
+    }
+
+    /**
+     * Refuses, before anything is written, a training set this recipe cannot train on: fewer images than one
+     * batch (an epoch drops its incomplete batch, so it would have no step), or labels of another class count than
+     * the network's.
+     *
+     * @throws IllegalArgumentException naming what is wrong and what to do
+     */
+    public void checkTrainable(CifarDataset train) {
+        TrainingLoop.checkTrainable(train, this);
+    }
+
+    /** The whitening filters this recipe starts from on {@code train} (METHOD.md section 4). */
+    public float[] whiteningFilters(CifarDataset train) {
+        return TrainingLoop.whiteningFilters(train);
     }
 
     /** Every hyperparameter as "name = value" lines, units included, for --list-recipes and the run log. */

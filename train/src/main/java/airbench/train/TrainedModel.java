@@ -155,7 +155,7 @@ public final class TrainedModel implements AutoCloseable {
     }
 
     /** The predicted class of every image of {@code data} at every level from 0 to {@code maxLevel}. */
-    int[][] predictionsUpTo(CifarDataset data, int maxLevel) {
+    public int[][] predictionsUpTo(CifarDataset data, int maxLevel) {
         requireOpen();
         TestTimeAugmentation.checkLevel(maxLevel);
         if (data.dataset() != dataset) {
@@ -193,7 +193,7 @@ public final class TrainedModel implements AutoCloseable {
     }
 
     /** The network's variables by name (what {@link #export} writes). */
-    Map<String, float[]> networkState() {
+    public Map<String, float[]> networkState() {
         requireOpen();
         return model.networkState();
     }
@@ -202,8 +202,9 @@ public final class TrainedModel implements AutoCloseable {
         return dataset.normalization();
     }
 
-    TrainingLoop.Progress progress() {
-        return progress;
+    /** Steps, timed seconds, resumes and epoch records of the training that made this model. */
+    public TrainingProgress progress() {
+        return progress.snapshot();
     }
 
     /** Frees the TensorFlow session and graph; closing again does nothing. */

@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * One training of a recipe, as a value: what to train and how to run it. The entry point of the
- * library; the command line builds one from its options for every run ({@link Trainer}).
+ * library; the command line builds one from its options for every run ({@link SeedRun}).
  *
  * <pre>{@code
  * CifarData cifar = CifarData.load(CifarVariant.CIFAR10, Optional.empty());
@@ -92,6 +92,14 @@ public record Training(Recipe recipe, long seed, ExecutionPlan execution, int th
      * @throws TrainingDivergedException if the loss stops being finite
      */
     public TrainedModel run(CifarDataset train) {
-        return TrainingLoop.run(this, train, TrainingLoop.RunFolder.NONE);
+        return run(train, CheckpointStore.NONE);
+    }
+
+    /**
+     * {@link #run(CifarDataset)}, continuing from {@code checkpoints}' saved training if it has one and handing it
+     * the state at every epoch end (the command line's run folders are one such store).
+     */
+    public TrainedModel run(CifarDataset train, CheckpointStore checkpoints) {
+        return TrainingLoop.run(this, train, checkpoints);
     }
 }

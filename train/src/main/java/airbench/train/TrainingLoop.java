@@ -7,56 +7,25 @@ import airbench.data.CifarDataset;
 import airbench.data.TrainingBatches;
 import airbench.eval.Evaluator;
 import airbench.model.AirbenchModel;
-import airbench.tools.PatchWhitening;
+import airbench.model.PatchWhitening;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * The training loop of one run (METHOD.md sections 2-7), the one path behind {@link Training#run} and the
- * command line's {@link Trainer}: whitening, then {@code totalSteps} optimizer steps fed by the Java batch
+ * command line's {@link SeedRun}: whitening, then {@code totalSteps} optimizer steps fed by the Java batch
  * pipeline, Lookahead every fifth step (if the recipe's optimizer uses it), and the final copy of the slow
  * weights. What the command line adds, a run folder with a checkpoint at every epoch end and the
- * continuation of a run from one, comes in as a {@link RunFolder}; the library's runs have none.
+ * continuation of a run from one, comes in as a {@link CheckpointStore}; the library's runs have none.
  */
 final class TrainingLoop {
     private static final Logger LOG = LogManager.getLogger(TrainingLoop.class);
     /** Progress lines inside an epoch at most this often. */
     private static final long PROGRESS_EVERY_NANOS = 30_000_000_000L;
-
-    /**
-     * Where a run lives on disk, for the command line: its folder (told to the listeners), the checkpoint it
-     * continues from, and what to do at every epoch end before the listeners hear of it (write the
-     * checkpoint).
-     */
-    interface RunFolder {
-        /** No folder, no checkpoints: a run of the library. */
-        RunFolder NONE = new RunFolder() {
-            @Override
-            public Path dir() {
-                return null;
-            }
-
-            @Override
-            public Checkpoint.Contents resumeFrom() {
-                return null;
-            }
-
-            @Override
-            public void epochEnded(Progress progress, AirbenchModel model) {}
-        };
-
-        /** The run's folder, or null. */
-        Path dir();
-
-        /** The state and progress to continue from, or null to start afresh. */
-        Checkpoint.Contents resumeFrom();
-
-        /** An epoch (or the final partial pass) has ended: {@code progress} holds its record already. */
-        void epochEnded(Progress progress, AirbenchModel model);
-    }
 
     private TrainingLoop() {}
 
@@ -64,7 +33,7 @@ final class TrainingLoop {
      * Trains (or continues, from {@code folder}'s checkpoint) the run of {@code training} on {@code train}.
      * The returned model owns the TensorFlow session; on failure the session is closed here.
      */
-    static TrainedModel run(Training training, CifarDataset train, RunFolder folder) {
+    static TrainedModel run(Training training, CifarDataset train, CheckpointStore folder) {
         Recipe recipe = training.recipe();
         checkTrainable(train, recipe);
         long seed = training.seed();
@@ -75,10 +44,10 @@ final class TrainingLoop {
                 training.threads(), training.execution().compilation(), recipe.filter());
         try {
             Progress progress;
-            Checkpoint.Contents contents = folder.resumeFrom();
-            if (contents != null) {
-                model.loadState(contents.state());
-                progress = Progress.resumed(contents.header());
+            Optional<CheckpointStore.Saved> saved = folder.resumeFrom();
+            if (saved.isPresent()) {
+                model.loadState(saved.get().variables());
+                progress = Progress.resumed(saved.get().progress());
                 LOG.info("seed {} continues at step {}/{} (epoch {})", seed, progress.steps, schedule.totalSteps(),
                         schedule.epochOf(progress.steps) + 1);
             } else {
@@ -88,7 +57,7 @@ final class TrainingLoop {
                 progress.trainSeconds += seconds(System.nanoTime() - start);
             }
             TrainingListener listener = training.listener();
-            listener.runStarted(new RunStart(seed, folder.dir(), progress.steps, schedule.totalSteps(),
+            listener.runStarted(new RunStart(seed, folder.folder().orElse(null), progress.steps, schedule.totalSteps(),
                     batchStep.imagesPerStep(), progress.trainSeconds, schedule::lrMultiplier,
                     model::networkState, RunStart.shapesOf(model.stateShapes())));
             float[] testImages = training.epochTest().map(t -> t.dataset().normalization().apply(t.images())).orElse(null);
@@ -128,7 +97,7 @@ final class TrainingLoop {
     }
 
     private static void trainSteps(Training training, AirbenchModel model, BatchStep batchStep, BatchSource batches,
-                                   Schedule schedule, Progress progress, RunFolder folder, float[] testImages,
+                                   Schedule schedule, Progress progress, CheckpointStore folder, float[] testImages,
                                    int[] testLabels) {
         Recipe recipe = training.recipe();
         TrainingListener listener = training.listener();
@@ -152,8 +121,7 @@ final class TrainingLoop {
                     throw new TrainingDivergedException("the training loss became " + r.lossSum() + " at step "
                             + (step + 1) + " (epoch " + (schedule.epochOf(step) + 1) + ") of seed " + seed
                             + "; the run diverged. Check the data (a degraded copy can do this) or lower the"
-                            + " learning rate" + (folder.dir() == null ? ""
-                            : "; the last good checkpoint is in " + folder.dir()));
+                            + " learning rate" + folder.folder().map(dir -> "; the last good checkpoint is in " + dir).orElse(""));
                 }
                 progress.steps++;
                 progress.trainSeconds += stepSeconds;
@@ -177,7 +145,7 @@ final class TrainingLoop {
                             epoch.lossSum / epoch.images, (double) epoch.correct / epoch.images, testAccuracy,
                             progress.trainSeconds);
                     progress.history.add(record);
-                    folder.epochEnded(progress, model);
+                    folder.epochEnded(progress.snapshot(), model::state);
                     listener.epochEnded(seed, record);
                     epoch = new EpochTotals();
                     stepsStart = System.nanoTime();
@@ -206,7 +174,7 @@ final class TrainingLoop {
         return nanos / 1e9;
     }
 
-    /** What a checkpoint carries across an interruption, and what a finished run reports. */
+    /** The running {@link TrainingProgress} of the loop. */
     static final class Progress {
         int steps;
         double trainSeconds;
@@ -215,14 +183,18 @@ final class TrainingLoop {
         double batchWaitAtEpochStart;
         final List<EpochRecord> history = new ArrayList<>();
 
-        static Progress resumed(Checkpoint.Header header) {
+        static Progress resumed(TrainingProgress saved) {
             Progress p = new Progress();
-            p.steps = header.steps();
-            p.trainSeconds = header.trainSeconds();
-            p.resumedTimes = header.resumedTimes() + 1;
-            p.batchWaitSeconds = header.batchWaitSeconds();
-            p.history.addAll(header.history());
+            p.steps = saved.steps();
+            p.trainSeconds = saved.trainSeconds();
+            p.resumedTimes = saved.resumedTimes() + 1;
+            p.batchWaitSeconds = saved.batchWaitSeconds();
+            p.history.addAll(saved.history());
             return p;
+        }
+
+        TrainingProgress snapshot() {
+            return new TrainingProgress(steps, trainSeconds, resumedTimes, batchWaitSeconds, history);
         }
     }
 

@@ -1,5 +1,11 @@
 package airbench.train;
 
+import airbench.train.run.Checkpoint;
+import airbench.train.run.Json;
+import airbench.train.run.RunFolder;
+import airbench.train.run.SeedRun;
+import airbench.train.run.TrainOptionTable;
+import airbench.train.run.TrainOptions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +40,7 @@ class Cifar100TrainingTest {
         List<String> args = new ArrayList<>(List.of("--widths", "16,32,32", "--batch-size", "256", "--epochs", epochs,
                 "--threads", "2"));
         args.addAll(List.of(more));
-        return TrainOptions.resolve(CommandLineOptions.parse(args.toArray(String[]::new), new Properties()));
+        return TrainOptions.resolve(TrainOptionTable.parse(args.toArray(String[]::new), new Properties()));
     }
 
     @Test
@@ -42,10 +48,10 @@ class Cifar100TrainingTest {
         CifarDataset train = SyntheticCifar.make100("train", 2560, 1, LabelSet.FINE);
         CifarDataset test = SyntheticCifar.make100("test", 500, 2, LabelSet.FINE);
         TrainOptions options = options("4", "--dataset", "cifar100", "--seed", "3", "--no-tensorboard");
-        Path dir = Invocation.create(out, options.recipe(), options.dataset(), options.pinnedRaw());
+        Path dir = RunFolder.create(out, options.recipe(), options.dataset(), options.pinnedRaw());
         assertTrue(dir.getFileName().toString().startsWith("94-cifar100-"), dir.toString());
 
-        Invocation.Summary summary = Invocation.run(dir, options, train, test);
+        RunFolder.Summary summary = RunFolder.run(dir, options, train, test);
 
         assertEquals("cifar100", summary.dataset());
         RunResult result = Json.read(dir.resolve("seed-3/result.json"), RunResult.class);
@@ -99,7 +105,7 @@ class Cifar100TrainingTest {
         CifarDataset test = SyntheticCifar.make100("test", 200, 4, LabelSet.COARSE);
         TrainOptions options = options("2", "--dataset", "cifar100", "--labels", "coarse", "--tta", "0",
                 "--no-tensorboard");
-        RunResult result = new Trainer(options, train, test, TrainingListener.all(List.of()))
+        RunResult result = new SeedRun(options, train, test, TrainingListener.all(List.of()))
                 .run(0, dir.resolve("seed-0"));
 
         assertEquals("cifar100-coarse", result.dataset());
@@ -120,21 +126,21 @@ class Cifar100TrainingTest {
         TrainingListener none = TrainingListener.all(List.of());
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Trainer(options("1", "--dataset", "cifar100"), cifar10, fine, none));
+                () -> new SeedRun(options("1", "--dataset", "cifar100"), cifar10, fine, none));
         assertEquals("the options train on CIFAR-100 but the train split given is CIFAR-10; read the data with the"
                 + " options' dataset (--dataset cifar100)", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new Trainer(options("1"), fine, fine, none));
+        e = assertThrows(IllegalArgumentException.class, () -> new SeedRun(options("1"), fine, fine, none));
         assertTrue(e.getMessage().startsWith("the options train on CIFAR-10 but the train split given is CIFAR-100;"),
                 e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new Trainer(options("1", "--dataset", "cifar100"), fine, coarse, none));
+                () -> new SeedRun(options("1", "--dataset", "cifar100"), fine, coarse, none));
         assertTrue(e.getMessage().contains("the test split given is CIFAR-100 (coarse labels)"), e.getMessage());
         // A recipe whose head was not sized for the dataset (a library caller building the options itself).
         TrainOptions hundred = options("1", "--dataset", "cifar100");
         TrainOptions tenClassHead = new TrainOptions(hundred.recipe().withNetwork(hundred.recipe().network()
                 .withNumClasses(10)), 0, 1, Optional.empty(), DatasetChoice.CIFAR100, hundred.execution(), true, 2, 0,
                 false, hundred.output(), Optional.empty(), Optional.empty(), false, hundred.raw());
-        e = assertThrows(IllegalArgumentException.class, () -> new Trainer(tenClassHead, fine, fine, none));
+        e = assertThrows(IllegalArgumentException.class, () -> new SeedRun(tenClassHead, fine, fine, none));
         assertTrue(e.getMessage().startsWith("the recipe's head has 10 classes but CIFAR-100 has 100"), e.getMessage());
     }
 
@@ -149,14 +155,14 @@ class Cifar100TrainingTest {
                 throw new IllegalStateException("simulated crash after epoch " + record.epoch());
             }
         };
-        assertThrows(IllegalStateException.class, () -> new Trainer(options("2", "--epoch-eval", "false"), cifar10,
+        assertThrows(IllegalStateException.class, () -> new SeedRun(options("2", "--epoch-eval", "false"), cifar10,
                 cifar10Test, crashAfterFirstEpoch).run(1, run));
         assertTrue(Files.exists(run.resolve(Checkpoint.FILE_NAME)));
         assertEquals("cifar10", Checkpoint.read(run.resolve(Checkpoint.FILE_NAME)).header().dataset());
 
         CifarDataset fine = SyntheticCifar.make100("train", 512, 1, LabelSet.FINE);
         CifarDataset fineTest = SyntheticCifar.make100("test", 100, 2, LabelSet.FINE);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new Trainer(options("2",
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new SeedRun(options("2",
                 "--epoch-eval", "false", "--dataset", "cifar100"), fine, fineTest, TrainingListener.all(List.of()))
                 .run(1, run));
         assertEquals("checkpoint " + run.resolve(Checkpoint.FILE_NAME) + " belongs to a run on CIFAR-10, and this run"
@@ -169,7 +175,7 @@ class Cifar100TrainingTest {
         Checkpoint.write(run.resolve(Checkpoint.FILE_NAME), new Checkpoint.Header(h.recipe(), h.seed(), h.steps(),
                 h.history(), h.trainSeconds(), h.wallSeconds(), h.resumedTimes(), h.batchWaitSeconds()),
                 contents.state());
-        e = assertThrows(IllegalStateException.class, () -> new Trainer(options("2", "--epoch-eval", "false",
+        e = assertThrows(IllegalStateException.class, () -> new SeedRun(options("2", "--epoch-eval", "false",
                 "--dataset", "cifar100", "--labels", "coarse"), SyntheticCifar.make100("train", 512, 1,
                 LabelSet.COARSE), SyntheticCifar.make100("test", 100, 2, LabelSet.COARSE),
                 TrainingListener.all(List.of())).run(1, run));

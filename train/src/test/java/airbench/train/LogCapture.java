@@ -11,13 +11,13 @@ import org.apache.logging.log4j.core.layout.PatternLayout;
  * What Log4j logs while it is open, as {@code LEVEL message} lines: the failures a command logs (exit code 1) go
  * to the console appender, which a test cannot read, so a test opens one of these around the command.
  */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
     private static final String NAME = "test-capture";
     private final StringWriter text = new StringWriter();
     private final LoggerContext context = LoggerContext.getContext(false);
     private final WriterAppender appender;
 
-    LogCapture() {
+    public LogCapture() {
         Configuration config = context.getConfiguration();
         appender = WriterAppender.newBuilder().setName(NAME).setTarget(text)
                 .setLayout(PatternLayout.newBuilder().withPattern("%level %msg%n").withConfiguration(config).build())
@@ -28,7 +28,7 @@ final class LogCapture implements AutoCloseable {
     }
 
     /** Everything logged so far. */
-    String text() {
+    public String text() {
         return text.toString();
     }
 

@@ -1,10 +1,13 @@
 package airbench.train;
 
+import airbench.train.TinyTraining.Recorder;
+import airbench.train.run.Checkpoint;
+import airbench.train.run.Json;
+import airbench.train.run.TrainOptions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import airbench.train.TinyTraining.Recorder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +28,7 @@ class ProxyFilteredTrainingTest {
     /**
      * Without XLA: each of the filtered step's four run kinds costs seconds of compilation per run
      * (three runs here); the compiled filtered step is checked against the plain one in the model's
-     * tests, and bit-exact resumption under XLA in {@link TrainerTest}.
+     * tests, and bit-exact resumption under XLA in {@link SeedRunTest}.
      */
     private static TrainOptions tiny(String epochs) {
         return TinyTraining.options(epochs, "--recipe", "96faster", "--epoch-eval", "false", "--compile", "none");

@@ -13,12 +13,12 @@ import java.util.stream.IntStream;
  * orientation, plus pixel noise, so a small network can beat chance clearly in
  * a few epochs. {@link #make100} is one for CIFAR-100.
  */
-final class SyntheticCifar {
-    static final List<String> CLASSES = List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
+public final class SyntheticCifar {
+    public static final List<String> CLASSES = List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
 
     private SyntheticCifar() {}
 
-    static CifarDataset make(String split, int n, long seed) {
+    public static CifarDataset make(String split, int n, long seed) {
         Random random = new Random(seed);
         byte[] images = new byte[n * CifarDataset.IMAGE_BYTES];
         int[] labels = new int[n];
@@ -42,16 +42,16 @@ final class SyntheticCifar {
     }
 
     /** Names of the 100 fine classes of {@link #make100}. */
-    static final List<String> FINE = IntStream.range(0, 100).mapToObj(k -> "fine" + k).toList();
+    public static final List<String> FINE = IntStream.range(0, 100).mapToObj(k -> "fine" + k).toList();
     /** Names of its 20 coarse classes. */
-    static final List<String> COARSE = IntStream.range(0, 20).mapToObj(k -> "coarse" + k).toList();
+    public static final List<String> COARSE = IntStream.range(0, 20).mapToObj(k -> "coarse" + k).toList();
 
     /**
      * A learnable stand-in for CIFAR-100: fine class k = 20 a + 4 b + c (a, b < 5, c < 4) has the
      * colour (40 + 45 c, 40 + 45 b, 40 + 45 a) plus pixel noise; its coarse class is k / 5, as CIFAR-100
      * groups five fine classes in each superclass. The split's labels are the {@code labels} ones.
      */
-    static CifarDataset make100(String split, int n, long seed, LabelSet labels) {
+    public static CifarDataset make100(String split, int n, long seed, LabelSet labels) {
         Random random = new Random(seed);
         byte[] images = new byte[n * CifarDataset.IMAGE_BYTES];
         int[] fine = new int[n];
@@ -74,7 +74,7 @@ final class SyntheticCifar {
     }
 
     /** {@link #make100} for a dataset choice. */
-    static CifarDataset make(DatasetChoice dataset, String split, int n, long seed) {
+    public static CifarDataset make(DatasetChoice dataset, String split, int n, long seed) {
         return dataset == DatasetChoice.CIFAR10 ? make(split, n, seed) : make100(split, n, seed, dataset.labelSet());
     }
 }

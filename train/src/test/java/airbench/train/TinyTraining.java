@@ -1,5 +1,9 @@
 package airbench.train;
 
+import airbench.train.run.Checkpoint;
+import airbench.train.run.SeedRun;
+import airbench.train.run.TrainOptionTable;
+import airbench.train.run.TrainOptions;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,36 +20,36 @@ import java.util.Map;
  * options of a narrow network that learns it in seconds, a listener that records a run and can crash it,
  * and the checks that a resumed run is bit for bit the uninterrupted one.
  */
-final class TinyTraining {
+public final class TinyTraining {
     /** The narrow network's block widths. */
-    static final String WIDTHS = "16,32,32";
+    public static final String WIDTHS = "16,32,32";
     /** Images per step of {@link #options(String, String...)}. */
-    static final int BATCH_SIZE = 256;
+    public static final int BATCH_SIZE = 256;
     /** Synthetic training images that make 10 steps per epoch at {@link #BATCH_SIZE}. */
-    static final int TRAIN_IMAGES = 2560;
+    public static final int TRAIN_IMAGES = 2560;
 
     private TinyTraining() {}
 
     /** Synthetic training and test images, and trainers on them. */
-    record SyntheticImages(CifarDataset train, CifarDataset test) {
+    public record SyntheticImages(CifarDataset train, CifarDataset test) {
 
         /** A trainer on these images. */
-        Trainer trainer(TrainOptions options, TrainingListener listener) {
-            return new Trainer(options, train, test, listener);
+        public SeedRun trainer(TrainOptions options, TrainingListener listener) {
+            return new SeedRun(options, train, test, listener);
         }
 
         /**
          * Runs {@code options} into {@code runDir} until {@code crashing} crashes the run (with an
          * {@link IllegalStateException}); returns the checkpoint the crashed run left.
          */
-        Checkpoint.Contents runUntilCrash(TrainOptions options, Recorder crashing, long seed, Path runDir) {
+        public Checkpoint.Contents runUntilCrash(TrainOptions options, Recorder crashing, long seed, Path runDir) {
             assertThrows(IllegalStateException.class, () -> trainer(options, crashing).run(seed, runDir));
             return Checkpoint.read(runDir.resolve("checkpoint.bin"));
         }
     }
 
     /** {@code trainImages} synthetic training images (seed 1) and 500 synthetic test images (seed 2). */
-    static SyntheticImages syntheticImages(int trainImages) {
+    public static SyntheticImages syntheticImages(int trainImages) {
         return new SyntheticImages(SyntheticCifar.make("train", trainImages, 1), SyntheticCifar.make("test", 500, 2));
     }
 
@@ -53,26 +57,26 @@ final class TinyTraining {
      * Recipe 94's options (unless {@code more} names another recipe) for the narrow network on 2 threads,
      * {@link #BATCH_SIZE} images a step, {@code epochs} epochs, then {@code more} options.
      */
-    static TrainOptions options(String epochs, String... more) {
+    public static TrainOptions options(String epochs, String... more) {
         return options(WIDTHS, BATCH_SIZE, epochs, more);
     }
 
     /** {@link #options(String, String...)} with other block widths and batch size. */
-    static TrainOptions options(String widths, int batchSize, String epochs, String... more) {
+    public static TrainOptions options(String widths, int batchSize, String epochs, String... more) {
         List<String> args = new ArrayList<>(List.of("--widths", widths, "--batch-size", String.valueOf(batchSize),
                 "--epochs", epochs, "--threads", "2"));
         args.addAll(List.of(more));
-        return TrainOptions.resolve(CommandLineOptions.parse(args.toArray(String[]::new), new java.util.Properties()));
+        return TrainOptions.resolve(TrainOptionTable.parse(args.toArray(String[]::new), new java.util.Properties()));
     }
 
     /**
      * Records what a run reports (its starts, every step's loss, every epoch) and can crash it, with an
      * {@link IllegalStateException}, to test resumption.
      */
-    static final class Recorder implements TrainingListener {
-        final List<RunStart> starts = new ArrayList<>();
-        final Map<Integer, Double> losses = new HashMap<>();
-        final List<EpochRecord> epochs = new ArrayList<>();
+    public static final class Recorder implements TrainingListener {
+        public final List<RunStart> starts = new ArrayList<>();
+        public final Map<Integer, Double> losses = new HashMap<>();
+        public final List<EpochRecord> epochs = new ArrayList<>();
         private final int crashAfterEpoch;
         private final int crashAfterStep;
 
@@ -82,17 +86,17 @@ final class TinyTraining {
         }
 
         /** Records and never interrupts. */
-        static Recorder uninterrupted() {
+        public static Recorder uninterrupted() {
             return new Recorder(-1, -1);
         }
 
         /** Crashes the run once epoch {@code epoch} (1-based) has ended and its checkpoint is written. */
-        static Recorder crashingAfterEpoch(int epoch) {
+        public static Recorder crashingAfterEpoch(int epoch) {
             return new Recorder(epoch, -1);
         }
 
         /** Crashes the run once step {@code step} (0-based) has ended: inside an epoch, after its checkpoint. */
-        static Recorder crashingAfterStep(int step) {
+        public static Recorder crashingAfterStep(int step) {
             return new Recorder(-1, step);
         }
 
@@ -123,7 +127,7 @@ final class TinyTraining {
      * step in the interrupted run ({@code beforeCrash}, steps below {@code resumedAt}) or in its resumption
      * ({@code afterResume}, the steps from {@code resumedAt} on).
      */
-    static void assertSameLosses(Recorder straight, Recorder beforeCrash, Recorder afterResume, int resumedAt,
+    public static void assertSameLosses(Recorder straight, Recorder beforeCrash, Recorder afterResume, int resumedAt,
                                  int steps) {
         for (int step = 0; step < steps; step++) {
             double resumed = step < resumedAt ? beforeCrash.losses.get(step) : afterResume.losses.get(step);
@@ -135,7 +139,7 @@ final class TinyTraining {
      * The final weights of two run folders have the same names and, to the bit, the same values;
      * returns the first run's.
      */
-    static Map<String, float[]> assertSameFinalWeights(Path runA, Path runB) {
+    public static Map<String, float[]> assertSameFinalWeights(Path runA, Path runB) {
         Map<String, float[]> weightsA = Checkpoint.read(runA.resolve("model-weights.bin")).state();
         Map<String, float[]> weightsB = Checkpoint.read(runB.resolve("model-weights.bin")).state();
         assertEquals(weightsA.keySet(), weightsB.keySet());

@@ -1,5 +1,6 @@
 package airbench.train;
 
+import airbench.train.cli.Main;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,18 +1,18 @@
 package airbench.train.examples;
 
+import airbench.train.Recipe;
+import airbench.train.TrainedModel;
+import airbench.train.Training;
+import airbench.train.TrainingListener;
+import airbench.train.cli.Command;
+import airbench.train.run.Json;
+import airbench.train.run.UsageException;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarVariant;
 import airbench.eval.Evaluation;
 import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
-import airbench.train.Json;
-import airbench.train.Recipe;
-import airbench.train.Subcommand;
-import airbench.train.TrainedModel;
-import airbench.train.Training;
-import airbench.train.TrainingListener;
-import airbench.train.UsageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +117,7 @@ public final class DataSelection {
         }
     }
 
-    private static final Subcommand COMMAND = new Subcommand(NAME, NAME + " [options]",
+    private static final Command COMMAND = new Command(NAME, NAME + " [options]",
             "The data-selection experiment of METHOD.md section 12: train airbench94 with label smoothing 0, take each"
                     + " training image's confidence, then train airbench94 on a random share and on the"
                     + " least-confident share of the images and compare their test accuracy. Options:",
@@ -166,26 +166,26 @@ public final class DataSelection {
         try {
             seed = Long.parseLong(line.getOptionValue("seed", "0").trim());
         } catch (NumberFormatException e) {
-            throw Subcommand.badValue(line, "seed", "a whole number");
+            throw Command.badValue(line, "seed", "a whole number");
         }
-        int runs = Subcommand.wholeNumber(line, "runs", 1, 1);
-        double fraction = Subcommand.number(line, "fraction", 0.6);
-        double epochs = Subcommand.number(line, "epochs", 16);
-        double confidenceEpochs = Subcommand.number(line, "confidence-epochs", Recipe.AIRBENCH94.epochs());
-        int subset = Subcommand.wholeNumber(line, "train-subset", 0, 1);  // 0, the default: all
-        int tta = Subcommand.wholeNumber(line, "tta", Recipe.AIRBENCH94.ttaLevel(), 0);
-        int threads = Subcommand.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1);
+        int runs = Command.wholeNumber(line, "runs", 1, 1);
+        double fraction = Command.number(line, "fraction", 0.6);
+        double epochs = Command.number(line, "epochs", 16);
+        double confidenceEpochs = Command.number(line, "confidence-epochs", Recipe.AIRBENCH94.epochs());
+        int subset = Command.wholeNumber(line, "train-subset", 0, 1);  // 0, the default: all
+        int tta = Command.wholeNumber(line, "tta", Recipe.AIRBENCH94.ttaLevel(), 0);
+        int threads = Command.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1);
         if (!(fraction > 0 && fraction <= 1)) {
-            throw Subcommand.badValue(line, "fraction", "a number in (0, 1]");
+            throw Command.badValue(line, "fraction", "a number in (0, 1]");
         }
         if (epochs <= 0) {
-            throw Subcommand.badValue(line, "epochs", "a positive number");
+            throw Command.badValue(line, "epochs", "a positive number");
         }
         if (confidenceEpochs <= 0) {
-            throw Subcommand.badValue(line, "confidence-epochs", "a positive number");
+            throw Command.badValue(line, "confidence-epochs", "a positive number");
         }
         if (tta > 2) {
-            throw Subcommand.badValue(line, "tta", "0, 1 or 2");
+            throw Command.badValue(line, "tta", "0, 1 or 2");
         }
         ExecutionPlan execution;
         try {

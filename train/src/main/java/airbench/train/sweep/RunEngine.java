@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /** Trains the runs of a sweep somewhere: on Spark ({@link SparkEngine}) or one after another here ({@link InProcessEngine}). */
-interface RunEngine extends AutoCloseable {
+public interface RunEngine extends AutoCloseable {
 
     /**
      * Trains every run and hands each outcome to {@code done} on the calling thread as soon as it is known, so

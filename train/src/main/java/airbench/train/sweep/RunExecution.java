@@ -1,12 +1,12 @@
 package airbench.train.sweep;
 
-import airbench.train.SingleRun;
+import airbench.train.run.ScratchRun;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * Trains one run of a sweep where it executes (a Spark task, a shard, the embedded engine) and turns the result
- * or the failure into data. The training itself is {@link SingleRun#train}, the one place where a sweep calls the
+ * or the failure into data. The training itself is {@link ScratchRun#train}, the one place where a sweep calls the
  * trainer; this class only times it and catches what it throws.
  */
 final class RunExecution {
@@ -24,7 +24,7 @@ final class RunExecution {
         long start = System.nanoTime();
         LOG.info("training {} ({} threads)", spec, threads);
         try {
-            String result = SingleRun.train(spec.optionsWithThreads(threads), spec.seed());
+            String result = ScratchRun.train(spec.optionsWithThreads(threads), spec.seed());
             return new RunOutcome(spec, result, null, where, seconds(start));
         } catch (Exception e) {
             // The reason in one line; the stack only at debug level (a data or option problem is not a bug).

@@ -1,6 +1,6 @@
 package airbench.train.sweep;
 
-import airbench.train.UsageException;
+import airbench.train.run.UsageException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -82,7 +82,7 @@ final class SparkEngine implements RunEngine {
                 throw new UsageException("--master " + settings.master() + " needs the program as jars to send to the"
                         + " executors, and this one runs from class folders (mvn exec:java). Build the jars (mvn install"
                         + " -DskipTests) and use spark-submit as in the README, or java -cp"
-                        + " \"train/target/airbench-train.jar:$SPARK_HOME/jars/*\" airbench.train.Main sweep --master ...");
+                        + " \"train/target/airbench-train.jar:$SPARK_HOME/jars/*\" airbench.train.cli.Main sweep --master ...");
             }
             spark.set("spark.jars", String.join(",", jars.stream().map(Path::toString).toList()));
         }

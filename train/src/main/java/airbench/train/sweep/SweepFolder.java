@@ -1,7 +1,7 @@
 package airbench.train.sweep;
 
-import airbench.train.Json;
 import airbench.train.RunResult;
+import airbench.train.run.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,16 +50,16 @@ final class SweepFolder {
      * extended by more seeds or cells); runs already in it are checked against the plan when they are met.
      *
      * @param how what runs this plan here (the command line, the engine, a shard), recorded beside the plan
-     * @throws airbench.train.UsageException when {@code dir} is a file or a folder of something else
+     * @throws airbench.train.run.UsageException when {@code dir} is a file or a folder of something else
      */
     static SweepFolder open(Path dir, SweepPlan plan, Map<String, Object> how) throws IOException {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new airbench.train.UsageException(dir + " is a file; --output must name a folder for the sweep");
+            throw new airbench.train.run.UsageException(dir + " is a file; --output must name a folder for the sweep");
         }
         if (Files.isDirectory(dir) && !Files.exists(dir.resolve(PLAN_FILE))) {
             try (Stream<Path> entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {
-                    throw new airbench.train.UsageException(dir + " exists and is not a sweep folder (no " + PLAN_FILE
+                    throw new airbench.train.run.UsageException(dir + " exists and is not a sweep folder (no " + PLAN_FILE
                             + "); choose a new --output folder, or the folder of the sweep to continue");
                 }
             }
@@ -75,7 +75,7 @@ final class SweepFolder {
     /** An existing sweep folder, to read (merge). */
     static SweepFolder existing(Path dir) {
         if (!Files.isRegularFile(dir.resolve(PLAN_FILE))) {
-            throw new airbench.train.UsageException(dir + " is not a sweep folder (no " + PLAN_FILE + ")");
+            throw new airbench.train.run.UsageException(dir + " is not a sweep folder (no " + PLAN_FILE + ")");
         }
         return new SweepFolder(dir);
     }

@@ -1,9 +1,9 @@
 package airbench.train.sweep;
 
-import airbench.train.CommandLineOptions;
-import airbench.train.Json;
-import airbench.train.SingleRun;
-import airbench.train.UsageException;
+import airbench.train.run.Json;
+import airbench.train.run.ScratchRun;
+import airbench.train.run.TrainOptionTable;
+import airbench.train.run.UsageException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,15 +62,15 @@ public record SweepPlan(Map<String, String> options, List<Axis> grid, List<Long>
 
     /**
      * Training options a sweep passes on to its runs: every option of the {@code train} command except those
-     * of its folders and seeds ({@link SingleRun#EXCLUDED_OPTIONS}) and {@code threads}, which the sweep sets
+     * of its folders and seeds ({@link ScratchRun#EXCLUDED_OPTIONS}) and {@code threads}, which the sweep sets
      * per run from where it runs.
      */
-    static List<String> trainingOptions() {
-        return CommandLineOptions.DEFS.stream().map(CommandLineOptions.Def::name)
-                .filter(n -> !SingleRun.EXCLUDED_OPTIONS.contains(n) && !n.equals("threads")).toList();
+    public static List<String> trainingOptions() {
+        return TrainOptionTable.DEFS.stream().map(TrainOptionTable.Def::name)
+                .filter(n -> !ScratchRun.EXCLUDED_OPTIONS.contains(n) && !n.equals("threads")).toList();
     }
 
-    static void requireTrainingOption(String name, boolean asGrid) {
+    public static void requireTrainingOption(String name, boolean asGrid) {
         if (!trainingOptions().contains(name)) {
             String why = switch (name) {
                 case "seed", "runs" -> "; a sweep's seeds are given with --seeds, e.g. --seeds 0-9";
@@ -94,7 +94,7 @@ public record SweepPlan(Map<String, String> options, List<Axis> grid, List<Long>
      * {@code --grid NAME=V1,V2,...}; values that themselves hold commas ({@code widths}) are separated by
      * semicolons instead: {@code --grid "widths=64,256,256;32,64,64"}.
      */
-    static Axis parseGrid(String text) {
+    public static Axis parseGrid(String text) {
         int eq = text.indexOf('=');
         if (eq <= 0 || eq == text.length() - 1) {
             throw new UsageException("bad --grid '" + text + "'; expected NAME=V1,V2,... e.g. --grid flip=alternating,none");
@@ -117,7 +117,7 @@ public record SweepPlan(Map<String, String> options, List<Axis> grid, List<Long>
     }
 
     /** {@code 0-4}, {@code 1,5,9}, {@code 0-9,20}: non-negative seeds, ascending, each once. */
-    static List<Long> parseSeeds(String text) {
+    public static List<Long> parseSeeds(String text) {
         Set<Long> seeds = new TreeSet<>();
         for (String part : text.split(",")) {
             Matcher m = SEED_PART.matcher(part.trim());
@@ -144,7 +144,7 @@ public record SweepPlan(Map<String, String> options, List<Axis> grid, List<Long>
      * A plan file (JSON): {@code {"options": {"recipe": "94", "epochs": 2}, "grid": {"flip": ["alternating",
      * "none"], "tta": [0, 1, 2]}, "seeds": "0-9"}}; every part optional, numbers and booleans allowed for values.
      */
-    static SweepPlan readFile(Path file) {
+    public static SweepPlan readFile(Path file) {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(file.toFile());
@@ -250,16 +250,16 @@ public record SweepPlan(Map<String, String> options, List<Axis> grid, List<Long>
 
     /**
      * The training options of the cell's runs, made the way the {@code train} command makes them: the
-     * sweep-wide options and the cell's values written as flags and parsed by {@link CommandLineOptions#parse}.
+     * sweep-wide options and the cell's values written as flags and parsed by {@link TrainOptionTable#parse}.
      */
-    Map<String, String> runOptions(Cell cell) {
+    public Map<String, String> runOptions(Cell cell) {
         Map<String, String> given = new LinkedHashMap<>(options);
         given.putAll(cell.values());
-        Map<String, CommandLineOptions.Def> defs = CommandLineOptions.DEFS.stream()
-                .collect(Collectors.toMap(CommandLineOptions.Def::name, d -> d));
+        Map<String, TrainOptionTable.Def> defs = TrainOptionTable.DEFS.stream()
+                .collect(Collectors.toMap(TrainOptionTable.Def::name, d -> d));
         List<String> args = new ArrayList<>();
         for (Map.Entry<String, String> e : given.entrySet()) {
-            CommandLineOptions.Def def = defs.get(e.getKey());
+            TrainOptionTable.Def def = defs.get(e.getKey());
             if (def.valueName() == null) {  // a switch: true or false
                 if (!e.getValue().equalsIgnoreCase("true") && !e.getValue().equalsIgnoreCase("false")) {
                     throw new UsageException("bad value '" + e.getValue() + "' for the switch --" + e.getKey()
@@ -273,7 +273,7 @@ public record SweepPlan(Map<String, String> options, List<Axis> grid, List<Long>
                 args.add(e.getValue());
             }
         }
-        return CommandLineOptions.parse(args.toArray(String[]::new), new Properties());
+        return TrainOptionTable.parse(args.toArray(String[]::new), new Properties());
     }
 
     /** The plan as recorded in {@code sweep.json}. */

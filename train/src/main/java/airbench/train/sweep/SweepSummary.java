@@ -1,9 +1,9 @@
 package airbench.train.sweep;
 
-import airbench.train.Json;
-import airbench.train.Plots;
 import airbench.train.RunResult;
 import airbench.train.RunStatistics;
+import airbench.train.report.Plots;
+import airbench.train.run.Json;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package airbench.train.examples;
 
+import airbench.train.cli.Main;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +12,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarVariant;
-import airbench.train.Main;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;

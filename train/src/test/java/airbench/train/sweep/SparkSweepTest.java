@@ -1,13 +1,15 @@
 package airbench.train.sweep;
 
+import airbench.train.cli.Main;
+import airbench.train.cli.MergeCommand;
+import airbench.train.cli.SweepCommand;
+import airbench.train.run.Json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import airbench.model.TensorFlowRuntime;
-import airbench.train.Json;
-import airbench.train.Main;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

@@ -1,11 +1,12 @@
 package airbench.train.sweep;
 
+import airbench.train.cli.SweepCommand;
+import airbench.train.run.UsageException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import airbench.train.UsageException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -129,7 +130,7 @@ class SweepPlanTest {
         assertEquals(List.of(new Axis("flip", List.of("alternating", "none")), new Axis("tta", List.of("0", "2"))),
                 plan.grid());
         assertEquals(List.of(0L, 1L, 2L), plan.seeds());
-        assertEquals(plan, SweepPlan.fromJson(airbench.train.Json.MAPPER.valueToTree(plan.toMap())));
+        assertEquals(plan, SweepPlan.fromJson(airbench.train.run.Json.MAPPER.valueToTree(plan.toMap())));
 
         Files.writeString(file, "{\"grid\": {\"flip\": \"none\"}}");
         assertThrows(UsageException.class, () -> SweepPlan.readFile(file));

@@ -1,8 +1,0 @@
-package airbench.train;
-
-/** A bad command line: printed as one line, exit code 2. */
-public final class UsageException extends RuntimeException {
-    public UsageException(String message) {
-        super(message);
-    }
-}

@@ -1,0 +1,61 @@
+package airbench.train.cli;
+
+import airbench.train.run.UsageException;
+import airbench.train.sweep.Sweep;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * {@code merge FOLDER... [--output DIR]}: joins the folders of a sweep's shards ({@code sweep --shard i/N}) into
+ * one sweep folder with the summary of the whole sweep, the same files an unsharded sweep writes. The folders must
+ * hold the same plan. Every run's files are copied into {@code DIR}; a run found in several folders must have the
+ * same result in each (a finished run wins over a failed one). With one FOLDER and no {@code --output}, the summary
+ * of that folder is written again in place (shards that wrote into one shared folder).
+ *
+ * <p>Exit codes: 0 merged, 1 a file could not be read or written or two folders disagree, 2 bad command line.
+ */
+public final class MergeCommand {
+    private static final Logger LOG = LogManager.getLogger(MergeCommand.class);
+    public static final String NAME = "merge";
+
+    private static final Command COMMAND = new Command(NAME, NAME + " FOLDER... [--output DIR]",
+            "Joins the folders of a sweep's shards (sweep --shard I/N) into one sweep folder with the summary of the"
+                    + " whole sweep.");
+
+    private MergeCommand() {}
+
+    private static Options options() {
+        return new Options().addOption(Option.builder().longOpt("output").hasArg().argName("DIR")
+                .desc("the merged sweep folder (new, or one of the FOLDERs) [default with one FOLDER: it]").get());
+    }
+
+    public static int run(String[] args) {
+        return COMMAND.run(options(), args, MergeCommand::merge);
+    }
+
+    private static int merge(CommandLine line) throws IOException {
+        List<Path> folders = line.getArgList().stream().map(Path::of).toList();
+        if (folders.isEmpty()) {
+            throw new UsageException("give the shard folders to merge (see " + NAME + " --help)");
+        }
+        if (folders.size() > 1 && !line.hasOption("output")) {
+            throw new UsageException("--output DIR is required with several folders");
+        }
+        Path output = line.hasOption("output") ? Path.of(line.getOptionValue("output")) : folders.get(0);
+        Sweep.merge(folders, output);
+        return 0;
+    }
+
+}

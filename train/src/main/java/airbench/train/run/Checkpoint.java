@@ -1,0 +1,148 @@
+package airbench.train.run;
+
+import airbench.train.EpochRecord;
+import airbench.train.TrainingProgress;
+import airbench.model.HeadScale;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A run's complete state at an epoch boundary, in one file: every graph variable
+ * (weights, BatchNorm statistics, momentum buffers, Lookahead slow copies,
+ * whitening filters and bias) plus the progress. The data pipeline's randomness
+ * is a pure function of (seed, epoch), so the seed and the step counter are all
+ * the random state there is.
+ *
+ * <p>Layout: magic, header length, header JSON, then per variable its name,
+ * value count and float32 values, then an end marker. It is written to a
+ * temporary name and renamed, so a crash mid-write never leaves a file that
+ * looks valid.
+ */
+public final class Checkpoint {
+
+    public static final String FILE_NAME = "checkpoint.bin";
+    private static final String MAGIC = "AIRBENCH-CHECKPOINT-1";
+    private static final String END = "END";
+
+    /**
+     * @param recipe          the resolved recipe (every hyperparameter), to refuse a checkpoint of another run
+     * @param seed            the run's seed
+     * @param steps           optimizer steps done
+     * @param history         per-epoch records so far
+     * @param trainSeconds    timed seconds so far
+     * @param wallSeconds     wall seconds so far
+     * @param resumedTimes    how often the run was resumed before
+     * @param batchWaitSeconds seconds the loop waited for batches so far
+     * @param dataset         the dataset's id (see {@code DatasetChoice#id}); null in checkpoints written before
+     *                        datasets were recorded, which were all CIFAR-10's ({@link #datasetOrCifar10})
+     */
+    public record Header(Map<String, Object> recipe, long seed, int steps, List<EpochRecord> history, double trainSeconds,
+                  double wallSeconds, int resumedTimes, double batchWaitSeconds, String dataset) {
+
+        /** A header without a dataset (the final weights file, tests of older checkpoints). */
+        public Header(Map<String, Object> recipe, long seed, int steps, List<EpochRecord> history, double trainSeconds,
+               double wallSeconds, int resumedTimes, double batchWaitSeconds) {
+            this(recipe, seed, steps, history, trainSeconds, wallSeconds, resumedTimes, batchWaitSeconds, null);
+        }
+
+        /** The progress part of the header, as the training loop continues from it. */
+        public TrainingProgress progress() {
+            return new TrainingProgress(steps, trainSeconds, resumedTimes, batchWaitSeconds, history);
+        }
+
+        /** The dataset the checkpoint's run trains on; before datasets were recorded only CIFAR-10 was trained. */
+        public String datasetOrCifar10() {
+            return dataset == null ? "cifar10" : dataset;
+        }
+    }
+
+    public record Contents(Header header, Map<String, float[]> state) {}
+
+    private Checkpoint() {}
+
+    public static void write(Path file, Header header, Map<String, float[]> state) {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+            out.writeUTF(MAGIC);
+            byte[] json = Json.MAPPER.writeValueAsBytes(header);
+            out.writeInt(json.length);
+            out.write(json);
+            out.writeInt(state.size());
+            for (Map.Entry<String, float[]> e : state.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue().length);
+                for (float v : e.getValue()) {
+                    out.writeFloat(v);
+                }
+            }
+            out.writeUTF(END);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write checkpoint " + tmp + ": " + e.getMessage(), e);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not move checkpoint into place at " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static Contents read(Path file) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
+            if (!MAGIC.equals(in.readUTF())) {
+                throw new IllegalStateException("checkpoint " + file + " is not an airbench checkpoint (bad magic)");
+            }
+            byte[] json = new byte[in.readInt()];
+            in.readFully(json);
+            Header header = upgraded(Json.MAPPER.readValue(new String(json, StandardCharsets.UTF_8), Header.class));
+            int count = in.readInt();
+            Map<String, float[]> state = new LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                String name = in.readUTF();
+                float[] values = new float[in.readInt()];
+                for (int j = 0; j < values.length; j++) {
+                    values[j] = in.readFloat();
+                }
+                state.put(name, values);
+            }
+            if (!END.equals(in.readUTF())) {
+                throw new IllegalStateException("checkpoint " + file + " is damaged (no end marker)");
+            }
+            return new Contents(header, state);
+        } catch (EOFException e) {
+            throw new IllegalStateException("checkpoint " + file + " is truncated; delete it to restart the run"
+                    + " from the beginning, or restore a complete copy", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A header written before the network recorded its head scale (the 94muon change) had the 1/9
+     * head, the only one there was: record it, so that runs checkpointed by that code still resume.
+     */
+    @SuppressWarnings("unchecked")
+    private static Header upgraded(Header header) {
+        if (header.recipe().get("network") instanceof Map<?, ?> network && !network.containsKey("head")) {
+            Map<String, Object> recipe = new LinkedHashMap<>(header.recipe());
+            Map<String, Object> withHead = new LinkedHashMap<>((Map<String, Object>) network);
+            withHead.put("head", HeadScale.NINTH.name());
+            recipe.put("network", withHead);
+            return new Header(recipe, header.seed(), header.steps(), header.history(), header.trainSeconds(),
+                    header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds(), header.dataset());
+        }
+        return header;
+    }
+}

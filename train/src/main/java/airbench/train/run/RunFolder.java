@@ -1,0 +1,202 @@
+package airbench.train.run;
+
+import airbench.train.Recipe;
+import airbench.train.RunResult;
+import airbench.train.RunStatistics;
+import airbench.train.TrainingListener;
+import airbench.train.report.Plots;
+import airbench.train.report.TensorBoardListener;
+import airbench.data.CifarDataset;
+import airbench.data.DatasetChoice;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One command: {@code runs} trainings with seeds {@code seed, seed + 1, ...}, each
+ * in its own folder {@code seed-N} under the invocation folder, which also holds
+ * the options ({@code invocation.json}) and the summary ({@code summary.json},
+ * {@code summary.csv}). Resuming an invocation skips finished runs and continues
+ * an interrupted one from its checkpoint.
+ */
+public final class RunFolder {
+    private static final Logger LOG = LogManager.getLogger(RunFolder.class);
+    static final String OPTIONS_FILE = "invocation.json";
+    /** Folder of the invocation's PNG charts. */
+    static final String PLOTS_FOLDER = "plots";
+    /** Options that may differ when resuming: they do not change what is computed. */
+    static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir");
+
+    /** The summary file's content; {@code dataset} as in {@link RunResult#dataset()}. */
+    public record Summary(String recipe, List<Map<String, Object>> runs, RunStatistics ttaAccuracy,
+                          Map<String, String> options, String dataset) {}
+
+    private RunFolder() {}
+
+    /** {@link #create(Path, Recipe, DatasetChoice, Map)} of a CIFAR-10 invocation. */
+    public static Path create(Path output, Recipe recipe, Map<String, String> raw) throws IOException {
+        return create(output, recipe, DatasetChoice.CIFAR10, raw);
+    }
+
+    /**
+     * A new invocation folder under {@code output}, never reusing an existing one:
+     * {@code <recipe>-<date>-<time>} for CIFAR-10, {@code <recipe>-<dataset>-<date>-<time>} for another
+     * dataset ({@code 96-cifar100-20261201-101500}), so the folder says what was trained on.
+     */
+    public static Path create(Path output, Recipe recipe, DatasetChoice dataset, Map<String, String> raw) throws IOException {
+        Files.createDirectories(output);
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
+        String prefix = recipe.name() + (dataset == DatasetChoice.CIFAR10 ? "" : "-" + dataset.id());
+        Path dir = output.resolve(prefix + "-" + stamp);
+        for (int i = 2; Files.exists(dir); i++) {
+            dir = output.resolve(prefix + "-" + stamp + "-" + i);
+        }
+        Files.createDirectory(dir);
+        Map<String, String> stored = new LinkedHashMap<>(raw);
+        stored.remove("resume");
+        Json.write(dir.resolve(OPTIONS_FILE), stored);
+        return dir;
+    }
+
+    /**
+     * The options of the invocation in {@code dir} (or of the invocation holding the run folder
+     * {@code dir}), with the few options that may change on resume taken from {@code given}.
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, String> resumedOptions(Path dir, Map<String, String> given) {
+        Path folder = invocationFolder(dir);
+        for (String key : given.keySet()) {
+            if (!RESUME_MAY_CHANGE.contains(key)) {
+                throw new UsageException("--" + key + " cannot be changed when resuming; --resume continues " + folder
+                        + " with the options it was started with (only --threads and --data-dir may be given)");
+            }
+        }
+        Map<String, String> merged = new LinkedHashMap<>(Json.read(folder.resolve(OPTIONS_FILE), Map.class));
+        given.forEach((k, v) -> {
+            if (!k.equals("resume")) {
+                merged.put(k, v);
+            }
+        });
+        merged.put("resume", folder.toString());
+        return merged;
+    }
+
+    static Path invocationFolder(Path dir) {
+        if (Files.isRegularFile(dir.resolve(OPTIONS_FILE))) {
+            return dir;
+        }
+        Path parent = dir.toAbsolutePath().getParent();
+        if (parent != null && Files.isRegularFile(parent.resolve(OPTIONS_FILE))) {
+            return parent;
+        }
+        throw new UsageException("cannot resume from " + dir + ": it holds no " + OPTIONS_FILE
+                + "; pass the folder that a training created under --output (e.g. runs/94-20261124-060000)");
+    }
+
+    /** Runs (or continues) every seed of the invocation and writes the summary after each. */
+    public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test) throws IOException {
+        refuseExistingExports(dir, options);
+        List<TrainingListener> listeners = new ArrayList<>(List.of(TrainingListener.console()));
+        if (options.tensorboardFolder(dir.resolve("seed-" + options.seed())).isPresent()) {
+            listeners.add(new TensorBoardListener(options::tensorboardFolder));
+        }
+        SeedRun trainer = new SeedRun(options, train, test, TrainingListener.all(listeners));
+        List<RunResult> results = new ArrayList<>();
+        Summary summary = null;
+        for (int k = 0; k < options.runs(); k++) {
+            long seed = options.seed() + k;
+            Path runDir = dir.resolve("seed-" + seed);
+            Path resultFile = runDir.resolve("result.json");
+            RunResult result;
+            if (Files.exists(resultFile)) {
+                LOG.info("seed {} already finished in {}; keeping its result", seed, runDir);
+                result = Json.read(resultFile, RunResult.class);
+            } else {
+                LOG.info("run {}/{}: seed {} in {}", k + 1, options.runs(), seed, runDir);
+                result = trainer.run(seed, runDir);
+            }
+            results.add(result);
+            summary = summarize(dir, options, results);
+            writePlots(dir, results);
+        }
+        return summary;
+    }
+
+    /**
+     * The invocation's charts so far ({@link Plots}) into {@code dir/plots}, after every run like the summary.
+     * A chart that cannot be drawn is reported, not fatal: the results are already written.
+     */
+    private static void writePlots(Path dir, List<RunResult> results) {
+        Path out = dir.resolve(PLOTS_FOLDER);
+        try {
+            Plots.writeInvocation(new Plots.Group(dir.toAbsolutePath().normalize().getFileName().toString(),
+                    results), out);
+            LOG.info("charts of {} run(s) in {}", results.size(), out);
+        } catch (RuntimeException e) {
+            LOG.warn("could not draw the charts in {}: {}", out, e.toString());
+        }
+    }
+
+    /** Checked before any training, so that a clash is not discovered after hours of work. */
+    private static void refuseExistingExports(Path dir, TrainOptions options) {
+        if (options.overwriteExport()) {
+            return;
+        }
+        for (int k = 0; k < options.runs(); k++) {
+            long seed = options.seed() + k;
+            Path runDir = dir.resolve("seed-" + seed);
+            Path export = options.exportFolder(seed, runDir);
+            if (!Files.exists(runDir.resolve("result.json")) && Files.exists(export)) {
+                throw new IllegalStateException("the export folder " + export + " already exists; choose another"
+                        + " --export, move it away, or pass --overwrite-export to replace it");
+            }
+        }
+    }
+
+    private static Summary summarize(Path dir, TrainOptions options, List<RunResult> results) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Double> accuracies = new ArrayList<>();
+        StringBuilder csv = new StringBuilder("seed,tta_level,tta_accuracy,train_seconds,wall_seconds,steps\n");
+        for (RunResult r : results) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("seed", r.seed());
+            row.put("tta_level", r.ttaLevel());
+            row.put("tta_accuracy", r.ttaAccuracy());
+            row.put("train_seconds", r.trainSeconds());
+            row.put("wall_seconds", r.wallSeconds());
+            row.put("steps", r.steps());
+            rows.add(row);
+            accuracies.add(r.ttaAccuracy());
+            csv.append(String.format(Locale.ROOT, "%d,%d,%.6f,%.3f,%.3f,%d%n", r.seed(), r.ttaLevel(),
+                    r.ttaAccuracy(), r.trainSeconds(), r.wallSeconds(), r.steps()));
+        }
+        RunStatistics stats = RunStatistics.of(accuracies);
+        Summary summary = new Summary(options.recipe().name(), rows, stats, options.raw(), options.dataset().id());
+        Json.write(dir.resolve("summary.json"), summary);
+        try {
+            Path tmp = dir.resolve("summary.csv.tmp");
+            Files.writeString(tmp, csv);
+            Files.move(tmp, dir.resolve("summary.csv"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + dir.resolve("summary.csv"), e);
+        }
+        if (stats.n() > 1) {
+            LOG.info(String.format(Locale.ROOT,
+                    "%d runs: TTA accuracy mean %.4f, standard deviation %.4f, 95%% CI of the mean [%.4f, %.4f]",
+                    stats.n(), stats.mean(), stats.standardDeviation(), stats.ciLow(), stats.ciHigh()));
+        }
+        return summary;
+    }
+}

@@ -1,0 +1,306 @@
+package airbench.train.run;
+
+import airbench.train.Recipe;
+import airbench.data.AugmentSpec;
+import airbench.data.CifarData;
+import airbench.data.DatasetChoice;
+import airbench.data.FlipMode;
+import airbench.model.Compilation;
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
+import airbench.model.Precision;
+import airbench.model.TensorFlowRuntime;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The validated options of one invocation. The recipe here already carries the
+ * overrides (epochs, batch size, flip, widths, TTA level) and a head of the
+ * dataset's class count, so the rest of the program reads hyperparameters from
+ * one place.
+ *
+ * @param recipe      the preset with the command line's overrides applied
+ * @param seed        seed of the first run
+ * @param runs        number of trainings (seeds seed, seed + 1, ...)
+ * @param dataDir     explicit data location, if given
+ * @param dataset     the dataset and labels trained on (the recipe's head already has its class count)
+ * @param execution   convolution precision and graph execution (plain or with XLA clusters), as chosen
+ *                    for this CPU by {@code auto} or fixed by the options, with the reasons
+ * @param oneDnn      TensorFlow's oneDNN kernels on (the default) or off, for comparison
+ * @param threads     TensorFlow intra-op threads
+ * @param trainSubset use the first N training images (0 = all)
+ * @param epochEval   evaluate the test set after every epoch (for the table; not timed)
+ * @param output      folder receiving run folders
+ * @param resume      an invocation folder to continue
+ * @param export      where the final models go instead of each run folder's {@code model}
+ * @param overwriteExport replace an existing export instead of refusing
+ * @param raw         the option values as given, recorded in results
+ */
+public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> dataDir, DatasetChoice dataset,
+                           ExecutionPlan execution,
+                           boolean oneDnn, int threads, int trainSubset, boolean epochEval, Path output,
+                           Optional<Path> resume, Optional<Path> export, boolean overwriteExport,
+                           Map<String, String> raw) {
+    private static final Logger LOG = LogManager.getLogger(TrainOptions.class);
+
+
+    /** Folder name of the SavedModel inside a run folder when no --export is given. */
+    public static final String MODEL_FOLDER = "model";
+
+    /**
+     * Validates raw option values (as returned by {@link TrainOptionTable#parse}).
+     *
+     * @throws UsageException naming the option, the bad value and the valid choices
+     */
+    public static TrainOptions resolve(Map<String, String> raw) {
+        return resolve(raw, CpuFeatures.detect());
+    }
+
+    /** {@link #resolve(Map)} for a given CPU (what {@code auto} decides depends on it). */
+    public static TrainOptions resolve(Map<String, String> raw, CpuFeatures cpu) {
+        String recipeName = raw.getOrDefault("recipe", "94");
+        Recipe recipe = Recipe.preset(recipeName).orElseThrow(() -> new UsageException(
+                "unknown recipe '" + recipeName + "'; valid recipes: " + String.join(", ", Recipe.presetNames())));
+        DatasetChoice dataset;
+        try {
+            dataset = DatasetChoice.parse(raw.get("dataset"), raw.get("labels"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        // The recipes are CIFAR-10's; on another dataset only the head's width changes (METHOD.md section 9:
+        // the hyperparameters stay as they are).
+        recipe = recipe.withNumClasses(dataset.numClasses());
+        try {
+            if (raw.containsKey("epochs")) {
+                recipe = recipe.withEpochs(positiveDouble(raw, "epochs"));
+            }
+            if (raw.containsKey("batch-size")) {
+                recipe = recipe.withBatchSize(positiveInt(raw, "batch-size"));
+            }
+            if (raw.containsKey("flip")) {
+                AugmentSpec a = recipe.augment();
+                recipe = recipe.withAugment(new AugmentSpec(a.translate(), a.cutout(),
+                        choice(raw, "flip", FlipMode.class)));
+            }
+            if (raw.containsKey("widths")) {
+                recipe = recipe.withNetwork(recipe.network().withWidths(widths(raw.get("widths"))));
+            }
+            if (raw.containsKey("whiten-bias-epochs")) {
+                recipe = recipe.withWhitenBiasEpochs(nonNegativeDouble(raw, "whiten-bias-epochs"));
+            }
+            if (raw.containsKey("tta")) {
+                int level = integer(raw, "tta");
+                if (level < 0 || level > 2) {
+                    throw new UsageException("bad value '" + raw.get("tta") + "' for --tta; valid levels: 0, 1, 2");
+                }
+                recipe = recipe.withTtaLevel(level);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("invalid recipe override: " + e.getMessage());
+        }
+        long seed = raw.containsKey("seed") ? longValue(raw, "seed") : 0;
+        int runs = raw.containsKey("runs") ? positiveInt(raw, "runs") : 1;
+        int threads = raw.containsKey("threads") ? positiveInt(raw, "threads") : Runtime.getRuntime().availableProcessors();
+        int subset = raw.containsKey("train-subset") ? positiveInt(raw, "train-subset") : 0;
+        ExecutionPlan execution;
+        try {
+            execution = ExecutionPlan.resolve(raw.getOrDefault("precision", ExecutionPlan.AUTO),
+                    raw.getOrDefault("compile", ExecutionPlan.AUTO), cpu);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        if (raw.containsKey("tensorboard") && raw.containsKey("no-tensorboard") && bool(raw, "no-tensorboard")) {
+            throw new UsageException("--tensorboard and --no-tensorboard exclude each other; give one");
+        }
+        boolean oneDnn = oneDnn(raw.get("onednn"));
+        boolean epochEval = !raw.containsKey("epoch-eval") || bool(raw, "epoch-eval");
+        Path output = Path.of(raw.getOrDefault("output", "runs"));
+        return new TrainOptions(recipe, seed, runs, Optional.ofNullable(raw.get("data-dir")).map(Path::of), dataset,
+                execution, oneDnn, threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
+                Optional.ofNullable(raw.get("export")).map(Path::of),
+                raw.containsKey("overwrite-export") && bool(raw, "overwrite-export"), Map.copyOf(new LinkedHashMap<>(raw)));
+    }
+
+    /**
+     * The options to store with a new invocation: as given, except that {@code auto} precision and
+     * compilation are replaced by what they chose, so that a resume (possibly on another CPU)
+     * continues with what ran and stays bit-exact.
+     */
+    public Map<String, String> pinnedRaw() {
+        Map<String, String> pinned = new LinkedHashMap<>(raw);
+        pinned.put("precision", precision().name().toLowerCase(Locale.ROOT));
+        pinned.put("compile", compile().name().toLowerCase(Locale.ROOT));
+        return pinned;
+    }
+
+    /** The convolution precision that runs. */
+    public Precision precision() {
+        return execution.precision();
+    }
+
+    /** The graph execution that runs. */
+    public Compilation compile() {
+        return execution.compilation();
+    }
+
+    /**
+     * {@code --onednn on|off} (also true/false); absent means on.
+     *
+     * @throws UsageException for another value
+     */
+    public static boolean oneDnn(String value) {
+        try {
+            return value == null || TensorFlowRuntime.parseOneDnn(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** The SavedModel folder of the run of {@code seed}, whose own folder is {@code runDir}. */
+    public Path exportFolder(long seed, Path runDir) {
+        return export.map(dir -> runs > 1 ? dir.resolve("seed-" + seed) : dir)
+                .orElse(runDir.resolve(MODEL_FOLDER));
+    }
+
+    /** Folder name of the TensorBoard event files inside a run folder when no --tensorboard is given. */
+    public static final String TENSORBOARD_FOLDER = "tensorboard";
+
+    /**
+     * Where the run of {@code seed}, whose own folder is {@code runDir}, writes its TensorBoard event
+     * files: {@code runDir/tensorboard}, or {@code DIR/<invocation folder>/seed-K} under {@code --tensorboard DIR}
+     * (so that {@code tensorboard --logdir DIR} lists every run of every invocation); empty with
+     * {@code --no-tensorboard}.
+     */
+    public Optional<Path> tensorboardFolder(Path runDir) {
+        if (raw.containsKey("no-tensorboard") && bool(raw, "no-tensorboard")) {
+            return Optional.empty();
+        }
+        if (!raw.containsKey("tensorboard")) {
+            return Optional.of(runDir.resolve(TENSORBOARD_FOLDER));
+        }
+        Path run = runDir.toAbsolutePath().normalize();
+        Path invocation = run.getParent() == null ? run : run.getParent();
+        return Optional.of(Path.of(raw.get("tensorboard")).resolve(invocation.getFileName().toString())
+                .resolve(run.getFileName().toString()));
+    }
+
+    /** Human-readable resolved configuration, printed at the start of every invocation. */
+    public String describe() {
+        List<String> lines = new ArrayList<>();
+        lines.add(recipe.describe());
+        lines.add("dataset " + dataset.displayName() + ": " + dataset.numClasses() + " classes, normalization "
+                + dataset.normalization());
+        lines.add("seed " + seed + (runs > 1 ? " (runs " + runs + ": seeds " + seed + ".." + (seed + runs - 1) + ")" : ""));
+        lines.add(execution.describe());
+        lines.add("oneDNN " + (oneDnn ? "on" : "off") + ", threads " + threads);
+        if (trainSubset > 0) {
+            lines.add("training on the first " + trainSubset + " images only");
+        }
+        lines.add("per-epoch test evaluation " + (epochEval ? "on" : "off") + ", output " + output);
+        return String.join(System.lineSeparator(), lines);
+    }
+
+    private static <E extends Enum<E>> E choice(Map<String, String> raw, String name, Class<E> type) {
+        String value = raw.get(name);
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equalsIgnoreCase(value)) {
+                return constant;
+            }
+        }
+        throw new UsageException("bad value '" + value + "' for --" + name + "; valid values: "
+                + String.join(", ", Arrays.stream(type.getEnumConstants())
+                        .map(c -> c.name().toLowerCase(Locale.ROOT)).toList()));
+    }
+
+    private static boolean bool(Map<String, String> raw, String name) {
+        String value = raw.get(name).toLowerCase(Locale.ROOT);
+        if (value.equals("true") || value.equals("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; valid values: true, false");
+    }
+
+    private static int integer(Map<String, String> raw, String name) {
+        try {
+            return Integer.parseInt(raw.get(name).trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a whole number");
+        }
+    }
+
+    private static int positiveInt(Map<String, String> raw, String name) {
+        int value = integer(raw, name);
+        if (value < 1) {
+            throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a positive whole number");
+        }
+        return value;
+    }
+
+    private static long longValue(Map<String, String> raw, String name) {
+        try {
+            return Long.parseLong(raw.get(name).trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a whole number");
+        }
+    }
+
+    private static double positiveDouble(Map<String, String> raw, String name) {
+        try {
+            double value = Double.parseDouble(raw.get(name).trim());
+            if (value > 0 && Double.isFinite(value)) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a positive number");
+    }
+
+    private static double nonNegativeDouble(Map<String, String> raw, String name) {
+        try {
+            double value = Double.parseDouble(raw.get(name).trim());
+            if (value >= 0 && Double.isFinite(value)) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a number >= 0");
+    }
+
+    private static List<Integer> widths(String value) {
+        String[] parts = value.split(",");
+        if (parts.length != 3) {
+            throw new UsageException("bad value '" + value + "' for --widths; expected three positive numbers like 64,256,256");
+        }
+        List<Integer> widths = new ArrayList<>();
+        for (String part : parts) {
+            try {
+                int w = Integer.parseInt(part.trim());
+                if (w < 1) {
+                    throw new NumberFormatException();
+                }
+                widths.add(w);
+            } catch (NumberFormatException e) {
+                throw new UsageException("bad value '" + value + "' for --widths; expected three positive numbers like 64,256,256");
+            }
+        }
+        return widths;
+    }
+
+    /** Reads the options' dataset from their data folder (or the default locations), logging what was read. */
+    public CifarData loadData() {
+        CifarData data = CifarData.load(dataset, dataDir);
+        LOG.info("{}", data.train().summary());
+        LOG.info("{}", data.test().summary());
+        return data;
+    }
+}
