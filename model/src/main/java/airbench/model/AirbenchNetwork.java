@@ -161,14 +161,14 @@ public final class AirbenchNetwork {
     }
 
     /**
-     * BatchNorm without scale (fixed at 1), with a learnable shift, epsilon 1e-12, in float32.
+     * BatchNorm without scale (fixed at 1), with a learnable shift and the spec's epsilon, in float32.
      * In training the running statistics move as {@code m * running + (1 - m) * batch}
      * (FusedBatchNormV3 reports the unbiased batch variance, as PyTorch uses).
      */
     private Operand<TFloat32> batchNorm(Operand<TFloat32> x, Norm norm, Mode mode, List<Op> statUpdates) {
         int channels = norm.shift().size();
         Operand<TFloat32> scale = tf.constant(filled(channels, 1f));
-        FusedBatchNorm.Options eps = FusedBatchNorm.epsilon(NetworkSpec.BATCH_NORM_EPSILON);
+        FusedBatchNorm.Options eps = FusedBatchNorm.epsilon((float) spec.batchNormEpsilon());
         if (mode == Mode.INFERENCE) {
             return tf.nn.fusedBatchNorm(x, scale, read(norm.shift()), read(norm.mean()),
                     read(norm.variance()), eps, FusedBatchNorm.isTraining(false)).y();

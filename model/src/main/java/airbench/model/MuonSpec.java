@@ -63,10 +63,6 @@ public record MuonSpec(int batchSize, double sgdMomentum, double whitenBiasLr, d
         return false;
     }
 
-    @Override
-    public boolean whitenBiasDecaysOverItsSteps() {
-        return true;
-    }
 
     @Override
     public MuonSpec withBatchSize(int newBatchSize) {
@@ -91,7 +87,6 @@ public record MuonSpec(int batchSize, double sgdMomentum, double whitenBiasLr, d
                 "head                   SGD lr " + headLr,
                 "SGD momentum           " + sgdMomentum + " (Nesterov)",
                 "wd per example         " + wdPerExample + "  (decay per step " + OptimizerSpec.fmt(weightDecay()) + ")",
-                "label smoothing        " + labelSmoothing,
-                "lookahead              none");
+                "label smoothing        " + labelSmoothing);
     }
 }

@@ -16,9 +16,11 @@ import java.util.Optional;
  *                        dataset's count ({@link #withNumClasses}: 100 for CIFAR-100, 20 for its coarse labels)
  * @param head            scale of the head's output and init of its weight: 1/9 (94/95/96) or
  *                        1/width with a unit-deviation weight (94muon)
+ * @param batchNormEpsilon added to the batch variance; tiny on purpose, as in the reference (1e-12 in every
+ *                        published recipe), so that BatchNorm normalizes almost exactly
  */
 public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual,
-                          double batchNormMemory, int numClasses, HeadScale head) {
+                          double batchNormMemory, int numClasses, HeadScale head, double batchNormEpsilon) {
 
     /** Images are 32x32 RGB. */
     public static final int IMAGE_SIZE = 32;
@@ -26,8 +28,8 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
     /** The whitening conv is 2x2: 12 eigenvector filters and their 12 negatives. */
     public static final int WHITEN_KERNEL = 2;
     public static final int WHITEN_WIDTH = 2 * WHITEN_KERNEL * WHITEN_KERNEL * CHANNELS;
-    /** BatchNorm epsilon; tiny on purpose, as in the reference. */
-    public static final float BATCH_NORM_EPSILON = 1e-12f;
+    /** The BatchNorm epsilon of every published recipe. */
+    public static final double DEFAULT_BATCH_NORM_EPSILON = 1e-12;
     /** airbench94: widths 64/256/256, two convs per block, BatchNorm memory 0.6 (METHOD.md section 6). */
     public static final NetworkSpec AIRBENCH94 = new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10);
     /** airbench95: widths 128/384/384, two convs per block, BatchNorm memory 0.6. */
@@ -59,6 +61,12 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
         this(widths, convsPerBlock, residual, batchNormMemory, numClasses, HeadScale.NINTH);
     }
 
+    /** A network with the published recipes' BatchNorm epsilon. */
+    public NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual, double batchNormMemory,
+                       int numClasses, HeadScale head) {
+        this(widths, convsPerBlock, residual, batchNormMemory, numClasses, head, DEFAULT_BATCH_NORM_EPSILON);
+    }
+
     public NetworkSpec {
         widths = List.copyOf(widths);
         java.util.Objects.requireNonNull(head, "head");
@@ -74,6 +82,9 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
         if (!(batchNormMemory >= 0 && batchNormMemory < 1)) {
             throw new IllegalArgumentException("batchNormMemory must be in [0, 1), got " + batchNormMemory);
         }
+        if (!(batchNormEpsilon > 0 && batchNormEpsilon < 1)) {
+            throw new IllegalArgumentException("batchNormEpsilon must be in (0, 1), got " + batchNormEpsilon);
+        }
         if (numClasses < 2) {
             throw new IllegalArgumentException("numClasses must be at least 2, got " + numClasses);
         }
@@ -81,12 +92,12 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
 
     /** Same network with other block widths (used by tests and ablations). */
     public NetworkSpec withWidths(List<Integer> newWidths) {
-        return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head);
+        return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon);
     }
 
     /** Same network with a head of {@code classes} outputs (CIFAR-100: 100; METHOD.md section 9 changes nothing else). */
     public NetworkSpec withNumClasses(int classes) {
-        return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, classes, head);
+        return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, classes, head, batchNormEpsilon);
     }
 
     /** Number of trainable-or-frozen parameters of the network (weights, whitening bias, BatchNorm shifts). */

@@ -79,10 +79,6 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
         return true;
     }
 
-    @Override
-    public boolean whitenBiasDecaysOverItsSteps() {
-        return false;
-    }
 
     @Override
     public OptimizerSpec withBatchSize(int newBatchSize) {
@@ -103,8 +99,7 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
                 "momentum (Nesterov)    " + momentum,
                 "wd per 1024 examples   " + wdPer1024 + "  (decay per step " + fmt(weightDecay()) + ")",
                 "bias lr scale          " + biasLrScale,
-                "label smoothing        " + labelSmoothing,
-                "lookahead              every 5 steps");
+                "label smoothing        " + labelSmoothing);
     }
 
     static String fmt(double v) {

@@ -22,11 +22,6 @@ public sealed interface TrainingOptimizer permits OptimizerSpec, MuonSpec {
     /** Whether Lookahead keeps a slow copy of the state (airbench94/95/96) or the last step is the result (94muon). */
     boolean usesLookahead();
 
-    /**
-     * Whether the whitening bias's multiplier falls linearly from 1 to 0 over its own training steps
-     * (94muon) instead of following the main schedule (airbench94/95/96).
-     */
-    boolean whitenBiasDecaysOverItsSteps();
 
     /** The same optimizer for another batch size (what depends on the batch follows it). */
     TrainingOptimizer withBatchSize(int batchSize);

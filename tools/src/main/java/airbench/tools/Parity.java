@@ -511,7 +511,7 @@ public final class Parity {
         network.put("convs_per_block", c.network().convsPerBlock());
         network.put("residual", c.network().residual());
         network.put("batch_norm_memory", c.network().batchNormMemory());
-        network.put("batch_norm_epsilon", (double) NetworkSpec.BATCH_NORM_EPSILON);
+        network.put("batch_norm_epsilon", (double) (float) c.network().batchNormEpsilon());
         network.put("head_scale", (double) c.network().head().factor(c.network().widths().get(2)));
         network.put("num_classes", c.network().numClasses());
         doc.put("network", network);

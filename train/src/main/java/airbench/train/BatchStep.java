@@ -41,9 +41,9 @@ interface BatchStep {
 
         @Override
         public AirbenchModel.StepResult take(AirbenchModel model, Batch batch, int step, Schedule schedule) {
-            return model.trainStep(batch.images(), batch.labels(), batchSize, schedule.lrMultiplier(step),
-                    schedule.whitenBiasLrMultiplier(step), schedule.trainsWhitenBias(step),
-                    schedule.lookaheadAlpha(step + 1));
+            Schedule.Step plan = schedule.at(step);
+            return model.trainStep(batch.images(), batch.labels(), batchSize, plan.lrMultiplier(),
+                    plan.whitenBiasMultiplier(), plan.trainsWhitenBias(), plan.lookaheadAlpha());
         }
     }
 }

@@ -49,9 +49,10 @@ final class ProxyFilteredStep implements BatchStep {
     @Override
     public AirbenchModel.StepResult take(AirbenchModel model, Batch batch, int step, Schedule schedule) {
         boolean proxyStep = filter.proxySteps(step);
+        Schedule.Step plan = schedule.at(step);
         AirbenchModel.FilteredStepResult r = model.trainFilteredStep(batch.images(), batch.labels(), batchSize,
-                schedule.lrMultiplier(step), schedule.whitenBiasLrMultiplier(step), schedule.trainsWhitenBias(step),
-                schedule.lookaheadAlpha(step + 1), proxyStep);
+                plan.lrMultiplier(), plan.whitenBiasMultiplier(), plan.trainsWhitenBias(), plan.lookaheadAlpha(),
+                proxyStep);
         proxyLoss += r.proxyLossSum();
         proxyKeptLoss += r.proxyKeptLossSum();
         steps++;

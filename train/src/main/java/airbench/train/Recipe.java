@@ -13,94 +13,127 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Every hyperparameter of a training recipe (METHOD.md sections 6 and 10), in one place,
- * the optimizer included: SGD with Lookahead ({@link OptimizerSpec}) for 94/95/96, Muon with SGD
- * ({@link MuonSpec}) for 94muon.
- * Command-line options only override fields of a preset; the defaults live in
- * the presets alone.
+ * Every setting of a training recipe, in one table (docs/METHOD.md sections 2-7, 10 and 11). airbench94 is
+ * written out in full below, setting by setting, in the order the method reads: data and augmentation, network,
+ * initialization and whitening, loss and optimizer, schedule, averaging, evaluation. Every other recipe is
+ * airbench94 with its differences, as docs/METHOD.md describes them. Command-line options and library callers
+ * change a preset through {@link #toBuilder()}; the defaults live in the presets alone, and the loop reads every
+ * number it uses from here.
  *
  * <table>
- * <caption>Published recipes</caption>
- * <tr><th></th><th>94</th><th>95</th><th>96</th></tr>
- * <tr><td>epochs</td><td>9.9</td><td>15</td><td>37</td></tr>
- * <tr><td>lr per 1024 examples</td><td>11.5</td><td>10.0</td><td>9.0</td></tr>
- * <tr><td>wd per 1024 examples</td><td>0.0153</td><td>0.0153</td><td>0.012</td></tr>
- * <tr><td>widths</td><td>64/256/256</td><td>128/384/384</td><td>128/384/512</td></tr>
+ * <caption>The presets (every field: {@code --list-recipes}, or docs/recipes.md)</caption>
+ * <tr><th></th><th>94</th><th>95</th><th>96</th><th>94muon</th><th>96faster</th></tr>
+ * <tr><td>epochs</td><td>9.9</td><td>15</td><td>37</td><td>8</td><td>45</td></tr>
+ * <tr><td>batch</td><td>1,024</td><td>1,024</td><td>1,024</td><td>2,000</td><td>1,024 (512 kept)</td></tr>
+ * <tr><td>translate / cutout (px)</td><td>2 / 0</td><td>2 / 0</td><td>4 / 12</td><td>2 / 0</td><td>4 / 12</td></tr>
+ * <tr><td>widths</td><td>64/256/256</td><td>128/384/384</td><td>128/384/512</td><td>64/256/256</td><td>128/384/512</td></tr>
+ * <tr><td>optimizer</td><td>Nesterov SGD, lr 11.5, wd 0.0153 per 1024</td><td>lr 10.0</td><td>lr 9.0, wd 0.012</td>
+ *     <td>Muon + SGD ({@link MuonSpec#AIRBENCH94_MUON})</td><td>as 96</td></tr>
+ * <tr><td>warmup / final multiplier</td><td>0.23 / 0.07</td><td>0.23 / 0.07</td><td>0.1 / 0</td><td>0 / 0</td><td>0.1 / 0</td></tr>
+ * <tr><td>Lookahead</td><td>every 5, 0.95^5</td><td>as 94</td><td>as 94</td><td>none</td><td>as 94</td></tr>
  * </table>
- * 94muon: 8 epochs at batch 2,000, the airbench94 network with a width-scaled head, Muon for the
- * filters, no warmup (the multiplier falls linearly from 1 to 0), no Lookahead.
- * 96faster (METHOD.md section 11): airbench96's network, optimizer and schedule for 45 epochs, on
- * batches that straddle epoch boundaries, each step training on the 512 of 1,024 examples that a
- * proxy network picks ({@link ProxyFilterSpec}).
  *
- * @param name              preset name ("94", "95", "96", "94muon")
- * @param epochs            passes over the training set; fractional values stop mid-pass
- * @param optimizer         the optimizer and its settings: batch size, rates, momentum, weight decay, label smoothing
- * @param augment           translation (px), cutout (px, 0 = none), flip mode
- * @param network           widths, convs per block, residual, BatchNorm memory (the presets' networks are
- *                          {@link NetworkSpec#AIRBENCH94} etc., shared with the timing tool)
- * @param warmupFraction    the lr multiplier rises from 0.2 to 1 over floor(warmupFraction * total steps)
- *                          (0: it starts at 1)
- * @param finalLrMultiplier ... then falls linearly to this value at the last step
- * @param whitenBiasEpochs  epochs during which the whitening bias trains before it freezes
- * @param ttaLevel          test-time augmentation of the final evaluation (0, 1, 2)
- * @param filter            data filtering by a proxy network (96faster), or null: the network trains on
- *                          every example of each batch. With a filter, batches straddle epoch boundaries
- *                          (no remainder dropped), as the reference's loader for it does. Left out of the
- *                          recipe's JSON when null, so results and checkpoints of the other recipes keep
- *                          their form (and older checkpoints resume).
+ * @param name               preset name ("94", "95", "96", "94muon", "96faster")
+ * @param epochs             passes over the training set; fractional values stop mid-pass
+ * @param augment            translation (px), cutout (px, 0 = none), flip mode
+ * @param network            widths, convs per block, residual, BatchNorm memory and epsilon, head
+ * @param whitenImages       training images the whitening filters are computed from (the first ones)
+ * @param whitenEpsilon      added to the patch covariance's eigenvalues before the whitening divides by their root
+ * @param whitenBiasEpochs   epochs during which the whitening bias trains before it freezes
+ * @param optimizer          the optimizer and its settings: batch size, rates, momentum, weight decay, and (for now)
+ *                           the loss's label smoothing
+ * @param warmupFraction     the lr multiplier rises from {@code initialLrMultiplier} to 1 over
+ *                           floor(warmupFraction * total steps) (0: it starts at 1)
+ * @param initialLrMultiplier the multiplier at step 0 when there is a warmup
+ * @param finalLrMultiplier  ... then falls linearly to this value at the last step
+ * @param whitenBiasOwnDecay the whitening bias's multiplier falls from 1 to 0 over its own training steps (94muon)
+ *                           instead of following the main schedule
+ * @param lookaheadEvery     Lookahead blends the slow copy every this many steps; 0 for no Lookahead (the last
+ *                           step's weights are the result). Must agree with the optimizer, which keeps the copy.
+ * @param lookaheadBase      Lookahead's decay per blend: alpha = base * (steps / total)^3
+ * @param ttaLevel           test-time augmentation of the final evaluation (0, 1, 2)
+ * @param filter             data filtering by a proxy network (96faster), or null: the network trains on every
+ *                           example of each batch. With a filter, batches straddle epoch boundaries (no remainder
+ *                           dropped), as the reference's loader for it does. Left out of the JSON when null.
  */
-public record Recipe(String name, double epochs, TrainingOptimizer optimizer, AugmentSpec augment, NetworkSpec network,
-                     double warmupFraction, double finalLrMultiplier, double whitenBiasEpochs, int ttaLevel,
+public record Recipe(String name, double epochs,
+                     AugmentSpec augment,
+                     NetworkSpec network,
+                     int whitenImages, double whitenEpsilon, double whitenBiasEpochs,
+                     TrainingOptimizer optimizer,
+                     double warmupFraction, double initialLrMultiplier, double finalLrMultiplier,
+                     boolean whitenBiasOwnDecay,
+                     int lookaheadEvery, double lookaheadBase,
+                     int ttaLevel,
                      @JsonInclude(JsonInclude.Include.NON_NULL) ProxyFilterSpec filter) {
 
-    /** Epsilon added to the whitening eigenvalues. */
-    public static final double WHITEN_EPSILON = 5e-4;
-    /** Training images the whitening filters are computed from. */
-    public static final int WHITEN_IMAGES = 5000;
+    /** airbench94 (docs/METHOD.md sections 1-7), every setting by name. */
+    public static final Recipe AIRBENCH94 = builder("94")
+            .epochs(9.9)
+            // data and augmentation: pad 2 px and crop back, flip every other epoch after a random pre-flip
+            .translate(2).cutout(0).flip(FlipMode.ALTERNATING)
+            // network: widths of the three blocks, two convs each, BatchNorm running-stat memory and epsilon
+            .network(NetworkSpec.AIRBENCH94)
+            // initialization and whitening: 2x2 patch whitening from the first 5,000 images; its bias trains 3 epochs
+            .whitenImages(5000).whitenEpsilon(5e-4).whitenBiasEpochs(3)
+            // loss and optimizer: Nesterov SGD over two groups (rates per 1024 examples), label smoothing 0.2
+            .optimizer(new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2))
+            // schedule: multiplier 0.2 -> 1 over 23% of the steps, then linearly to 0.07 at the last step
+            .warmupFraction(0.23).initialLrMultiplier(0.2).finalLrMultiplier(0.07).whitenBiasOwnDecay(false)
+            // averaging: Lookahead every 5 steps with base 0.95^5
+            .lookahead(5, Math.pow(0.95, 5))
+            // evaluation: TTA level 2 (flip and two translations)
+            .ttaLevel(2)
+            .build();
 
-    public static final Recipe AIRBENCH94 = new Recipe("94", 9.9,
-            new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2),
-            new AugmentSpec(2, 0, FlipMode.ALTERNATING),
-            NetworkSpec.AIRBENCH94,
-            0.23, 0.07, 3, 2, null);
+    /** airbench95: wider, 15 epochs, lr 10.0 per 1024 examples. */
+    public static final Recipe AIRBENCH95 = AIRBENCH94.toBuilder().name("95")
+            .epochs(15)
+            .network(NetworkSpec.AIRBENCH95)
+            .optimizer(new OptimizerSpec(1024, 10.0, 0.85, 0.0153, 64, 0.2))
+            .build();
 
-    public static final Recipe AIRBENCH95 = new Recipe("95", 15,
-            new OptimizerSpec(1024, 10.0, 0.85, 0.0153, 64, 0.2),
-            new AugmentSpec(2, 0, FlipMode.ALTERNATING),
-            NetworkSpec.AIRBENCH95,
-            0.23, 0.07, 3, 2, null);
-
-    public static final Recipe AIRBENCH96 = new Recipe("96", 37,
-            new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64, 0.2),
-            new AugmentSpec(4, 12, FlipMode.ALTERNATING),
-            NetworkSpec.AIRBENCH96,
-            0.1, 0.0, 3, 2, null);
-
-    /** The later 94% record with the Muon optimizer (METHOD.md section 10): 8 x 25 = 200 steps of 2,000. */
-    public static final Recipe AIRBENCH94_MUON = new Recipe("94muon", 8,
-            MuonSpec.AIRBENCH94_MUON,
-            new AugmentSpec(2, 0, FlipMode.ALTERNATING),
-            NetworkSpec.AIRBENCH94_MUON,
-            0, 0, 3, 2, null);
+    /** airbench96: three convs per block with the residual, translate 4, cutout 12, 37 epochs. */
+    public static final Recipe AIRBENCH96 = AIRBENCH94.toBuilder().name("96")
+            .epochs(37)
+            .translate(4).cutout(12)
+            .network(NetworkSpec.AIRBENCH96)
+            .optimizer(new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64, 0.2))
+            .warmupFraction(0.1).finalLrMultiplier(0.0)
+            .build();
 
     /**
-     * The later 96% record with data filtering (METHOD.md section 11): airbench96's network, optimizer
+     * The later 94% record with the Muon optimizer (docs/METHOD.md section 10): 8 x 25 = 200 steps of 2,000, the
+     * airbench94 network with a width-scaled head, no warmup (every multiplier falls linearly from 1 to 0, the
+     * whitening bias's over its own steps), no Lookahead.
+     */
+    public static final Recipe AIRBENCH94_MUON = AIRBENCH94.toBuilder().name("94muon")
+            .epochs(8)
+            .network(NetworkSpec.AIRBENCH94_MUON)
+            .optimizer(MuonSpec.AIRBENCH94_MUON)
+            .warmupFraction(0).finalLrMultiplier(0).whitenBiasOwnDecay(true)
+            .noLookahead()
+            .build();
+
+    /**
+     * The later 96% record with data filtering (docs/METHOD.md section 11): airbench96's network, optimizer
      * (lr and wd for batch 1,024), schedule and Lookahead over ceil(48 * 45) = 2,160 steps of the batch
      * stream, each training on the 512 examples of its 1,024 that the proxy (widths 32/64/64) picks.
      * Whitening-bias epochs 144 = 3 * 48: the published script compares the epoch number with the step
      * count of the 3 epochs it meant, so its bias trains for the whole run, and so does this preset's;
      * {@code --whiten-bias-epochs 3} gives the freeze the script intended.
      */
-    public static final Recipe AIRBENCH96_FASTER = new Recipe("96faster", 45,
-            new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64, 0.2),
-            new AugmentSpec(4, 12, FlipMode.ALTERNATING),
-            NetworkSpec.AIRBENCH96,
-            0.1, 0.0, 144, 2, ProxyFilterSpec.AIRBENCH96_FASTER);
+    public static final Recipe AIRBENCH96_FASTER = AIRBENCH96.toBuilder().name("96faster")
+            .epochs(45)
+            .whitenBiasEpochs(144)
+            .filter(ProxyFilterSpec.AIRBENCH96_FASTER)
+            .build();
 
     private static final Map<String, Recipe> PRESETS = new LinkedHashMap<>();
 
@@ -111,18 +144,40 @@ public record Recipe(String name, double epochs, TrainingOptimizer optimizer, Au
     }
 
     public Recipe {
-        java.util.Objects.requireNonNull(optimizer, "optimizer");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(augment, "augment");
+        Objects.requireNonNull(network, "network");
+        Objects.requireNonNull(optimizer, "optimizer");
         if (!(epochs > 0)) {
             throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+        }
+        if (whitenImages < 1) {
+            throw new IllegalArgumentException("whitenImages must be at least 1, got " + whitenImages);
+        }
+        if (!(whitenEpsilon > 0)) {
+            throw new IllegalArgumentException("whitenEpsilon must be positive, got " + whitenEpsilon);
+        }
+        if (!(whitenBiasEpochs >= 0)) {
+            throw new IllegalArgumentException("whitenBiasEpochs must be >= 0, got " + whitenBiasEpochs);
         }
         if (!(warmupFraction >= 0 && warmupFraction < 1)) {
             throw new IllegalArgumentException("warmupFraction must be in [0, 1), got " + warmupFraction);
         }
+        if (!(initialLrMultiplier >= 0)) {
+            throw new IllegalArgumentException("initialLrMultiplier must be >= 0, got " + initialLrMultiplier);
+        }
         if (!(finalLrMultiplier >= 0)) {
             throw new IllegalArgumentException("finalLrMultiplier must be >= 0, got " + finalLrMultiplier);
         }
-        if (!(whitenBiasEpochs >= 0)) {
-            throw new IllegalArgumentException("whitenBiasEpochs must be >= 0, got " + whitenBiasEpochs);
+        if (lookaheadEvery < 0) {
+            throw new IllegalArgumentException("lookaheadEvery must be >= 0 (0: none), got " + lookaheadEvery);
+        }
+        if ((lookaheadEvery > 0) != optimizer.usesLookahead()) {
+            throw new IllegalArgumentException("Lookahead every " + lookaheadEvery + " steps does not match the"
+                    + " optimizer, which " + (optimizer.usesLookahead() ? "keeps" : "keeps no") + " slow copy");
+        }
+        if (lookaheadEvery > 0 && !(lookaheadBase > 0 && lookaheadBase <= 1)) {
+            throw new IllegalArgumentException("lookaheadBase must be in (0, 1], got " + lookaheadBase);
         }
         if (ttaLevel < 0 || ttaLevel > 2) {
             throw new IllegalArgumentException("ttaLevel must be 0, 1 or 2, got " + ttaLevel);
@@ -151,57 +206,233 @@ public record Recipe(String name, double epochs, TrainingOptimizer optimizer, Au
         return List.copyOf(PRESETS.values());
     }
 
-    public Recipe withEpochs(double newEpochs) {
-        return new Recipe(name, newEpochs, optimizer, augment, network, warmupFraction, finalLrMultiplier,
-                whitenBiasEpochs, ttaLevel, filter);
+    /** A builder with nothing set but the name; {@link Builder#build} refuses what is missing. */
+    public static Builder builder(String name) {
+        return new Builder().name(name);
     }
 
-    public Recipe withAugment(AugmentSpec newAugment) {
-        return new Recipe(name, epochs, optimizer, newAugment, network, warmupFraction, finalLrMultiplier,
-                whitenBiasEpochs, ttaLevel, filter);
-    }
-
-    public Recipe withNetwork(NetworkSpec newNetwork) {
-        return new Recipe(name, epochs, optimizer, augment, newNetwork,
-                warmupFraction, finalLrMultiplier, whitenBiasEpochs, ttaLevel, filter);
-    }
-
-    public Recipe withOptimizer(TrainingOptimizer newOptimizer) {
-        return new Recipe(name, epochs, newOptimizer, augment, network, warmupFraction, finalLrMultiplier,
-                whitenBiasEpochs, ttaLevel, filter);
-    }
-
-    public Recipe withTtaLevel(int level) {
-        return new Recipe(name, epochs, optimizer, augment, network, warmupFraction, finalLrMultiplier,
-                whitenBiasEpochs, level, filter);
+    /** A builder holding every setting of this recipe, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.name = name;
+        b.epochs = epochs;
+        b.translate = augment.translate();
+        b.cutout = augment.cutout();
+        b.flip = augment.flip();
+        b.network = network;
+        b.whitenImages = whitenImages;
+        b.whitenEpsilon = whitenEpsilon;
+        b.whitenBiasEpochs = whitenBiasEpochs;
+        b.optimizer = optimizer;
+        b.warmupFraction = warmupFraction;
+        b.initialLrMultiplier = initialLrMultiplier;
+        b.finalLrMultiplier = finalLrMultiplier;
+        b.whitenBiasOwnDecay = whitenBiasOwnDecay;
+        b.lookaheadEvery = lookaheadEvery;
+        b.lookaheadBase = lookaheadBase;
+        b.ttaLevel = ttaLevel;
+        b.filter = filter;
+        return b;
     }
 
     /**
-     * The recipe for another batch size: its optimizer's (what depends on the batch follows it, see
-     * {@link TrainingOptimizer#withBatchSize}) and, with a proxy filter, the same fraction of each batch kept.
+     * The settings of a recipe by name. Every setter takes the value as the recipe table states it; {@link #build}
+     * validates them together (a value out of range fails there with the value in the message).
      */
-    public Recipe withBatchSize(int batchSize) {
-        ProxyFilterSpec newFilter = filter == null ? null : filter.forBatchSize(optimizer.batchSize(), batchSize);
-        return new Recipe(name, epochs, optimizer.withBatchSize(batchSize), augment, network, warmupFraction,
-                finalLrMultiplier, whitenBiasEpochs, ttaLevel, newFilter);
-    }
+    public static final class Builder {
+        private String name;
+        private double epochs = Double.NaN;
+        private int translate = -1;
+        private int cutout = -1;
+        private FlipMode flip;
+        private NetworkSpec network;
+        private int whitenImages;
+        private double whitenEpsilon = Double.NaN;
+        private double whitenBiasEpochs = Double.NaN;
+        private TrainingOptimizer optimizer;
+        private double warmupFraction = Double.NaN;
+        private double initialLrMultiplier = Double.NaN;
+        private double finalLrMultiplier = Double.NaN;
+        private Boolean whitenBiasOwnDecay;
+        private int lookaheadEvery = -1;
+        private double lookaheadBase = Double.NaN;
+        private int ttaLevel = -1;
+        private ProxyFilterSpec filter;
 
-    /** The recipe for a dataset of {@code classes} classes: the head's width, and the proxy's if it has one. */
-    public Recipe withNumClasses(int classes) {
-        ProxyFilterSpec newFilter = filter == null ? null
-                : new ProxyFilterSpec(filter.proxy().withNumClasses(classes), filter.keep(), filter.proxyStepEvery());
-        return new Recipe(name, epochs, optimizer, augment, network.withNumClasses(classes), warmupFraction,
-                finalLrMultiplier, whitenBiasEpochs, ttaLevel, newFilter);
-    }
+        private Builder() {}
 
-    public Recipe withWhitenBiasEpochs(double epochsOfBias) {
-        return new Recipe(name, epochs, optimizer, augment, network, warmupFraction, finalLrMultiplier,
-                epochsOfBias, ttaLevel, filter);
-    }
+        public Builder name(String value) {
+            name = value;
+            return this;
+        }
 
-    /** The same recipe with another label smoothing of its loss (0: plain cross-entropy). */
-    public Recipe withLabelSmoothing(double labelSmoothing) {
-        return withOptimizer(optimizer.withLabelSmoothing(labelSmoothing));
+        /** Passes over the training set; fractional values stop mid-pass. */
+        public Builder epochs(double value) {
+            epochs = value;
+            return this;
+        }
+
+        /** Maximum random translation in pixels, each direction (reflect-padded by as much). */
+        public Builder translate(int pixels) {
+            translate = pixels;
+            return this;
+        }
+
+        /** Side of the zeroed square in pixels; 0 for no cutout. */
+        public Builder cutout(int pixels) {
+            cutout = pixels;
+            return this;
+        }
+
+        public Builder flip(FlipMode mode) {
+            flip = mode;
+            return this;
+        }
+
+        public Builder network(NetworkSpec value) {
+            network = value;
+            return this;
+        }
+
+        /** Block widths of the network (the rest of the network stays). */
+        public Builder widths(List<Integer> widths) {
+            network = require(network, "network").withWidths(widths);
+            return this;
+        }
+
+        /** Classes of the dataset: the head's width, and the proxy's if there is one. */
+        public Builder numClasses(int classes) {
+            network = require(network, "network").withNumClasses(classes);
+            if (filter != null) {
+                filter = new ProxyFilterSpec(filter.proxy().withNumClasses(classes), filter.keep(),
+                        filter.proxyStepEvery());
+            }
+            return this;
+        }
+
+        /** Training images (the first ones) the whitening filters are computed from. */
+        public Builder whitenImages(int images) {
+            whitenImages = images;
+            return this;
+        }
+
+        /** Added to the patch covariance's eigenvalues. */
+        public Builder whitenEpsilon(double value) {
+            whitenEpsilon = value;
+            return this;
+        }
+
+        /** Epochs during which the whitening bias trains before it freezes. */
+        public Builder whitenBiasEpochs(double value) {
+            whitenBiasEpochs = value;
+            return this;
+        }
+
+        public Builder optimizer(TrainingOptimizer value) {
+            optimizer = value;
+            return this;
+        }
+
+        /**
+         * Examples per step: the optimizer's (what depends on the batch follows it, see
+         * {@link TrainingOptimizer#withBatchSize}) and, with a proxy filter, the same fraction of each batch kept.
+         */
+        public Builder batchSize(int examples) {
+            TrainingOptimizer o = require(optimizer, "optimizer");
+            if (filter != null) {
+                filter = filter.forBatchSize(o.batchSize(), examples);
+            }
+            optimizer = o.withBatchSize(examples);
+            return this;
+        }
+
+        /** Label smoothing of the summed cross-entropy (0: plain cross-entropy). */
+        public Builder labelSmoothing(double value) {
+            optimizer = require(optimizer, "optimizer").withLabelSmoothing(value);
+            return this;
+        }
+
+        /** Share of the steps over which the lr multiplier rises to 1 (0: it starts at 1). */
+        public Builder warmupFraction(double value) {
+            warmupFraction = value;
+            return this;
+        }
+
+        /** The lr multiplier at step 0 of a warmup. */
+        public Builder initialLrMultiplier(double value) {
+            initialLrMultiplier = value;
+            return this;
+        }
+
+        /** The lr multiplier at the last step. */
+        public Builder finalLrMultiplier(double value) {
+            finalLrMultiplier = value;
+            return this;
+        }
+
+        /** Whether the whitening bias's multiplier falls from 1 to 0 over its own steps (else: the main one). */
+        public Builder whitenBiasOwnDecay(boolean value) {
+            whitenBiasOwnDecay = value;
+            return this;
+        }
+
+        /** Lookahead: blend every {@code everySteps} steps, alpha = base * (steps / total)^3. */
+        public Builder lookahead(int everySteps, double base) {
+            lookaheadEvery = everySteps;
+            lookaheadBase = base;
+            return this;
+        }
+
+        /** No Lookahead: the last step's weights are the result. */
+        public Builder noLookahead() {
+            lookaheadEvery = 0;
+            lookaheadBase = 0;
+            return this;
+        }
+
+        /** Test-time augmentation of the final evaluation: 0, 1 or 2. */
+        public Builder ttaLevel(int level) {
+            ttaLevel = level;
+            return this;
+        }
+
+        /** Data filtering by a proxy network, or null for none. */
+        public Builder filter(ProxyFilterSpec value) {
+            filter = value;
+            return this;
+        }
+
+        /**
+         * The recipe.
+         *
+         * @throws IllegalArgumentException naming a setting that is missing or out of range
+         */
+        public Recipe build() {
+            require(whitenBiasOwnDecay, "whitenBiasOwnDecay");
+            for (Map.Entry<String, Double> e : Map.of("epochs", epochs, "whitenEpsilon", whitenEpsilon,
+                    "whitenBiasEpochs", whitenBiasEpochs, "warmupFraction", warmupFraction, "initialLrMultiplier",
+                    initialLrMultiplier, "finalLrMultiplier", finalLrMultiplier, "lookaheadBase", lookaheadBase)
+                    .entrySet()) {
+                if (Double.isNaN(e.getValue())) {
+                    throw new IllegalArgumentException("recipe " + name + ": " + e.getKey() + " is not set");
+                }
+            }
+            if (translate < 0 || cutout < 0 || lookaheadEvery < 0 || ttaLevel < 0) {
+                throw new IllegalArgumentException("recipe " + name + ": translate, cutout, lookahead and ttaLevel"
+                        + " must all be set");
+            }
+            return new Recipe(name, epochs, new AugmentSpec(translate, cutout, require(flip, "flip")),
+                    require(network, "network"), whitenImages, whitenEpsilon, whitenBiasEpochs,
+                    require(optimizer, "optimizer"), warmupFraction, initialLrMultiplier, finalLrMultiplier,
+                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, ttaLevel, filter);
+        }
+
+        private <T> T require(T value, String setting) {
+            if (value == null) {
+                throw new IllegalArgumentException("recipe " + name + ": " + setting + " is not set");
+            }
+            return value;
+        }
     }
 
     /**
@@ -217,27 +448,31 @@ public record Recipe(String name, double epochs, TrainingOptimizer optimizer, Au
 
     /** The whitening filters this recipe starts from on {@code train} (METHOD.md section 4). */
     public float[] whiteningFilters(CifarDataset train) {
-        return TrainingLoop.whiteningFilters(train);
+        return TrainingLoop.whiteningFilters(train, this);
     }
 
-    /** Every hyperparameter as "name = value" lines, units included, for --list-recipes and the run log. */
+    /** Every setting as "name  value" lines, units included, for --list-recipes and the run log. */
     public String describe() {
         List<String> lines = new ArrayList<>(List.of("recipe " + name, "  epochs                 " + epochs));
-        optimizer.describe().forEach(line -> lines.add("  " + line));
-        lines.add("  lr schedule            " + (warmupFraction == 0 ? "1" : "0.2 -> 1 over " + warmupFraction
-                + " of the steps, then") + " -> " + finalLrMultiplier + " linearly");
-        lines.add("  whitening-bias epochs  " + whitenBiasEpochs + (optimizer.whitenBiasDecaysOverItsSteps()
-                ? "  (its own multiplier, 1 -> 0 over them)" : "")
-                + (whitenBiasEpochs >= epochs ? "  (not before the end: it trains for the whole run)" : ""));
         lines.add("  translate (px)         " + augment.translate());
         lines.add("  cutout (px)            " + (augment.cutout() == 0 ? "none" : augment.cutout()));
-        lines.add("  flip                   " + augment.flip().name().toLowerCase());
+        lines.add("  flip                   " + augment.flip().name().toLowerCase(Locale.ROOT));
         lines.add("  widths                 " + network.widths());
         lines.add("  convs per block        " + network.convsPerBlock() + (network.residual() ? ", residual" : ""));
-        lines.add("  BatchNorm memory       " + network.batchNormMemory());
+        lines.add("  BatchNorm memory       " + network.batchNormMemory() + ", epsilon " + network.batchNormEpsilon());
         lines.add("  head output            " + (network.head() == HeadScale.NINTH ? "x 1/9"
                 : "/ " + network.widths().get(2) + " (its width), weight init std 1"));
         lines.add("  parameters             " + network.parameterCount());
+        lines.add("  whitening              from the first " + whitenImages + " training images, eigenvalue epsilon "
+                + whitenEpsilon);
+        lines.add("  whitening-bias epochs  " + whitenBiasEpochs + (whitenBiasOwnDecay
+                ? "  (its own multiplier, 1 -> 0 over them)" : "")
+                + (whitenBiasEpochs >= epochs ? "  (not before the end: it trains for the whole run)" : ""));
+        optimizer.describe().forEach(line -> lines.add("  " + line));
+        lines.add("  lr schedule            " + (warmupFraction == 0 ? "1" : initialLrMultiplier + " -> 1 over "
+                + warmupFraction + " of the steps, then") + " -> " + finalLrMultiplier + " linearly");
+        lines.add("  lookahead              " + (lookaheadEvery == 0 ? "none"
+                : "every " + lookaheadEvery + " steps, base " + String.format(Locale.ROOT, "%.6g", lookaheadBase)));
         lines.add("  TTA level              " + ttaLevel);
         if (filter != null) {
             filter.describe(optimizer.batchSize()).forEach(line -> lines.add("  " + line));

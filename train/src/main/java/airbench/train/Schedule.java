@@ -1,27 +1,34 @@
 package airbench.train;
 
 /**
- * The step-indexed schedules of a run (METHOD.md sections 2 and 5), as pure
- * functions of the step so that a resumed run computes the same values.
+ * The step-indexed schedules of a run (METHOD.md sections 2 and 5), as pure functions of the step so that a
+ * resumed run computes the same values. {@link #at} is what the loop asks before every step.
  *
- * @param stepsPerEpoch   optimizer steps in one pass (last partial batch dropped)
- * @param totalSteps      ceil(stepsPerEpoch * epochs)
- * @param warmupSteps     floor(warmupFraction * totalSteps)
- * @param finalMultiplier lr multiplier reached at the last step
- * @param whitenBiasSteps steps during which the whitening bias trains: ceil(whitenBiasEpochs * stepsPerEpoch)
+ * @param stepsPerEpoch      optimizer steps in one pass (last partial batch dropped)
+ * @param totalSteps         ceil(stepsPerEpoch * epochs)
+ * @param warmupSteps        floor(warmupFraction * totalSteps)
+ * @param initialMultiplier  lr multiplier at step 0 of a warmup
+ * @param finalMultiplier    lr multiplier reached at the last step
+ * @param whitenBiasSteps    steps during which the whitening bias trains: ceil(whitenBiasEpochs * stepsPerEpoch)
  * @param whitenBiasOwnDecay the whitening bias's multiplier falls from 1 to 0 over its own steps (94muon)
- *                        instead of following {@link #lrMultiplier}
- * @param lookahead       whether Lookahead blends every {@value #LOOKAHEAD_EVERY} steps
+ *                           instead of following {@link #lrMultiplier}
+ * @param lookaheadEvery     Lookahead blends every this many steps; 0 for no Lookahead
+ * @param lookaheadBase      Lookahead's decay per blend
  */
-public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, double finalMultiplier, int whitenBiasSteps,
-                       boolean whitenBiasOwnDecay, boolean lookahead) {
+public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, double initialMultiplier,
+                       double finalMultiplier, int whitenBiasSteps, boolean whitenBiasOwnDecay, int lookaheadEvery,
+                       double lookaheadBase) {
 
-    /** The lr multiplier starts at 0.2 of its peak. */
-    public static final double INITIAL_MULTIPLIER = 0.2;
-    /** Lookahead blends every this many steps. */
-    public static final int LOOKAHEAD_EVERY = 5;
-    /** Lookahead's base decay per blend, 0.95 per step over 5 steps. */
-    public static final double LOOKAHEAD_BASE = Math.pow(0.95, LOOKAHEAD_EVERY);
+    /**
+     * What one optimizer step needs from the schedule.
+     *
+     * @param lrMultiplier         s, the multiplier of every learning rate (and of the decay)
+     * @param whitenBiasMultiplier the whitening bias's multiplier (used only while it trains)
+     * @param trainsWhitenBias     whether the whitening bias trains in this step
+     * @param lookaheadAlpha       Lookahead's blend after this step, or null when none happens then
+     */
+    public record Step(double lrMultiplier, double whitenBiasMultiplier, boolean trainsWhitenBias,
+                       Double lookaheadAlpha) {}
 
     public static Schedule of(Recipe recipe, int stepsPerEpoch) {
         if (stepsPerEpoch < 1) {
@@ -30,21 +37,28 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
         }
         int total = (int) Math.ceil(stepsPerEpoch * recipe.epochs());
         return new Schedule(stepsPerEpoch, total, (int) Math.floor(recipe.warmupFraction() * total),
-                recipe.finalLrMultiplier(), (int) Math.ceil(recipe.whitenBiasEpochs() * stepsPerEpoch),
-                recipe.optimizer().whitenBiasDecaysOverItsSteps(), recipe.optimizer().usesLookahead());
+                recipe.initialLrMultiplier(), recipe.finalLrMultiplier(),
+                (int) Math.ceil(recipe.whitenBiasEpochs() * stepsPerEpoch), recipe.whitenBiasOwnDecay(),
+                recipe.lookaheadEvery(), recipe.lookaheadBase());
+    }
+
+    /** Everything step {@code step} (0-based, the step about to be taken) needs. */
+    public Step at(int step) {
+        return new Step(lrMultiplier(step), whitenBiasLrMultiplier(step), trainsWhitenBias(step),
+                lookaheadAlpha(step + 1));
     }
 
     /**
      * The lr multiplier s of step {@code step} (0-based, the step about to be taken):
-     * linear from 0.2 at step 0 to 1 at {@code warmupSteps}, then linear to
+     * linear from {@code initialMultiplier} at step 0 to 1 at {@code warmupSteps}, then linear to
      * {@code finalMultiplier} at {@code totalSteps} (numpy.interp over those three points).
      */
     public double lrMultiplier(int step) {
         if (step <= 0) {
-            return warmupSteps == 0 ? 1.0 : INITIAL_MULTIPLIER;
+            return warmupSteps == 0 ? 1.0 : initialMultiplier;
         }
         if (step < warmupSteps) {
-            return INITIAL_MULTIPLIER + (1 - INITIAL_MULTIPLIER) * step / warmupSteps;
+            return initialMultiplier + (1 - initialMultiplier) * step / warmupSteps;
         }
         if (step >= totalSteps) {
             return finalMultiplier;
@@ -66,16 +80,15 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
     }
 
     /**
-     * Lookahead's a after {@code stepsDone} steps if a blend happens then (every fifth step, and only
-     * with Lookahead), else null: {@code a = 0.95^5 * (stepsDone / totalSteps)^3}. Early in the run a is
-     * near 0 and the slow copy simply follows the fast weights; late in the run it
-     * averages over a longer window.
+     * Lookahead's a after {@code stepsDone} steps if a blend happens then (every {@code lookaheadEvery} steps, and
+     * only with Lookahead), else null: {@code a = base * (stepsDone / totalSteps)^3}. Early in the run a is near 0
+     * and the slow copy simply follows the fast weights; late in the run it averages over a longer window.
      */
     public Double lookaheadAlpha(int stepsDone) {
-        if (!lookahead || stepsDone % LOOKAHEAD_EVERY != 0) {
+        if (lookaheadEvery == 0 || stepsDone % lookaheadEvery != 0) {
             return null;
         }
-        return LOOKAHEAD_BASE * Math.pow((double) stepsDone / totalSteps, 3);
+        return lookaheadBase * Math.pow((double) stepsDone / totalSteps, 3);
     }
 
     /** Epoch (0-based) of step {@code step}. */

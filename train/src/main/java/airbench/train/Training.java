@@ -12,7 +12,7 @@ import java.util.Optional;
  *
  * <pre>{@code
  * CifarData cifar = CifarData.load(CifarVariant.CIFAR10, Optional.empty());
- * Training training = Training.of(Recipe.AIRBENCH94.withLabelSmoothing(0)).withSeed(1);
+ * Training training = Training.of(Recipe.AIRBENCH94.toBuilder().labelSmoothing(0).build()).withSeed(1);
  * try (TrainedModel model = training.run(cifar.train())) {
  *     Evaluation accuracy = model.evaluate(cifar.test(), 2);
  *     float[] probabilities = model.probabilities(cifar.train().images(), 0);

@@ -53,7 +53,7 @@ final class TrainingLoop {
             } else {
                 progress = new Progress();
                 long start = System.nanoTime();
-                model.initialize(whiteningFilters(train), seed);
+                model.initialize(whiteningFilters(train, recipe), seed);
                 progress.trainSeconds += seconds(System.nanoTime() - start);
             }
             TrainingListener listener = training.listener();
@@ -86,12 +86,12 @@ final class TrainingLoop {
             throw new IllegalArgumentException("the training set holds " + train.size() + " images, fewer than one"
                     + " batch of " + batch + " (recipe " + recipe.name() + "): an epoch drops its last incomplete"
                     + " batch, so it would have no step. Train on at least " + batch + " images, or use a smaller"
-                    + " batch (Recipe.withBatchSize, --batch-size).");
+                    + " batch (Recipe.Builder.batchSize, --batch-size).");
         }
         if (train.numClasses() != recipe.network().numClasses()) {
             throw new IllegalArgumentException("the training set is " + train.dataset().displayName() + " with "
                     + train.numClasses() + " classes, but recipe " + recipe.name() + "'s network has "
-                    + recipe.network().numClasses() + " outputs; size the head with NetworkSpec.withNumClasses"
+                    + recipe.network().numClasses() + " outputs; size the head with Recipe.Builder.numClasses"
                     + " (the command line's --dataset does)");
         }
     }
@@ -160,14 +160,14 @@ final class TrainingLoop {
     }
 
     /**
-     * The whitening filters of a run: from the first 5,000 training images, normalized with the dataset's
+     * The whitening filters of a run: from the recipe's first training images, normalized with the dataset's
      * constants (METHOD.md section 4).
      */
-    static float[] whiteningFilters(CifarDataset train) {
-        int whitenImages = Math.min(Recipe.WHITEN_IMAGES, train.size());
+    static float[] whiteningFilters(CifarDataset train, Recipe recipe) {
+        int whitenImages = Math.min(recipe.whitenImages(), train.size());
         float[] sample = train.dataset().normalization().apply(train.images(), 0,
                 whitenImages * CifarDataset.IMAGE_BYTES);
-        return PatchWhitening.filters(sample, whitenImages, Recipe.WHITEN_EPSILON);
+        return PatchWhitening.filters(sample, whitenImages, recipe.whitenEpsilon());
     }
 
     static double seconds(long nanos) {

@@ -137,8 +137,8 @@ class Cifar100TrainingTest {
         assertTrue(e.getMessage().contains("the test split given is CIFAR-100 (coarse labels)"), e.getMessage());
         // A recipe whose head was not sized for the dataset (a library caller building the options itself).
         TrainOptions hundred = options("1", "--dataset", "cifar100");
-        TrainOptions tenClassHead = new TrainOptions(hundred.recipe().withNetwork(hundred.recipe().network()
-                .withNumClasses(10)), 0, 1, Optional.empty(), DatasetChoice.CIFAR100, hundred.execution(), true, 2, 0,
+        TrainOptions tenClassHead = new TrainOptions(hundred.recipe().toBuilder().network(hundred.recipe().network()
+                .withNumClasses(10)).build(), 0, 1, Optional.empty(), DatasetChoice.CIFAR100, hundred.execution(), true, 2, 0,
                 false, hundred.output(), Optional.empty(), Optional.empty(), false, hundred.raw());
         e = assertThrows(IllegalArgumentException.class, () -> new SeedRun(tenClassHead, fine, fine, none));
         assertTrue(e.getMessage().startsWith("the recipe's head has 10 classes but CIFAR-100 has 100"), e.getMessage());

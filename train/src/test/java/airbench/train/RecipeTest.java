@@ -84,7 +84,7 @@ class RecipeTest {
         assertEquals(1 - (1000 - 216) / 1944.0, schedule.lrMultiplier(1000), 1e-12);
         // As published, the whitening bias trains to the end; --whiten-bias-epochs 3 freezes it after 144 steps.
         assertTrue(schedule.trainsWhitenBias(2159));
-        Schedule intended = Schedule.of(r.withWhitenBiasEpochs(3), 48);
+        Schedule intended = Schedule.of(r.toBuilder().whitenBiasEpochs(3).build(), 48);
         assertTrue(intended.trainsWhitenBias(143));
         assertTrue(!intended.trainsWhitenBias(144));
     }
@@ -100,7 +100,8 @@ class RecipeTest {
         assertEquals(4, filter.get("proxy_step_every"));
         assertEquals(List.of(32, 64, 64), ((Map<String, Object>) filter.get("proxy")).get("widths"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Recipe.AIRBENCH96_FASTER.withOptimizer(Recipe.AIRBENCH96_FASTER.optimizer().withBatchSize(256)));
+                () -> Recipe.AIRBENCH96_FASTER.toBuilder().optimizer(Recipe.AIRBENCH96_FASTER.optimizer().withBatchSize(256))
+                        .build());
         assertEquals("the proxy filter keeps 512 examples of each batch, more than the batch size 256", e.getMessage());
         String text = Recipe.AIRBENCH96_FASTER.describe();
         for (String expected : List.of("recipe 96faster", "the 512 of each batch of 1024 with the highest proxy loss",

@@ -58,8 +58,8 @@ class TrainingApiTest {
 
     /** A narrow airbench94 at batch 256, plain fp32 graph, silent: 10 steps per epoch of 2,560 images. */
     private static Training tiny(double epochs) {
-        Recipe recipe = Recipe.AIRBENCH94.withNetwork(Recipe.AIRBENCH94.network().withWidths(List.of(16, 32, 32)))
-                .withBatchSize(256).withEpochs(epochs);
+        Recipe recipe = Recipe.AIRBENCH94.toBuilder().widths(List.of(16, 32, 32))
+                .batchSize(256).epochs(epochs).build();
         return Training.of(recipe).withExecution(ExecutionPlan.resolve("fp32", "none", CpuFeatures.detect()))
                 .withThreads(2).withListener(new TrainingListener() {});
     }
@@ -187,21 +187,22 @@ class TrainingApiTest {
 
     @Test
     void labelSmoothingReachesTheLoss() {
-        Recipe plain = Recipe.AIRBENCH94.withLabelSmoothing(0);
+        Recipe plain = Recipe.AIRBENCH94.toBuilder().labelSmoothing(0).build();
         assertEquals(0, plain.optimizer().labelSmoothing());
         assertEquals(Recipe.AIRBENCH94.optimizer(), plain.optimizer().withLabelSmoothing(0.2));
-        assertEquals(Recipe.AIRBENCH94.withOptimizer(plain.optimizer().withLabelSmoothing(0.2)), Recipe.AIRBENCH94);
-        MuonSpec muon = (MuonSpec) Recipe.AIRBENCH94_MUON.withLabelSmoothing(0.1).optimizer();
+        assertEquals(Recipe.AIRBENCH94.toBuilder().optimizer(plain.optimizer().withLabelSmoothing(0.2)).build(),
+                Recipe.AIRBENCH94);
+        MuonSpec muon = (MuonSpec) Recipe.AIRBENCH94_MUON.toBuilder().labelSmoothing(0.1).build().optimizer();
         assertEquals(0.1, muon.labelSmoothing());
         assertEquals(Recipe.AIRBENCH94_MUON.optimizer(), muon.withLabelSmoothing(0.2));
-        assertEquals(512, ((OptimizerSpec) Recipe.AIRBENCH94.withBatchSize(512).optimizer()).batchSize());
+        assertEquals(512, ((OptimizerSpec) Recipe.AIRBENCH94.toBuilder().batchSize(512).build().optimizer()).batchSize());
 
         // The first step starts from the same weights and batch; only the loss's targets differ.
         Recorder smoothed = new Recorder();
         Recorder unsmoothed = new Recorder();
         Training oneStep = tiny(0.1);
         oneStep.withListener(smoothed).run(train).close();
-        oneStep.withRecipe(oneStep.recipe().withLabelSmoothing(0)).withListener(unsmoothed).run(train).close();
+        oneStep.withRecipe(oneStep.recipe().toBuilder().labelSmoothing(0).build()).withListener(unsmoothed).run(train).close();
         assertEquals(1, smoothed.losses.size());
         assertTrue(Math.abs(smoothed.losses.get(0) - unsmoothed.losses.get(0)) > 1e-3,
                 "label smoothing 0.2 and 0 gave the same first loss " + smoothed.losses.get(0));

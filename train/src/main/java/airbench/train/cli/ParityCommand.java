@@ -207,7 +207,8 @@ final class ParityCommand {
                 int convs = Command.wholeNumber(line, "convs-per-block", n.convsPerBlock(), 0);
                 double memory = Command.number(line, "bn-memory", n.batchNormMemory());
                 boolean residual = line.hasOption("residual") || n.residual();
-                recipe = recipe.withNetwork(new NetworkSpec(n.widths(), convs, residual, memory, n.numClasses(), n.head()));
+                recipe = recipe.toBuilder().network(new NetworkSpec(n.widths(), convs, residual, memory, n.numClasses(), n.head(),
+                        n.batchNormEpsilon())).build();
                 if (convs != n.convsPerBlock() || residual != n.residual()) {
                     pieces.add(convs + " convs per block" + (residual ? " + residual" : ""));
                 }
@@ -219,7 +220,7 @@ final class ParityCommand {
             if (line.hasOption("cutout") || line.hasOption("translate")) {
                 int translate = Command.wholeNumber(line, "translate", a.translate(), 0);
                 int cutout = Command.wholeNumber(line, "cutout", a.cutout(), 0);
-                recipe = recipe.withAugment(new AugmentSpec(translate, cutout, a.flip()));
+                recipe = recipe.toBuilder().translate(translate).cutout(cutout).build();
                 if (cutout != a.cutout()) {
                     pieces.add("cutout " + cutout);
                 }
@@ -230,8 +231,7 @@ final class ParityCommand {
             if (line.hasOption("warmup-fraction") || line.hasOption("final-lr")) {
                 double warmup = Command.number(line, "warmup-fraction", recipe.warmupFraction());
                 double last = Command.number(line, "final-lr", recipe.finalLrMultiplier());
-                recipe = new Recipe(recipe.name(), recipe.epochs(), recipe.optimizer(), recipe.augment(),
-                        recipe.network(), warmup, last, recipe.whitenBiasEpochs(), recipe.ttaLevel(), recipe.filter());
+                recipe = recipe.toBuilder().warmupFraction(warmup).finalLrMultiplier(last).build();
                 pieces.add("schedule " + warmup + " -> " + last);
             }
         } catch (IllegalArgumentException e) {

@@ -224,7 +224,7 @@ public final class DataSelection {
             LOG.info("confidences: kept from {}", s.out().resolve(CONFIDENCES_CSV));
         } else {
             long start = System.nanoTime();
-            Recipe recipe = Recipe.AIRBENCH94.withLabelSmoothing(0).withEpochs(s.confidenceEpochs());
+            Recipe recipe = Recipe.AIRBENCH94.toBuilder().labelSmoothing(0).epochs(s.confidenceEpochs()).build();
             LOG.info("confidence training: recipe 94 with label smoothing 0, {} epochs, seed {}, on {} images",
                     recipe.epochs(), s.seed(), train.size());
             try (TrainedModel model = base.withRecipe(recipe).withSeed(s.seed())
@@ -252,7 +252,7 @@ public final class DataSelection {
             }
         }
 
-        Recipe selectionRecipe = Recipe.AIRBENCH94.withEpochs(s.epochs());
+        Recipe selectionRecipe = Recipe.AIRBENCH94.toBuilder().epochs(s.epochs()).build();
         List<Map<String, Object>> runs = new ArrayList<>();
         for (int k = 0; k < s.runs(); k++) {
             long seed = s.seed() + k;

@@ -3,6 +3,7 @@ package airbench.train.run;
 import airbench.train.EpochRecord;
 import airbench.train.TrainingProgress;
 import airbench.model.HeadScale;
+import airbench.model.NetworkSpec;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -130,19 +131,35 @@ public final class Checkpoint {
     }
 
     /**
-     * A header written before the network recorded its head scale (the 94muon change) had the 1/9
-     * head, the only one there was: record it, so that runs checkpointed by that code still resume.
+     * A header written by older code, with what that code fixed but did not record, so that its runs still
+     * resume: the 1/9 head (before the 94muon change), and the constants that became recipe settings when the
+     * recipe table got names (whitening from 5,000 images with epsilon 5e-4, warmup from 0.2, BatchNorm epsilon
+     * 1e-12, Lookahead every 5 steps with base 0.95^5 for the SGD recipes and none for Muon, whose whitening
+     * bias had its own decay).
      */
     @SuppressWarnings("unchecked")
     private static Header upgraded(Header header) {
-        if (header.recipe().get("network") instanceof Map<?, ?> network && !network.containsKey("head")) {
-            Map<String, Object> recipe = new LinkedHashMap<>(header.recipe());
-            Map<String, Object> withHead = new LinkedHashMap<>((Map<String, Object>) network);
-            withHead.put("head", HeadScale.NINTH.name());
-            recipe.put("network", withHead);
-            return new Header(recipe, header.seed(), header.steps(), header.history(), header.trainSeconds(),
-                    header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds(), header.dataset());
+        Map<String, Object> recipe = new LinkedHashMap<>(header.recipe());
+        if (recipe.get("network") instanceof Map<?, ?> network
+                && (!network.containsKey("head") || !network.containsKey("batch_norm_epsilon"))) {
+            Map<String, Object> upgradedNetwork = new LinkedHashMap<>((Map<String, Object>) network);
+            upgradedNetwork.putIfAbsent("head", HeadScale.NINTH.name());
+            upgradedNetwork.putIfAbsent("batch_norm_epsilon", NetworkSpec.DEFAULT_BATCH_NORM_EPSILON);
+            recipe.put("network", upgradedNetwork);
         }
-        return header;
+        if (!recipe.containsKey("whiten_images")) {
+            boolean muon = recipe.get("optimizer") instanceof Map<?, ?> o && o.containsKey("muon_lr");
+            recipe.put("whiten_images", 5000);
+            recipe.put("whiten_epsilon", 5e-4);
+            recipe.put("initial_lr_multiplier", 0.2);
+            recipe.put("whiten_bias_own_decay", muon);
+            recipe.put("lookahead_every", muon ? 0 : 5);
+            recipe.put("lookahead_base", muon ? 0.0 : Math.pow(0.95, 5));
+        }
+        if (recipe.equals(header.recipe())) {
+            return header;
+        }
+        return new Header(recipe, header.seed(), header.steps(), header.history(), header.trainSeconds(),
+                header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds(), header.dataset());
     }
 }

@@ -61,7 +61,7 @@ public final class SeedRun {
         if (headClasses != dataset.numClasses()) {
             throw new IllegalArgumentException("the recipe's head has " + headClasses + " classes but "
                     + dataset.displayName() + " has " + dataset.numClasses() + "; size it with"
-                    + " NetworkSpec.withNumClasses (TrainOptions.resolve does)");
+                    + " Recipe.Builder.numClasses (TrainOptions.resolve does)");
         }
         this.train = train;
         this.test = test;

@@ -77,32 +77,31 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         }
         // The recipes are CIFAR-10's; on another dataset only the head's width changes (METHOD.md section 9:
         // the hyperparameters stay as they are).
-        recipe = recipe.withNumClasses(dataset.numClasses());
+        Recipe.Builder builder = recipe.toBuilder().numClasses(dataset.numClasses());
         try {
             if (raw.containsKey("epochs")) {
-                recipe = recipe.withEpochs(positiveDouble(raw, "epochs"));
+                builder.epochs(positiveDouble(raw, "epochs"));
             }
             if (raw.containsKey("batch-size")) {
-                recipe = recipe.withBatchSize(positiveInt(raw, "batch-size"));
+                builder.batchSize(positiveInt(raw, "batch-size"));
             }
             if (raw.containsKey("flip")) {
-                AugmentSpec a = recipe.augment();
-                recipe = recipe.withAugment(new AugmentSpec(a.translate(), a.cutout(),
-                        choice(raw, "flip", FlipMode.class)));
+                builder.flip(choice(raw, "flip", FlipMode.class));
             }
             if (raw.containsKey("widths")) {
-                recipe = recipe.withNetwork(recipe.network().withWidths(widths(raw.get("widths"))));
+                builder.widths(widths(raw.get("widths")));
             }
             if (raw.containsKey("whiten-bias-epochs")) {
-                recipe = recipe.withWhitenBiasEpochs(nonNegativeDouble(raw, "whiten-bias-epochs"));
+                builder.whitenBiasEpochs(nonNegativeDouble(raw, "whiten-bias-epochs"));
             }
             if (raw.containsKey("tta")) {
                 int level = integer(raw, "tta");
                 if (level < 0 || level > 2) {
                     throw new UsageException("bad value '" + raw.get("tta") + "' for --tta; valid levels: 0, 1, 2");
                 }
-                recipe = recipe.withTtaLevel(level);
+                builder.ttaLevel(level);
             }
+            recipe = builder.build();
         } catch (IllegalArgumentException e) {
             throw new UsageException("invalid recipe override: " + e.getMessage());
         }
