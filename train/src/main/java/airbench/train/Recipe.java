@@ -174,7 +174,8 @@ public record Recipe(String name, double epochs,
         }
         if ((lookaheadEvery > 0) != optimizer.usesLookahead()) {
             throw new IllegalArgumentException("Lookahead every " + lookaheadEvery + " steps does not match the"
-                    + " optimizer, which " + (optimizer.usesLookahead() ? "keeps" : "keeps no") + " slow copy");
+                    + " optimizer, which " + (optimizer.usesLookahead() ? "keeps a" : "keeps no") + " slow copy: give"
+                    + " lookahead(every, base) with an optimizer that keeps one, noLookahead() with one that does not");
         }
         if (lookaheadEvery > 0 && !(lookaheadBase > 0 && lookaheadBase <= 1)) {
             throw new IllegalArgumentException("lookaheadBase must be in (0, 1], got " + lookaheadBase);

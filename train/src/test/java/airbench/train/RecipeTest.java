@@ -120,4 +120,74 @@ class RecipeTest {
             assertTrue(text.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + text);
         }
     }
+
+    @Test
+    void airbench94HoldsEveryNumberOfTheMethodByName() {
+        Recipe r = Recipe.AIRBENCH94;
+        assertEquals(9.9, r.epochs());
+        assertEquals(2, r.augment().translate());
+        assertEquals(0, r.augment().cutout());
+        assertEquals(FlipMode.ALTERNATING, r.augment().flip());
+        assertEquals(List.of(64, 256, 256), r.network().widths());
+        assertEquals(1e-12, r.network().batchNormEpsilon());
+        assertEquals(5000, r.whitenImages());
+        assertEquals(5e-4, r.whitenEpsilon());
+        assertEquals(3.0, r.whitenBiasEpochs());
+        assertEquals(new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2), r.optimizer());
+        assertEquals(0.23, r.warmupFraction());
+        assertEquals(0.2, r.initialLrMultiplier());
+        assertEquals(0.07, r.finalLrMultiplier());
+        assertEquals(5, r.lookaheadEvery());
+        assertEquals(0.95 * 0.95 * 0.95 * 0.95 * 0.95, r.lookaheadBase(), 1e-15);
+        assertEquals(2, r.ttaLevel());
+    }
+
+    @Test
+    void theOtherPresetsDifferFromAirbench94OnlyWhereTheMethodSaysSo() {
+        Map<String, Object> base = Json.toMap(Recipe.AIRBENCH94);
+        Map<String, List<String>> differences = Map.of(
+                "95", List.of("name", "epochs", "optimizer", "network"),
+                "96", List.of("name", "epochs", "optimizer", "network", "augment", "warmup_fraction",
+                        "final_lr_multiplier"),
+                "94muon", List.of("name", "epochs", "optimizer", "network", "warmup_fraction", "final_lr_multiplier",
+                        "whiten_bias_own_decay", "lookahead_every", "lookahead_base"),
+                "96faster", List.of("name", "epochs", "optimizer", "network", "augment", "warmup_fraction",
+                        "final_lr_multiplier", "whiten_bias_epochs", "filter"));
+        differences.forEach((name, expected) -> {
+            Map<String, Object> other = Json.toMap(Recipe.preset(name).orElseThrow());
+            List<String> differing = new java.util.ArrayList<>();
+            for (String key : other.keySet()) {
+                if (!other.get(key).equals(base.get(key))) {
+                    differing.add(key);
+                }
+            }
+            assertEquals(new java.util.TreeSet<>(expected), new java.util.TreeSet<>(differing), name);
+        });
+    }
+
+    @Test
+    void toBuilderRebuildsTheSameRecipeAndBuildRefusesWhatIsMissingOrWrong() {
+        for (Recipe r : Recipe.presets()) {
+            assertEquals(r, r.toBuilder().build(), r.name());
+        }
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.builder("new").epochs(1).build());
+        assertTrue(missing.getMessage().startsWith("recipe new: "), missing.getMessage());
+        IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.AIRBENCH94.toBuilder().noLookahead().build());
+        assertTrue(mismatch.getMessage().startsWith("Lookahead every 0 steps does not match the optimizer, which keeps a"
+                + " slow copy"), mismatch.getMessage());
+        IllegalArgumentException epsilon = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.AIRBENCH94.toBuilder().whitenEpsilon(0).build());
+        assertEquals("whitenEpsilon must be positive, got 0.0", epsilon.getMessage());
+    }
+
+    @Test
+    void batchSizeAndClassCountFollowThroughTheOptimizerAndTheProxy() {
+        Recipe r = Recipe.AIRBENCH96_FASTER.toBuilder().batchSize(256).numClasses(100).build();
+        assertEquals(256, r.optimizer().batchSize());
+        assertEquals(128, r.filter().keep(), "half of each batch, as 512 of 1,024");
+        assertEquals(100, r.network().numClasses());
+        assertEquals(100, r.filter().proxy().numClasses());
+    }
 }

@@ -91,4 +91,32 @@ class ScheduleTest {
             assertNull(muon.lookaheadAlpha(steps), "Lookahead at " + steps);
         }
     }
+
+    @Test
+    void atGivesEachStepItsMultipliersBiasFlagAndBlend() {
+        // Step 4 of airbench94 is followed by the blend after 5 steps: a = 0.95^5 * (5 / 476)^3.
+        Schedule.Step step4 = s94.at(4);
+        assertEquals(0.2 + 0.8 * 4 / 109.0, step4.lrMultiplier(), 1e-12);
+        assertEquals(step4.lrMultiplier(), step4.whitenBiasMultiplier(), 0.0);
+        assertTrue(step4.trainsWhitenBias());
+        assertEquals(Math.pow(0.95, 5) * Math.pow(5 / 476.0, 3), step4.lookaheadAlpha(), 1e-15);
+        // Step 144 is the first without the whitening bias; step 145 has no blend after it (146 is not a multiple).
+        assertFalse(s94.at(144).trainsWhitenBias());
+        assertNull(s94.at(145).lookaheadAlpha());
+        // Step 474 is followed by the blend after 475 steps; the last step (475) by none (476 is no multiple of 5).
+        assertEquals(Math.pow(0.95, 5) * Math.pow(475 / 476.0, 3), s94.at(474).lookaheadAlpha(), 1e-15);
+        assertNull(s94.at(475).lookaheadAlpha());
+        assertEquals(0.07 + 0.93 / 367.0, s94.at(475).lrMultiplier(), 1e-12);
+    }
+
+    @Test
+    void theRecipesScheduleSettingsReachTheSchedule() {
+        // A recipe with another start value, Lookahead period and base: every value comes from the recipe.
+        Recipe changed = Recipe.AIRBENCH94.toBuilder().initialLrMultiplier(0.5).lookahead(4, 0.5).build();
+        Schedule s = Schedule.of(changed, 48);
+        assertEquals(0.5, s.at(0).lrMultiplier(), 0.0);
+        assertEquals(0.5 + 0.5 * 10 / 109.0, s.at(10).lrMultiplier(), 1e-12);
+        assertNull(s.at(4).lookaheadAlpha(), "after 5 steps: not a multiple of 4");
+        assertEquals(0.5 * Math.pow(8 / 476.0, 3), s.at(7).lookaheadAlpha(), 1e-15);
+    }
 }

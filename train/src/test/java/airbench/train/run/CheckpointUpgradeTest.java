@@ -1,0 +1,56 @@
+package airbench.train.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import airbench.train.Recipe;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A checkpoint written before the recipe table had names holds the recipe without the settings that were constants
+ * then; it must still match the preset it was trained with, so that such a run resumes.
+ */
+class CheckpointUpgradeTest {
+    /** The "hyperparameters" of recipe 94 and 94muon as result.json and checkpoints held them until 2026-12-03. */
+    private static final String OLD_94 = "{\"name\": \"94\", \"epochs\": 9.9, \"optimizer\": {\"batch_size\": 1024,"
+            + " \"lr_per1024\": 11.5, \"momentum\": 0.85, \"wd_per1024\": 0.0153, \"bias_lr_scale\": 64.0,"
+            + " \"label_smoothing\": 0.2}, \"augment\": {\"translate\": 2, \"cutout\": 0, \"flip\": \"ALTERNATING\"},"
+            + " \"network\": {\"widths\": [64, 256, 256], \"convs_per_block\": 2, \"residual\": false,"
+            + " \"batch_norm_memory\": 0.6, \"num_classes\": 10, \"head\": \"NINTH\"}, \"warmup_fraction\": 0.23,"
+            + " \"final_lr_multiplier\": 0.07, \"whiten_bias_epochs\": 3.0, \"tta_level\": 2}";
+    private static final String OLD_94MUON = "{\"name\": \"94muon\", \"epochs\": 8.0, \"optimizer\": {\"batch_size\":"
+            + " 2000, \"sgd_momentum\": 0.85, \"whiten_bias_lr\": 0.053, \"norm_shift_lr\": 0.053, \"head_lr\": 0.67,"
+            + " \"wd_per_example\": 2e-06, \"muon_lr\": 0.24, \"muon_momentum\": 0.6, \"label_smoothing\": 0.2},"
+            + " \"augment\": {\"translate\": 2, \"cutout\": 0, \"flip\": \"ALTERNATING\"}, \"network\": {\"widths\":"
+            + " [64, 256, 256], \"convs_per_block\": 2, \"residual\": false, \"batch_norm_memory\": 0.6,"
+            + " \"num_classes\": 10, \"head\": \"INPUT_WIDTH\"}, \"warmup_fraction\": 0.0, \"final_lr_multiplier\":"
+            + " 0.0, \"whiten_bias_epochs\": 3.0, \"tta_level\": 2}";
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> readBack(Path dir, String recipeJson) throws Exception {
+        Map<String, Object> old = Json.MAPPER.readValue(recipeJson, Map.class);
+        Path file = dir.resolve(Checkpoint.FILE_NAME);
+        Checkpoint.write(file, new Checkpoint.Header(old, 0, 48, List.of(), 1, 1, 0, 0, "cifar10"),
+                Map.of("head/kernel", new float[] {1f, 2f}));
+        return Checkpoint.read(file).header().recipe();
+    }
+
+    @Test
+    void anOldSgdCheckpointMatchesThePresetItWasTrainedWith(@TempDir Path dir) throws Exception {
+        assertEquals(Json.toMap(Recipe.AIRBENCH94), readBack(dir, OLD_94));
+    }
+
+    @Test
+    void anOldMuonCheckpointGetsNoLookaheadAndTheBiasOwnDecay(@TempDir Path dir) throws Exception {
+        assertEquals(Json.toMap(Recipe.AIRBENCH94_MUON), readBack(dir, OLD_94MUON));
+    }
+
+    @Test
+    void aCurrentCheckpointIsReadAsWritten(@TempDir Path dir) throws Exception {
+        Map<String, Object> now = Json.toMap(Recipe.AIRBENCH96_FASTER);
+        assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
+    }
+}
