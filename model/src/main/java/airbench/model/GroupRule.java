@@ -23,7 +23,7 @@ public sealed interface GroupRule {
 
     /**
      * Nesterov SGD with coupled weight decay: {@code g' = g + (wd / lr) p; buf = mu buf + g';
-     * p -= s lr (g' + mu buf)}, so the decay per step is {@code s wd p} ({@link DecoupledSgd}).
+     * p -= s lr (g' + mu buf)}, so the decay per step is {@code s wd p} ({@link NesterovSgdStep}).
      *
      * @param learningRate lr of the group
      * @param weightDecay  wd, the decay per step at s = 1
@@ -40,7 +40,7 @@ public sealed interface GroupRule {
         @Override
         public Op update(Ops tf, Variable<TFloat32> parameter, Variable<TFloat32> buffer, Operand<TFloat32> gradient,
                          Operand<TFloat32> multiplier) {
-            return DecoupledSgd.update(tf, parameter, buffer, gradient, learningRate, weightDecay, momentum, multiplier);
+            return NesterovSgdStep.update(tf, parameter, buffer, gradient, learningRate, weightDecay, momentum, multiplier);
         }
     }
 

@@ -188,16 +188,16 @@ public final class SavedModelExport {
             return;
         }
         if (!overwrite) {
-            throw refusal(target, target + " exists; pass --overwrite-export or choose another --export folder");
+            throw refusal(target, target + " exists; export into another folder, or allow replacing an earlier"
+                    + " export (overwrite = true)");
         }
         if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw refusal(target, target + " exists and is not a folder; refusing to replace it even with"
-                    + " --overwrite-export (choose another --export folder)");
+            throw refusal(target, target + " exists and is not a folder; only an earlier export is ever replaced,"
+                    + " so export into another folder");
         }
         if (!looksLikeExport(target)) {
             throw refusal(target, target + " exists and is not a model export (no " + SAVED_MODEL_FILE + " or "
-                    + METADATA_FILE + "); refusing to replace it even with --overwrite-export (choose another"
-                    + " --export folder)");
+                    + METADATA_FILE + "); only an earlier export is ever replaced, so export into another folder");
         }
     }
 

@@ -173,7 +173,8 @@ class SavedModelExportTest {
         Files.writeString(dir.resolve("marker"), "old");
         UncheckedIOException e = assertThrows(UncheckedIOException.class,
                 () -> SavedModelExport.export(NARROW, Precision.FP32, state, dir, false));
-        assertEquals(dir + " exists; pass --overwrite-export or choose another --export folder", e.getMessage());
+        assertEquals(dir + " exists; export into another folder, or allow replacing an earlier export (overwrite = true)",
+                e.getMessage());
         assertTrue(Files.exists(dir.resolve("marker")), "the existing export was touched");
 
         SavedModelExport.export(NARROW, Precision.FP32, state, dir, true);

@@ -157,22 +157,22 @@ class Cifar100TrainingTest {
         };
         assertThrows(IllegalStateException.class, () -> new SeedRun(options("2", "--epoch-eval", "false"), cifar10,
                 cifar10Test, crashAfterFirstEpoch).run(1, run));
-        assertTrue(Files.exists(run.resolve(Checkpoint.FILE_NAME)));
-        assertEquals("cifar10", Checkpoint.read(run.resolve(Checkpoint.FILE_NAME)).header().dataset());
+        assertTrue(Files.exists(run.resolve(RunFolder.CHECKPOINT_FILE)));
+        assertEquals("cifar10", Checkpoint.read(run.resolve(RunFolder.CHECKPOINT_FILE)).header().dataset());
 
         CifarDataset fine = SyntheticCifar.make100("train", 512, 1, LabelSet.FINE);
         CifarDataset fineTest = SyntheticCifar.make100("test", 100, 2, LabelSet.FINE);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> new SeedRun(options("2",
                 "--epoch-eval", "false", "--dataset", "cifar100"), fine, fineTest, TrainingListener.all(List.of()))
                 .run(1, run));
-        assertEquals("checkpoint " + run.resolve(Checkpoint.FILE_NAME) + " belongs to a run on CIFAR-10, and this run"
+        assertEquals("checkpoint " + run.resolve(RunFolder.CHECKPOINT_FILE) + " belongs to a run on CIFAR-10, and this run"
                 + " trains on CIFAR-100. Resume it with --dataset cifar10 (the options it was started with), or start"
                 + " the new run in another folder.", e.getMessage());
 
         // A checkpoint written before datasets were recorded is CIFAR-10's: refused for CIFAR-100 too.
-        Checkpoint.Contents contents = Checkpoint.read(run.resolve(Checkpoint.FILE_NAME));
+        Checkpoint.Contents contents = Checkpoint.read(run.resolve(RunFolder.CHECKPOINT_FILE));
         Checkpoint.Header h = contents.header();
-        Checkpoint.write(run.resolve(Checkpoint.FILE_NAME), new Checkpoint.Header(h.recipe(), h.seed(), h.steps(),
+        Checkpoint.write(run.resolve(RunFolder.CHECKPOINT_FILE), new Checkpoint.Header(h.recipe(), h.seed(), h.steps(),
                 h.history(), h.trainSeconds(), h.wallSeconds(), h.resumedTimes(), h.batchWaitSeconds()),
                 contents.state());
         e = assertThrows(IllegalStateException.class, () -> new SeedRun(options("2", "--epoch-eval", "false",

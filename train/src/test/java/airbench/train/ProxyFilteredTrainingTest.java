@@ -1,9 +1,9 @@
 package airbench.train;
 
-import airbench.train.TinyTraining.Recorder;
 import airbench.train.run.Checkpoint;
 import airbench.train.run.Json;
 import airbench.train.run.TrainOptions;
+import airbench.train.TinyTraining.Recorder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

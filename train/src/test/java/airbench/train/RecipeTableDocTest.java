@@ -1,9 +1,9 @@
 package airbench.train;
 
+import airbench.train.run.Json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import airbench.train.run.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -34,7 +34,6 @@ import java.util.Map;
  */
 public final class Checkpoint {
 
-    public static final String FILE_NAME = "checkpoint.bin";
     private static final String MAGIC = "AIRBENCH-CHECKPOINT-1";
     private static final String END = "END";
 

@@ -8,7 +8,6 @@ import java.util.Map;
  * be evaluated or exported later.
  */
 public final class ModelWeights {
-    public static final String FILE_NAME = "model-weights.bin";
 
     private ModelWeights() {}
 

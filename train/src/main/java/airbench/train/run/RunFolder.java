@@ -32,9 +32,19 @@ import org.apache.logging.log4j.Logger;
  */
 public final class RunFolder {
     private static final Logger LOG = LogManager.getLogger(RunFolder.class);
-    static final String OPTIONS_FILE = "invocation.json";
+    // Every file and folder name of a run folder, here only. An invocation's folder holds OPTIONS_FILE, the
+    // summaries, PLOTS_FOLDER and one seedFolder per seed; a seed's folder holds RESULT_FILE, WEIGHTS_FILE,
+    // MODEL_FOLDER (the export, unless --export moves it), TENSORBOARD_FOLDER and, until it finishes, CHECKPOINT_FILE.
+    public static final String OPTIONS_FILE = "invocation.json";
+    public static final String SUMMARY_JSON = "summary.json";
+    public static final String SUMMARY_CSV = "summary.csv";
+    public static final String RESULT_FILE = "result.json";
+    public static final String CHECKPOINT_FILE = "checkpoint.bin";
+    public static final String WEIGHTS_FILE = "model-weights.bin";
+    public static final String MODEL_FOLDER = "model";
+    public static final String TENSORBOARD_FOLDER = "tensorboard";
     /** Folder of the invocation's PNG charts. */
-    static final String PLOTS_FOLDER = "plots";
+    public static final String PLOTS_FOLDER = "plots";
     /** Options that may differ when resuming: they do not change what is computed. */
     static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir");
 
@@ -106,18 +116,29 @@ public final class RunFolder {
 
     /** Runs (or continues) every seed of the invocation and writes the summary after each. */
     public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test) throws IOException {
-        refuseExistingExports(dir, options);
+        return run(dir, options, train, test, true);
+    }
+
+    /**
+     * {@link #run(Path, TrainOptions, CifarDataset, CifarDataset)}; without {@code keepModel} (a sweep's run, which
+     * keeps its result only) no SavedModel is exported and no TensorBoard events are written.
+     */
+    public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test,
+                              boolean keepModel) throws IOException {
+        if (keepModel) {
+            refuseExistingExports(dir, options);
+        }
         List<TrainingListener> listeners = new ArrayList<>(List.of(TrainingListener.console()));
-        if (options.tensorboardFolder(dir.resolve("seed-" + options.seed())).isPresent()) {
+        if (keepModel && options.tensorboardFolder(seedFolder(dir, options.seed())).isPresent()) {
             listeners.add(new TensorBoardListener(options::tensorboardFolder));
         }
-        SeedRun trainer = new SeedRun(options, train, test, TrainingListener.all(listeners));
+        SeedRun trainer = new SeedRun(options, train, test, TrainingListener.all(listeners), keepModel);
         List<RunResult> results = new ArrayList<>();
         Summary summary = null;
         for (int k = 0; k < options.runs(); k++) {
             long seed = options.seed() + k;
-            Path runDir = dir.resolve("seed-" + seed);
-            Path resultFile = runDir.resolve("result.json");
+            Path runDir = seedFolder(dir, seed);
+            Path resultFile = runDir.resolve(RESULT_FILE);
             RunResult result;
             if (Files.exists(resultFile)) {
                 LOG.info("seed {} already finished in {}; keeping its result", seed, runDir);
@@ -155,9 +176,9 @@ public final class RunFolder {
         }
         for (int k = 0; k < options.runs(); k++) {
             long seed = options.seed() + k;
-            Path runDir = dir.resolve("seed-" + seed);
+            Path runDir = seedFolder(dir, seed);
             Path export = options.exportFolder(seed, runDir);
-            if (!Files.exists(runDir.resolve("result.json")) && Files.exists(export)) {
+            if (!Files.exists(runDir.resolve(RESULT_FILE)) && Files.exists(export)) {
                 throw new IllegalStateException("the export folder " + export + " already exists; choose another"
                         + " --export, move it away, or pass --overwrite-export to replace it");
             }
@@ -183,14 +204,14 @@ public final class RunFolder {
         }
         RunStatistics stats = RunStatistics.of(accuracies);
         Summary summary = new Summary(options.recipe().name(), rows, stats, options.raw(), options.dataset().id());
-        Json.write(dir.resolve("summary.json"), summary);
+        Json.write(dir.resolve(SUMMARY_JSON), summary);
         try {
             Path tmp = dir.resolve("summary.csv.tmp");
             Files.writeString(tmp, csv);
-            Files.move(tmp, dir.resolve("summary.csv"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            Files.move(tmp, dir.resolve(SUMMARY_CSV), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + dir.resolve("summary.csv"), e);
+            throw new UncheckedIOException("could not write " + dir.resolve(SUMMARY_CSV), e);
         }
         if (stats.n() > 1) {
             LOG.info(String.format(Locale.ROOT,
@@ -198,5 +219,10 @@ public final class RunFolder {
                     stats.n(), stats.mean(), stats.standardDeviation(), stats.ciLow(), stats.ciHigh()));
         }
         return summary;
+    }
+
+    /** The folder of the run of {@code seed} in the invocation folder {@code dir}. */
+    public static Path seedFolder(Path dir, long seed) {
+        return dir.resolve("seed-" + seed);
     }
 }

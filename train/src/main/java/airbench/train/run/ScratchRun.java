@@ -18,11 +18,11 @@ import java.util.stream.Stream;
 /**
  * One training as the {@code train} command runs it, for callers that keep the result elsewhere: the sweep's
  * Spark tasks and shards ({@code airbench.train.sweep}). This is the sweep's only entry into the trainer: the
- * options are validated by {@link TrainOptions#resolve}, the data is found by {@link TrainOptions#loadData}, and the run
- * is an {@link RunFolder} of one seed in a scratch folder, so the {@code result.json} returned is the file
- * {@code train} with the same options writes (its {@code options} field included). The scratch folder (model,
- * weights, TensorBoard events) is deleted afterwards: a sweep keeps results, and any run can be repeated exactly
- * from its options and seed.
+ * options are validated by {@link TrainOptions#resolve}, the data is found by {@link TrainOptions#loadData}, and the
+ * run is a {@link RunFolder} of one seed in a scratch folder, so the {@code result.json} returned is the file
+ * {@code train} with the same options writes (its {@code options} field included). It exports no SavedModel and
+ * writes no TensorBoard events, and the scratch folder (checkpoints, weights) is deleted afterwards: a sweep keeps
+ * results, and any run can be repeated exactly from its options and seed.
  */
 public final class ScratchRun {
     /**
@@ -65,8 +65,8 @@ public final class ScratchRun {
         Path scratch = Files.createTempDirectory("airbench-run-");
         try {
             Path dir = RunFolder.create(scratch, resolved.recipe(), resolved.pinnedRaw());
-            RunFolder.run(dir, resolved, train, data.test());
-            return Files.readString(dir.resolve("seed-" + seed).resolve("result.json"));
+            RunFolder.run(dir, resolved, train, data.test(), false);
+            return Files.readString(RunFolder.seedFolder(dir, seed).resolve(RunFolder.RESULT_FILE));
         } finally {
             deleteTree(scratch);
         }

@@ -40,6 +40,7 @@ public final class SeedRun {
     private final CifarDataset train;
     private final CifarDataset test;
     private final TrainingListener listener;
+    private final boolean exportModel;
 
     /**
      * @param train the training images (already cut to the subset, if any)
@@ -48,6 +49,12 @@ public final class SeedRun {
      *                                  have its class count
      */
     public SeedRun(TrainOptions options, CifarDataset train, CifarDataset test, TrainingListener listener) {
+        this(options, train, test, listener, true);
+    }
+
+    /** @param exportModel whether the finished run exports its SavedModel (a sweep's run keeps only its result) */
+    public SeedRun(TrainOptions options, CifarDataset train, CifarDataset test, TrainingListener listener,
+                   boolean exportModel) {
         this.options = options;
         this.dataset = options.dataset();
         for (CifarDataset split : List.of(train, test)) {
@@ -66,6 +73,7 @@ public final class SeedRun {
         this.train = train;
         this.test = test;
         this.listener = listener;
+        this.exportModel = exportModel;
     }
 
     /** The library's {@link Training} that these options describe, for the run of {@code seed}. */
@@ -88,7 +96,7 @@ public final class SeedRun {
         Recipe recipe = options.recipe();
         recipe.checkTrainable(train);  // before anything is written
         Files.createDirectories(runDir);
-        Path checkpointFile = runDir.resolve(Checkpoint.FILE_NAME);
+        Path checkpointFile = runDir.resolve(RunFolder.CHECKPOINT_FILE);
         Map<String, Object> recipeMap = Json.toMap(recipe);
         Checkpoint.Contents resumeFrom = null;
         if (Files.exists(checkpointFile)) {
@@ -120,11 +128,13 @@ public final class SeedRun {
                     accuracies, trainSeconds, wall, progress.steps(), progress.resumedTimes(),
                     progress.batchWaitSeconds(), provenance, execution, dataset.id(),
                     ClassAccuracy.of(predicted[recipe.ttaLevel()], test.labels(), test.classNames()));
-            ModelWeights.write(runDir.resolve(ModelWeights.FILE_NAME), model.networkState());
-            Path export = options.exportFolder(seed, runDir);
-            model.export(export, options.overwriteExport());
-            LOG.info("exported the final model to {}", export);
-            Json.write(runDir.resolve("result.json"), result);
+            ModelWeights.write(runDir.resolve(RunFolder.WEIGHTS_FILE), model.networkState());
+            if (exportModel) {
+                Path export = options.exportFolder(seed, runDir);
+                model.export(export, options.overwriteExport());
+                LOG.info("exported the final model to {}", export);
+            }
+            Json.write(runDir.resolve(RunFolder.RESULT_FILE), result);
             Files.deleteIfExists(checkpointFile);
             listener.runEnded(result);
             return result;
@@ -148,7 +158,7 @@ public final class SeedRun {
         @Override
         public void epochEnded(TrainingProgress progress, Supplier<Map<String, float[]>> variables) {
             double wall = wallSecondsBefore + seconds(System.nanoTime() - wallStart);
-            Checkpoint.write(dir.resolve(Checkpoint.FILE_NAME), new Checkpoint.Header(recipeMap, seed,
+            Checkpoint.write(dir.resolve(RunFolder.CHECKPOINT_FILE), new Checkpoint.Header(recipeMap, seed,
                     progress.steps(), List.copyOf(progress.history()), progress.trainSeconds(), wall,
                     progress.resumedTimes(), progress.batchWaitSeconds(), dataset.id()), variables.get());
         }

@@ -53,7 +53,6 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
 
 
     /** Folder name of the SavedModel inside a run folder when no --export is given. */
-    public static final String MODEL_FOLDER = "model";
 
     /**
      * Validates raw option values (as returned by {@link TrainOptionTable#parse}).
@@ -165,12 +164,11 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
 
     /** The SavedModel folder of the run of {@code seed}, whose own folder is {@code runDir}. */
     public Path exportFolder(long seed, Path runDir) {
-        return export.map(dir -> runs > 1 ? dir.resolve("seed-" + seed) : dir)
-                .orElse(runDir.resolve(MODEL_FOLDER));
+        return export.map(dir -> runs > 1 ? RunFolder.seedFolder(dir, seed) : dir)
+                .orElse(runDir.resolve(RunFolder.MODEL_FOLDER));
     }
 
     /** Folder name of the TensorBoard event files inside a run folder when no --tensorboard is given. */
-    public static final String TENSORBOARD_FOLDER = "tensorboard";
 
     /**
      * Where the run of {@code seed}, whose own folder is {@code runDir}, writes its TensorBoard event
@@ -183,7 +181,7 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
             return Optional.empty();
         }
         if (!raw.containsKey("tensorboard")) {
-            return Optional.of(runDir.resolve(TENSORBOARD_FOLDER));
+            return Optional.of(runDir.resolve(RunFolder.TENSORBOARD_FOLDER));
         }
         Path run = runDir.toAbsolutePath().normalize();
         Path invocation = run.getParent() == null ? run : run.getParent();

@@ -2,6 +2,7 @@ package airbench.train.sweep;
 
 import airbench.train.RunResult;
 import airbench.train.run.Json;
+import airbench.train.run.RunFolder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +26,7 @@ import java.util.stream.Stream;
  */
 final class SweepFolder {
     static final String PLAN_FILE = "sweep.json";
-    static final String RESULT_FILE = "result.json";
+    static final String RESULT_FILE = RunFolder.RESULT_FILE;
     static final String TASK_FILE = "task.json";
     static final String FAILURE_FILE = "failure.json";
     /**
@@ -90,7 +91,7 @@ final class SweepFolder {
     }
 
     Path runDir(RunSpec run) {
-        return dir.resolve(run.cell()).resolve("seed-" + run.seed());
+        return RunFolder.seedFolder(dir.resolve(run.cell()), run.seed());
     }
 
     /**

@@ -1,8 +1,7 @@
 package airbench.train.cli;
 
-import airbench.train.run.Checkpoint;
 import airbench.train.run.Json;
-import airbench.train.run.TrainOptions;
+import airbench.train.run.RunFolder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -64,7 +63,7 @@ class MainSmokeTest {
         assertEquals(plan.toMap().get("compile"), stored.get("compile").asText());
 
         // The exported model, evaluated by the evaluate command, gives the accuracies the run printed.
-        Path export = resultFile.getParent().resolve(TrainOptions.MODEL_FOLDER);
+        Path export = resultFile.getParent().resolve(RunFolder.MODEL_FOLDER);
         assertTrue(Files.isRegularFile(export.resolve("saved_model.pb")), "no SavedModel in " + export);
         JsonNode evaluated = evaluate(export, data, out);
         assertAccuraciesOfTheRun(result, evaluated);
@@ -156,7 +155,7 @@ class MainSmokeTest {
         assertEquals(1, code);
         assertEquals("user's file", Files.readString(export.resolve("keep.txt")));
         try (Stream<Path> files = Files.walk(out.resolve("runs"))) {
-            assertTrue(files.noneMatch(p -> p.getFileName().toString().equals(Checkpoint.FILE_NAME)
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().equals(RunFolder.CHECKPOINT_FILE)
                     || p.getFileName().toString().equals("result.json")), "training started despite the clash");
         }
     }
@@ -224,7 +223,7 @@ class MainSmokeTest {
         assertEquals(result.get("tta_accuracy").asDouble(), correct / 10_000.0, 1e-12);
 
         // evaluate takes the dataset from the model and prints the run's accuracies.
-        Path export = runDir.resolve(TrainOptions.MODEL_FOLDER);
+        Path export = runDir.resolve(RunFolder.MODEL_FOLDER);
         JsonNode evaluated = evaluate(export, data, out);
         assertEquals("cifar100", evaluated.get("dataset").asText());
         assertAccuraciesOfTheRun(result, evaluated);

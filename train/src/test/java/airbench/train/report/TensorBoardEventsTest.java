@@ -6,7 +6,7 @@ import airbench.train.TinyTraining;
 import airbench.train.TrainingListener;
 import airbench.train.run.Checkpoint;
 import airbench.train.run.Json;
-import airbench.train.run.ModelWeights;
+import airbench.train.run.RunFolder;
 import airbench.train.run.TrainOptionTable;
 import airbench.train.run.TrainOptions;
 import airbench.train.run.UsageException;
@@ -153,7 +153,7 @@ class TensorBoardEventsTest {
         assertEquals(4 + 3 * (24 + 4), png.getHeight());
 
         // Per epoch: a histogram of every kernel, bias and BatchNorm shift; none of the running statistics.
-        Map<String, float[]> weights = Checkpoint.read(runDir.resolve(ModelWeights.FILE_NAME)).state();
+        Map<String, float[]> weights = Checkpoint.read(runDir.resolve(RunFolder.WEIGHTS_FILE)).state();
         for (String name : weights.keySet()) {
             List<Event> histograms = withTag(events, "weights/" + name);
             if (name.endsWith("/mean") || name.endsWith("/variance")) {

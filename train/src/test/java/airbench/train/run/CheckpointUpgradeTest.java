@@ -1,8 +1,8 @@
 package airbench.train.run;
 
+import airbench.train.Recipe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import airbench.train.Recipe;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +32,7 @@ class CheckpointUpgradeTest {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> readBack(Path dir, String recipeJson) throws Exception {
         Map<String, Object> old = Json.MAPPER.readValue(recipeJson, Map.class);
-        Path file = dir.resolve(Checkpoint.FILE_NAME);
+        Path file = dir.resolve(RunFolder.CHECKPOINT_FILE);
         Checkpoint.write(file, new Checkpoint.Header(old, 0, 48, List.of(), 1, 1, 0, 0, "cifar10"),
                 Map.of("head/kernel", new float[] {1f, 2f}));
         return Checkpoint.read(file).header().recipe();

@@ -10,7 +10,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
-class DecoupledSgdTest {
+class NesterovSgdStepTest {
 
     /**
      * Two steps on a toy variable whose gradient is a constant c, against the
@@ -42,7 +42,7 @@ class DecoupledSgdTest {
             Ops tf = Ops.create(g);
             Variable<TFloat32> param = tf.variable(tf.constant(p0));
             Variable<TFloat32> momentum = tf.variable(tf.zeros(tf.constant(new long[] {2}), TFloat32.class));
-            Op update = DecoupledSgd.update(tf, param, momentum, tf.constant(c), lr, wd, mu, tf.constant((float) s));
+            Op update = NesterovSgdStep.update(tf, param, momentum, tf.constant(c), lr, wd, mu, tf.constant((float) s));
             session.initialize();
             session.run(update);
             float[] afterOne = read(session, param);

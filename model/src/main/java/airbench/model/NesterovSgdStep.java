@@ -8,14 +8,14 @@ import org.tensorflow.op.train.ApplyMomentum;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The update of one parameter under the decoupled hyperparameters of
- * {@link OptimizerSpec}: {@code g' = g + (wd / lr_group) p; buf = mu buf + g';
- * p -= s lr_group (g' + mu buf)}. This is PyTorch's Nesterov SGD with weight decay
- * {@code wd / lr_group}, which TensorFlow's ApplyMomentum (use_nesterov) computes
- * when fed {@code g'} and the learning rate {@code s * lr_group}.
+ * One Nesterov SGD step of one parameter with weight decay coupled into the gradient, as PyTorch's SGD applies
+ * it: {@code g' = g + (wd / lr_group) p; buf = mu buf + g'; p -= s lr_group (g' + mu buf)}. The decay is entered
+ * as {@code wd / lr_group} so that the decay actually applied per step is {@code s wd p} whatever the group's rate
+ * (the recipes state wd per step, {@link OptimizerSpec}); TensorFlow's ApplyMomentum (use_nesterov) computes the
+ * step when fed {@code g'} and the learning rate {@code s * lr_group}.
  */
-public final class DecoupledSgd {
-    private DecoupledSgd() {}
+public final class NesterovSgdStep {
+    private NesterovSgdStep() {}
 
     /**
      * @param groupLearningRate lr_group of the parameter's group (unscheduled)
