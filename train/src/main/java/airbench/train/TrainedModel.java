@@ -5,6 +5,7 @@ import airbench.data.DatasetChoice;
 import airbench.data.Normalization;
 import airbench.eval.Evaluation;
 import airbench.eval.Evaluator;
+import airbench.eval.Softmax;
 import airbench.eval.TestTimeAugmentation;
 import airbench.model.AirbenchModel;
 import airbench.model.DatasetInfo;
@@ -115,24 +116,7 @@ public final class TrainedModel implements AutoCloseable {
 
     /** Softmax of {@link #logits}: [n, classes], each row summing to 1 (computed in double, then rounded). */
     public float[] probabilities(byte[] images, int ttaLevel) {
-        float[] logits = logits(images, ttaLevel);
-        int classes = numClasses();
-        float[] probabilities = new float[logits.length];
-        for (int row = 0; row < logits.length / classes; row++) {
-            int base = row * classes;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < classes; k++) {
-                max = Math.max(max, logits[base + k]);
-            }
-            double sum = 0;
-            for (int k = 0; k < classes; k++) {
-                sum += Math.exp(logits[base + k] - max);
-            }
-            for (int k = 0; k < classes; k++) {
-                probabilities[base + k] = (float) (Math.exp(logits[base + k] - max) / sum);
-            }
-        }
-        return probabilities;
+        return Softmax.probabilities(logits(images, ttaLevel), numClasses());
     }
 
     /** Accuracy on {@code data} (its images against its labels) at {@code ttaLevel}. */
