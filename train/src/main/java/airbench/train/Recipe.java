@@ -58,6 +58,8 @@ import java.util.Optional;
  *                           step's weights are the result). Must agree with the optimizer, which keeps the copy.
  * @param lookaheadBase      Lookahead's decay per blend: alpha = base * (steps / total)^3
  * @param ttaLevel           test-time augmentation of the final evaluation (0, 1, 2)
+ * @param evalBatch          images per evaluation call (the reference's 2,000: large enough to keep the model busy,
+ *                           small enough to bound memory)
  * @param filter             data filtering by a proxy network (96faster), or null: the network trains on every
  *                           example of each batch. With a filter, batches straddle epoch boundaries (no remainder
  *                           dropped), as the reference's loader for it does. Left out of the JSON when null.
@@ -70,7 +72,7 @@ public record Recipe(String name, double epochs,
                      double warmupFraction, double initialLrMultiplier, double finalLrMultiplier,
                      boolean whitenBiasOwnDecay,
                      int lookaheadEvery, double lookaheadBase,
-                     int ttaLevel,
+                     int ttaLevel, int evalBatch,
                      @JsonInclude(JsonInclude.Include.NON_NULL) ProxyFilterSpec filter) {
 
     /** airbench94 (docs/METHOD.md sections 1-7), every setting by name. */
@@ -88,8 +90,8 @@ public record Recipe(String name, double epochs,
             .warmupFraction(0.23).initialLrMultiplier(0.2).finalLrMultiplier(0.07).whitenBiasOwnDecay(false)
             // averaging: Lookahead every 5 steps with base 0.95^5
             .lookahead(5, Math.pow(0.95, 5))
-            // evaluation: TTA level 2 (flip and two translations)
-            .ttaLevel(2)
+            // evaluation: TTA level 2 (flip and two translations), 2,000 images per call
+            .ttaLevel(2).evalBatch(2000)
             .build();
 
     /** airbench95: wider, 15 epochs, lr 10.0 per 1024 examples. */
@@ -183,6 +185,9 @@ public record Recipe(String name, double epochs,
         if (ttaLevel < 0 || ttaLevel > 2) {
             throw new IllegalArgumentException("ttaLevel must be 0, 1 or 2, got " + ttaLevel);
         }
+        if (evalBatch < 1) {
+            throw new IllegalArgumentException("evalBatch must be at least 1, got " + evalBatch);
+        }
         if (filter != null && filter.keep() > optimizer.batchSize()) {
             throw new IllegalArgumentException("the proxy filter keeps " + filter.keep() + " examples of each batch,"
                     + " more than the batch size " + optimizer.batchSize());
@@ -232,6 +237,7 @@ public record Recipe(String name, double epochs,
         b.lookaheadEvery = lookaheadEvery;
         b.lookaheadBase = lookaheadBase;
         b.ttaLevel = ttaLevel;
+        b.evalBatch = evalBatch;
         b.filter = filter;
         return b;
     }
@@ -258,6 +264,7 @@ public record Recipe(String name, double epochs,
         private int lookaheadEvery = -1;
         private double lookaheadBase = Double.NaN;
         private int ttaLevel = -1;
+        private int evalBatch;
         private ProxyFilterSpec filter;
 
         private Builder() {}
@@ -397,6 +404,12 @@ public record Recipe(String name, double epochs,
             return this;
         }
 
+        /** Images per evaluation call. */
+        public Builder evalBatch(int images) {
+            evalBatch = images;
+            return this;
+        }
+
         /** Data filtering by a proxy network, or null for none. */
         public Builder filter(ProxyFilterSpec value) {
             filter = value;
@@ -425,7 +438,7 @@ public record Recipe(String name, double epochs,
             return new Recipe(name, epochs, new AugmentSpec(translate, cutout, require(flip, "flip")),
                     require(network, "network"), whitenImages, whitenEpsilon, whitenBiasEpochs,
                     require(optimizer, "optimizer"), warmupFraction, initialLrMultiplier, finalLrMultiplier,
-                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, ttaLevel, filter);
+                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, ttaLevel, evalBatch, filter);
         }
 
         private <T> T require(T value, String setting) {
@@ -474,7 +487,7 @@ public record Recipe(String name, double epochs,
                 + warmupFraction + " of the steps, then") + " -> " + finalLrMultiplier + " linearly");
         lines.add("  lookahead              " + (lookaheadEvery == 0 ? "none"
                 : "every " + lookaheadEvery + " steps, base " + String.format(Locale.ROOT, "%.6g", lookaheadBase)));
-        lines.add("  TTA level              " + ttaLevel);
+        lines.add("  TTA level              " + ttaLevel + ", " + evalBatch + " images per evaluation call");
         if (filter != null) {
             filter.describe(optimizer.batchSize()).forEach(line -> lines.add("  " + line));
             lines.add("  batches                straddle epoch boundaries (nothing dropped; fresh augmentation and"

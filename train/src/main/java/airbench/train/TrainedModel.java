@@ -29,7 +29,6 @@ import java.util.Map;
 public final class TrainedModel implements AutoCloseable {
     private static final int IMAGE_BYTES = CifarDataset.IMAGE_BYTES;
     /** Images normalized at a time: bounds the float copy (50,000 training images would be 600 MB at once). */
-    private static final int CHUNK = 5 * Evaluator.DEFAULT_BATCH;
 
     private final AirbenchModel model;
     private final Recipe recipe;
@@ -105,8 +104,8 @@ public final class TrainedModel implements AutoCloseable {
         int n = imageCount(images);
         int classes = numClasses();
         float[] logits = new float[n * classes];
-        for (int first = 0; first < n; first += Evaluator.DEFAULT_BATCH) {
-            int count = Math.min(Evaluator.DEFAULT_BATCH, n - first);
+        for (int first = 0; first < n; first += recipe.evalBatch()) {
+            int count = Math.min(recipe.evalBatch(), n - first);
             float[] batch = normalization().apply(images, first * IMAGE_BYTES, count * IMAGE_BYTES);
             float[] batchLogits = TestTimeAugmentation.logits(model::logits, batch, count, ttaLevel);
             System.arraycopy(batchLogits, 0, logits, first * classes, count * classes);
@@ -149,10 +148,11 @@ public final class TrainedModel implements AutoCloseable {
         }
         int n = data.size();
         int[][] predicted = new int[maxLevel + 1][n];
-        Evaluator evaluator = new Evaluator(model::logits);
+        Evaluator evaluator = new Evaluator(model::logits, recipe.evalBatch());
+        int chunkImages = 5 * recipe.evalBatch();
         // In chunks of whole evaluation batches, so the batches (and logits) are those of one call on everything.
-        for (int first = 0; first < n; first += CHUNK) {
-            int count = Math.min(CHUNK, n - first);
+        for (int first = 0; first < n; first += chunkImages) {
+            int count = Math.min(chunkImages, n - first);
             float[] chunk = normalization().apply(data.images(), first * IMAGE_BYTES, count * IMAGE_BYTES);
             int[][] chunkPredicted = evaluator.predictions(chunk, count, numClasses(), maxLevel);
             for (int level = 0; level <= maxLevel; level++) {

@@ -139,7 +139,7 @@ final class TrainingLoop {
                 if (epochEnd) {
                     progress.batchWaitSeconds += seconds(prefetcher.consumerWait().toNanos()) - progress.batchWaitAtEpochStart;
                     progress.batchWaitAtEpochStart = seconds(prefetcher.consumerWait().toNanos());
-                    Double testAccuracy = testImages != null ? new Evaluator(model::logits).evaluate(testImages,
+                    Double testAccuracy = testImages != null ? new Evaluator(model::logits, recipe.evalBatch()).evaluate(testImages,
                             testLabels, recipe.network().numClasses(), 0).accuracy() : null;
                     EpochRecord record = new EpochRecord(schedule.epochOf(progress.steps - 1) + 1, progress.steps,
                             epoch.lossSum / epoch.images, (double) epoch.correct / epoch.images, testAccuracy,

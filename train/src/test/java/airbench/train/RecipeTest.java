@@ -140,6 +140,7 @@ class RecipeTest {
         assertEquals(5, r.lookaheadEvery());
         assertEquals(0.95 * 0.95 * 0.95 * 0.95 * 0.95, r.lookaheadBase(), 1e-15);
         assertEquals(2, r.ttaLevel());
+        assertEquals(2000, r.evalBatch());
     }
 
     @Test
