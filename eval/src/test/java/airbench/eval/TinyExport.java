@@ -21,7 +21,7 @@ import java.util.Random;
  */
 final class TinyExport {
     static final NetworkSpec SPEC = new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 10);
-    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(32, 11.5, 0.85, 0.0153, 64, 0.2);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(32, 11.5, 0.85, 0.0153, 64);
 
     private TinyExport() {}
 

@@ -168,17 +168,27 @@ public final class AirbenchModel implements AutoCloseable {
      */
     public AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
                          Compilation compilation, ProxyFilterSpec filter) {
-        this(spec, precision, optimizer, threads, compilation, XlaClustering.DEFAULT, filter);
+        this(spec, precision, optimizer, LossSpec.AIRBENCH, threads, compilation, XlaClustering.DEFAULT, filter);
+    }
+
+    /**
+     * The model of a recipe: its network, optimizer and loss, with a proxy filter or null (the constructors
+     * without a loss take airbench's, {@link LossSpec#AIRBENCH}).
+     */
+    public AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, LossSpec loss,
+                         int threads, Compilation compilation, ProxyFilterSpec filter) {
+        this(spec, precision, optimizer, loss, threads, compilation, XlaClustering.DEFAULT, filter);
     }
 
     /** With another XLA selection than the default (tests and measurements of alternatives). */
     AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
                   Compilation compilation, XlaClustering.Selection selection) {
-        this(spec, precision, optimizer, threads, compilation, selection, null);
+        this(spec, precision, optimizer, LossSpec.AIRBENCH, threads, compilation, selection, null);
     }
 
-    private AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, int threads,
-                          Compilation compilation, XlaClustering.Selection selection, ProxyFilterSpec filterSpec) {
+    private AirbenchModel(NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, LossSpec loss,
+                          int threads, Compilation compilation, XlaClustering.Selection selection,
+                          ProxyFilterSpec filterSpec) {
         TensorFlowRuntime.ensureConfigured();
         this.spec = spec;
         this.compilation = compilation;
@@ -187,12 +197,12 @@ public final class AirbenchModel implements AutoCloseable {
         try {
             TrainingGraph training;
             if (filterSpec == null) {
-                training = new TrainingGraph(built, spec, precision, optimizer);
+                training = new TrainingGraph(built, spec, precision, optimizer, loss);
                 allState = training.allState();
                 proxyInitialState = null;
                 filter = null;
             } else {
-                ProxyFilterGraph filtered = new ProxyFilterGraph(built, spec, precision, optimizer, filterSpec);
+                ProxyFilterGraph filtered = new ProxyFilterGraph(built, spec, precision, optimizer, loss, filterSpec);
                 training = filtered.main;
                 allState = new ArrayList<>(training.allState());
                 allState.addAll(filtered.proxyState());

@@ -17,21 +17,17 @@ import java.util.List;
  * @param wdPerExample   weight decay per example of the batch (2e-6)
  * @param muonLr         Muon lr of the block filters (0.24)
  * @param muonMomentum   Muon's Nesterov momentum (0.6)
- * @param labelSmoothing label smoothing of the cross-entropy (0.2)
  */
 public record MuonSpec(int batchSize, double sgdMomentum, double whitenBiasLr, double normShiftLr, double headLr,
-                       double wdPerExample, double muonLr, double muonMomentum, double labelSmoothing)
+                       double wdPerExample, double muonLr, double muonMomentum)
         implements TrainingOptimizer {
 
     /** The published 94muon values at batch 2,000. */
-    public static final MuonSpec AIRBENCH94_MUON = new MuonSpec(2000, 0.85, 0.053, 0.053, 0.67, 2e-6, 0.24, 0.6, 0.2);
+    public static final MuonSpec AIRBENCH94_MUON = new MuonSpec(2000, 0.85, 0.053, 0.053, 0.67, 2e-6, 0.24, 0.6);
 
     public MuonSpec {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
-        }
-        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1), got " + labelSmoothing);
         }
         if (!(wdPerExample >= 0)) {
             throw new IllegalArgumentException("wdPerExample must be >= 0, got " + wdPerExample);
@@ -67,14 +63,9 @@ public record MuonSpec(int batchSize, double sgdMomentum, double whitenBiasLr, d
     @Override
     public MuonSpec withBatchSize(int newBatchSize) {
         return new MuonSpec(newBatchSize, sgdMomentum, whitenBiasLr, normShiftLr, headLr, wdPerExample, muonLr,
-                muonMomentum, labelSmoothing);
+                muonMomentum);
     }
 
-    @Override
-    public MuonSpec withLabelSmoothing(double newLabelSmoothing) {
-        return new MuonSpec(batchSize, sgdMomentum, whitenBiasLr, normShiftLr, headLr, wdPerExample, muonLr,
-                muonMomentum, newLabelSmoothing);
-    }
 
     @Override
     public List<String> describe() {
@@ -86,7 +77,6 @@ public record MuonSpec(int batchSize, double sgdMomentum, double whitenBiasLr, d
                 "BatchNorm shifts       SGD lr " + normShiftLr,
                 "head                   SGD lr " + headLr,
                 "SGD momentum           " + sgdMomentum + " (Nesterov)",
-                "wd per example         " + wdPerExample + "  (decay per step " + OptimizerSpec.fmt(weightDecay()) + ")",
-                "label smoothing        " + labelSmoothing);
+                "wd per example         " + wdPerExample + "  (decay per step " + OptimizerSpec.fmt(weightDecay()) + ")");
     }
 }

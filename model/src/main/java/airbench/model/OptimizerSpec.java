@@ -21,10 +21,9 @@ import java.util.Locale;
  * @param momentum       Nesterov momentum (mu)
  * @param wdPer1024      weight decay per 1024 examples (wd_h)
  * @param biasLrScale    learning-rate multiplier of the BatchNorm shifts
- * @param labelSmoothing label smoothing of the cross-entropy
  */
 public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, double wdPer1024,
-                            double biasLrScale, double labelSmoothing) implements TrainingOptimizer {
+                            double biasLrScale) implements TrainingOptimizer {
 
     public OptimizerSpec {
         if (batchSize < 1) {
@@ -41,9 +40,6 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
         }
         if (!(biasLrScale > 0)) {
             throw new IllegalArgumentException("biasLrScale must be positive, got " + biasLrScale);
-        }
-        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1), got " + labelSmoothing);
         }
     }
 
@@ -82,13 +78,9 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
 
     @Override
     public OptimizerSpec withBatchSize(int newBatchSize) {
-        return new OptimizerSpec(newBatchSize, lrPer1024, momentum, wdPer1024, biasLrScale, labelSmoothing);
+        return new OptimizerSpec(newBatchSize, lrPer1024, momentum, wdPer1024, biasLrScale);
     }
 
-    @Override
-    public OptimizerSpec withLabelSmoothing(double newLabelSmoothing) {
-        return new OptimizerSpec(batchSize, lrPer1024, momentum, wdPer1024, biasLrScale, newLabelSmoothing);
-    }
 
     @Override
     public List<String> describe() {
@@ -98,8 +90,7 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
                         + ", BatchNorm-shift lr " + fmt(biasLearningRate()) + ")",
                 "momentum (Nesterov)    " + momentum,
                 "wd per 1024 examples   " + wdPer1024 + "  (decay per step " + fmt(weightDecay()) + ")",
-                "bias lr scale          " + biasLrScale,
-                "label smoothing        " + labelSmoothing);
+                "bias lr scale          " + biasLrScale);
     }
 
     static String fmt(double v) {

@@ -59,7 +59,7 @@ final class ProxyFilterGraph {
     final Op proxyStep;
 
     ProxyFilterGraph(Graph graph, NetworkSpec mainSpec, Precision precision, TrainingOptimizer optimizer,
-                     ProxyFilterSpec filter) {
+                     LossSpec lossSpec, ProxyFilterSpec filter) {
         Ops tf = Ops.create(graph);
         Ops proxyScope = tf.withSubScope(PROXY_SCOPE);
         StateVariable.Factory proxyVariables = new StateVariable.Factory(proxyScope, PROXY_SCOPE + "/");
@@ -73,7 +73,7 @@ final class ProxyFilterGraph {
         AirbenchNetwork.Forward forward = proxy.forward(images, AirbenchNetwork.Mode.TRAINING);
         Ops loss = proxyScope.withSubScope("loss");
         Operand<TFloat32> perExample = TrainingGraph.smoothedCrossEntropy(loss, forward.logits(), labels,
-                filter.proxy().numClasses(), (float) optimizer.labelSmoothing());                   // [N]
+                filter.proxy().numClasses(), (float) lossSpec.labelSmoothing());                   // [N]
         proxyLossSum = loss.withName("sum").reduceSum(perExample, loss.constant(0));
 
         Operand<TInt32> keep = in.constant(filter.keep());
@@ -87,7 +87,7 @@ final class ProxyFilterGraph {
 
         Operand<TFloat32> keptImages = in.gather(images, selected, in.constant(0));    // [keep, 32, 32, 3]
         Operand<TInt32> keptLabels = in.gather(labels, selected, in.constant(0));      // [keep]
-        main = new TrainingGraph(tf, mainSpec, precision, optimizer,
+        main = new TrainingGraph(tf, mainSpec, precision, optimizer, lossSpec,
                 new TrainingGraph.InputBatch(keptImages, keptLabels));
 
         addProxyGroup(proxyVariables, optimizer, ParameterGroup.FILTERS, proxy.blockConvs());

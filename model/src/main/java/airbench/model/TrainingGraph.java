@@ -74,15 +74,17 @@ public final class TrainingGraph {
     final Placeholder<TFloat32> evalImages;
     final Operand<TFloat32> evalLogits;
 
-    public TrainingGraph(Graph graph, NetworkSpec spec, Precision precision, TrainingOptimizer optimizer) {
-        this(Ops.create(graph), spec, precision, optimizer, null);
+    public TrainingGraph(Graph graph, NetworkSpec spec, Precision precision, TrainingOptimizer optimizer,
+                         LossSpec loss) {
+        this(Ops.create(graph), spec, precision, optimizer, loss, null);
     }
 
     /**
      * The training step on {@code batch}, a batch computed in the same graph, or on the placeholders
      * {@link #images} and {@link #labels} if it is null. {@code tf} is the graph's root scope.
      */
-    TrainingGraph(Ops tf, NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, InputBatch batch) {
+    TrainingGraph(Ops tf, NetworkSpec spec, Precision precision, TrainingOptimizer optimizer, LossSpec loss,
+                  InputBatch batch) {
         this.optimizer = optimizer;
         StateVariable.Factory variables = new StateVariable.Factory(tf);
         this.network = new AirbenchNetwork(tf.withSubScope("net"), variables, spec, precision);
@@ -104,7 +106,7 @@ public final class TrainingGraph {
         AirbenchNetwork.Forward forward = network.forward(images, AirbenchNetwork.Mode.TRAINING);
         Ops lossScope = tf.withSubScope("loss");
         lossSum = smoothedCrossEntropySum(lossScope, forward.logits(), labels, spec.numClasses(),
-                (float) optimizer.labelSmoothing());
+                (float) loss.labelSmoothing());
         correctCount = correct(lossScope, forward.logits(), labels);
 
         // Order (whitening bias, filters, head, shifts) as it always was: graph names and checkpoints stay the same.

@@ -13,8 +13,6 @@ public sealed interface TrainingOptimizer permits OptimizerSpec, MuonSpec {
     /** Examples per optimizer step. */
     int batchSize();
 
-    /** Label smoothing of the summed cross-entropy. */
-    double labelSmoothing();
 
     /** The update rule of {@code group}. */
     GroupRule rule(ParameterGroup group);
@@ -26,8 +24,6 @@ public sealed interface TrainingOptimizer permits OptimizerSpec, MuonSpec {
     /** The same optimizer for another batch size (what depends on the batch follows it). */
     TrainingOptimizer withBatchSize(int batchSize);
 
-    /** The same optimizer with another label smoothing (0: plain cross-entropy). */
-    TrainingOptimizer withLabelSmoothing(double labelSmoothing);
 
     /** "name  value" lines with units, for {@code --list-recipes} and the run log. */
     List<String> describe();

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Graph behaviour on a narrow network, checked against values computed in Java. */
 class AirbenchModelTest {
     private static final NetworkSpec NARROW = new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 10);
-    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(32, 11.5, 0.85, 0.0153, 64, 0.2);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(32, 11.5, 0.85, 0.0153, 64);
     private static AirbenchModel model;
     private static float[] images;
     private static int[] labels;

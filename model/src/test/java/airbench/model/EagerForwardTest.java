@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** The eager forward pass computes the graph's inference logits from the same weights. */
 class EagerForwardTest {
     private static final NetworkSpec NARROW = new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 10);
-    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(16, 11.5, 0.85, 0.0153, 64, 0.2);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(16, 11.5, 0.85, 0.0153, 64);
 
     @ParameterizedTest
     @EnumSource(Precision.class)

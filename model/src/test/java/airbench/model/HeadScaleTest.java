@@ -61,7 +61,7 @@ class HeadScaleTest {
         for (int i = 0; i < whitening.length; i++) {
             whitening[i] = (float) random.nextGaussian() * 0.5f;
         }
-        OptimizerSpec optimizer = new OptimizerSpec(4, 11.5, 0.85, 0.0153, 64, 0.2);
+        OptimizerSpec optimizer = new OptimizerSpec(4, 11.5, 0.85, 0.0153, 64);
         try (AirbenchModel ninth = new AirbenchModel(NARROW, Precision.FP32, optimizer, 2);
              AirbenchModel width = new AirbenchModel(NARROW_MUON, Precision.FP32, MuonSpec.AIRBENCH94_MUON, 2)) {
             width.initialize(whitening, 4);

@@ -11,7 +11,7 @@ class OptimizerSpecTest {
 
     @Test
     void decoupledValuesOfAirbench94MatchHandComputation() {
-        OptimizerSpec spec = new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2);
+        OptimizerSpec spec = new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64);
         // kilostep = 1024 * (1 + 1 / 0.15) = 7850.666...
         assertEquals(7850.6667, spec.kilostep(), 1e-3);
         assertEquals(11.5 / 7850.6667, spec.learningRate(), 1e-9);
@@ -22,8 +22,8 @@ class OptimizerSpecTest {
 
     @Test
     void weightDecayScalesWithBatchSize() {
-        OptimizerSpec full = new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2);
-        OptimizerSpec half = new OptimizerSpec(512, 11.5, 0.85, 0.0153, 64, 0.2);
+        OptimizerSpec full = new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64);
+        OptimizerSpec half = new OptimizerSpec(512, 11.5, 0.85, 0.0153, 64);
         assertEquals(full.weightDecay() / 2, half.weightDecay(), 1e-12);
         assertEquals(full.learningRate(), half.learningRate(), 1e-12);
     }
@@ -31,7 +31,7 @@ class OptimizerSpecTest {
     @Test
     void impossibleValuesAreRefusedWithTheValue() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new OptimizerSpec(1024, 11.5, 1.0, 0.0153, 64, 0.2));
+                () -> new OptimizerSpec(1024, 11.5, 1.0, 0.0153, 64));
         assertTrue(e.getMessage().contains("momentum") && e.getMessage().contains("1.0"), e.getMessage());
     }
 

@@ -40,7 +40,7 @@ class ProxyFilterTest {
     private static final NetworkSpec PROXY = new NetworkSpec(List.of(8, 8, 8), 2, false, 0.9, 10);
     private static final int N = 64;
     private static final ProxyFilterSpec FILTER = new ProxyFilterSpec(PROXY, 24, 4);
-    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(N, 9.0, 0.85, 0.012, 64, 0.2);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(N, 9.0, 0.85, 0.012, 64);
     private static final String P = "proxy/";
 
     private static AirbenchModel model;
@@ -274,7 +274,7 @@ class ProxyFilterTest {
             targets = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(N)));
             mask = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(N)));
             perExample = TrainingGraph.smoothedCrossEntropy(tf, network.forward(input, AirbenchNetwork.Mode.TRAINING)
-                    .logits(), targets, 10, (float) OPTIMIZER.labelSmoothing());
+                    .logits(), targets, 10, (float) LossSpec.AIRBENCH.labelSmoothing());
             Operand<TFloat32> masked = tf.reduceSum(tf.math.mul(perExample, mask), tf.constant(0));
             trained = new ArrayList<>(network.blockConvs());
             trained.add(network.head());

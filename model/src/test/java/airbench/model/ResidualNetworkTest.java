@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class ResidualNetworkTest {
     private static final NetworkSpec NARROW_96 = NetworkSpec.AIRBENCH96.withWidths(List.of(4, 8, 8));
-    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(16, 9.0, 0.85, 0.012, 64, 0.2);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(16, 9.0, 0.85, 0.012, 64);
     private static final int COUNT = 3;
     private static AirbenchModel model;
 

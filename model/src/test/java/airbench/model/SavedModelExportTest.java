@@ -35,7 +35,7 @@ import org.tensorflow.types.TFloat32;
  */
 class SavedModelExportTest {
     private static final NetworkSpec NARROW = new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 10);
-    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(16, 11.5, 0.85, 0.0153, 64, 0.2);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(16, 11.5, 0.85, 0.0153, 64);
     private static AirbenchModel model;
     private static Map<String, float[]> state;
     private static float[] images;

@@ -27,7 +27,7 @@ import org.tensorflow.proto.OpDef;
 class XlaCompilationTest {
     private static final NetworkSpec NARROW = new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 10);
     private static final int BATCH = 48;
-    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(BATCH, 11.5, 0.85, 0.0153, 64, 0.2);
+    private static final OptimizerSpec OPTIMIZER = new OptimizerSpec(BATCH, 11.5, 0.85, 0.0153, 64);
     /**
      * Stated tolerance of the per-step summed losses: relative 1e-4 in float32. XLA evaluates the
      * same formulas with its own fusion order and its own erf/exp approximations, so the last bits
@@ -161,7 +161,7 @@ class XlaCompilationTest {
     void markingSkipsStateReferencesConvolutionsAndTheOptimizer() {
         for (Precision precision : Precision.values()) {
             try (Graph graph = new Graph()) {
-                new TrainingGraph(graph, NARROW, precision, OPTIMIZER);
+                new TrainingGraph(graph, NARROW, precision, OPTIMIZER, LossSpec.AIRBENCH);
                 XlaClustering.Marked marked = XlaClustering.mark(graph, XlaClustering.DEFAULT);
                 GraphDef def = marked.graphDef();
                 Map<String, OpDef> registry = new HashMap<>();

@@ -6,6 +6,7 @@ import airbench.eval.TestTimeAugmentation;
 import airbench.model.AirbenchModel;
 import airbench.model.Compilation;
 import airbench.model.NetworkSpec;
+import airbench.model.LossSpec;
 import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import airbench.model.TensorFlowRuntime;
@@ -75,7 +76,8 @@ public final class Parity {
      * @param recordStates write the whole training state (weights, running statistics, momentum buffers,
      *                   Lookahead copies) before the first step and after every step, for {@link TorchRun#REPLAY}
      */
-    public record Case(String name, long seed, NetworkSpec network, OptimizerSpec optimizer, ScheduleSpec schedule,
+    public record Case(String name, long seed, NetworkSpec network, OptimizerSpec optimizer, LossSpec loss,
+                       ScheduleSpec schedule,
                        Precision precision, Compilation compilation, int threads, int firstStep, List<StepPlan> plan,
                        int testImages, boolean recordStates) {
         public Case {
@@ -104,8 +106,8 @@ public final class Parity {
         int batch = c.optimizer().batchSize();
         int imageValues = NetworkSpec.IMAGE_SIZE * NetworkSpec.IMAGE_SIZE * NetworkSpec.CHANNELS;
         TensorFlowRuntime.ensureConfigured();
-        try (AirbenchModel model = new AirbenchModel(c.network(), c.precision(), c.optimizer(), c.threads(),
-                c.compilation())) {
+        try (AirbenchModel model = new AirbenchModel(c.network(), c.precision(), c.optimizer(), c.loss(),
+                c.threads(), c.compilation(), null)) {
             model.initialize(whitening, c.seed());
             Map<String, float[]> initial = model.networkState();
             writeState(folder.resolve("init"), initial);
@@ -517,7 +519,7 @@ public final class Parity {
         doc.put("network", network);
         OptimizerSpec o = c.optimizer();
         doc.put("optimizer", Map.of("batch_size", o.batchSize(), "lr_per1024", o.lrPer1024(), "momentum", o.momentum(),
-                "wd_per1024", o.wdPer1024(), "bias_lr_scale", o.biasLrScale(), "label_smoothing", o.labelSmoothing()));
+                "wd_per1024", o.wdPer1024(), "bias_lr_scale", o.biasLrScale(), "label_smoothing", c.loss().labelSmoothing()));
         ScheduleSpec s = c.schedule();
         doc.put("schedule", Map.of("steps_per_epoch", s.stepsPerEpoch(), "total_steps", s.totalSteps(),
                 "warmup_fraction", s.warmupFraction(), "final_lr_multiplier", s.finalLrMultiplier(),

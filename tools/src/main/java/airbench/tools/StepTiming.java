@@ -279,7 +279,7 @@ public final class StepTiming {
         }
         float[] whitening = PatchWhitening.filters(images, batch, WHITEN_EPSILON);
         // airbench94's hyperparameters: the optimizer's values do not change the work of a step.
-        OptimizerSpec optimizer = new OptimizerSpec(batch, 11.5, 0.85, 0.0153, 64, 0.2);
+        OptimizerSpec optimizer = new OptimizerSpec(batch, 11.5, 0.85, 0.0153, 64);
         LOG.info("building the plain and the XLA model: {} network {}, batch {}, {}, {} threads", s.network(),
                 s.spec().widths(), batch, s.precision().name().toLowerCase(Locale.ROOT), s.threads());
         try (AirbenchModel graph = new AirbenchModel(s.spec(), s.precision(), optimizer, s.threads(), Compilation.NONE);

@@ -13,6 +13,7 @@ import airbench.data.Normalization;
 import airbench.data.TrainingBatches;
 import airbench.model.Compilation;
 import airbench.model.NetworkSpec;
+import airbench.model.LossSpec;
 import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -148,7 +149,7 @@ class ParityTest {
             Double alpha = done % 5 == 0 ? Math.pow(0.95, 5) * Math.pow((double) done / total, 3) : null;
             plan.add(new Parity.StepPlan(step, s, step < perEpoch, alpha, false));
         }
-        return new Parity.Case("narrow residual", 3, NARROW, new OptimizerSpec(BATCH, 9.0, 0.85, 0.012, 64, 0.2),
+        return new Parity.Case("narrow residual", 3, NARROW, new OptimizerSpec(BATCH, 9.0, 0.85, 0.012, 64), LossSpec.AIRBENCH,
                 new Parity.ScheduleSpec(perEpoch, total, 0.1, 0.0, 1), Precision.FP32, Compilation.NONE, 2, 0, plan, 50, true);
     }
 

@@ -41,7 +41,7 @@ final class TrainingLoop {
         Schedule schedule = Schedule.of(recipe, batches.stepsPerEpoch());
         BatchStep batchStep = BatchStep.of(recipe);
         AirbenchModel model = new AirbenchModel(recipe.network(), training.execution().precision(), recipe.optimizer(),
-                training.threads(), training.execution().compilation(), recipe.filter());
+                recipe.loss(), training.threads(), training.execution().compilation(), recipe.filter());
         try {
             Progress progress;
             Optional<CheckpointStore.Saved> saved = folder.resumeFrom();

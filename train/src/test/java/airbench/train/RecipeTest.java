@@ -26,7 +26,7 @@ class RecipeTest {
         Recipe r = Recipe.preset("94muon").orElseThrow();
         assertEquals(8.0, r.epochs());
         assertEquals(2000, r.optimizer().batchSize());
-        assertEquals(0.2, r.optimizer().labelSmoothing());
+        assertEquals(0.2, r.labelSmoothing());
         assertEquals(0.0, r.warmupFraction());
         assertEquals(0.0, r.finalLrMultiplier());
         assertEquals(3.0, r.whitenBiasEpochs());
@@ -64,7 +64,7 @@ class RecipeTest {
     void fasterPresetHasSectionElevensNumbers() {
         Recipe r = Recipe.preset("96faster").orElseThrow();
         assertEquals(45.0, r.epochs());
-        assertEquals(new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64, 0.2), r.optimizer());
+        assertEquals(new OptimizerSpec(1024, 9.0, 0.85, 0.012, 64), r.optimizer());
         assertEquals(NetworkSpec.AIRBENCH96, r.network());
         assertEquals(4, r.augment().translate());
         assertEquals(12, r.augment().cutout());
@@ -133,7 +133,7 @@ class RecipeTest {
         assertEquals(5000, r.whitenImages());
         assertEquals(5e-4, r.whitenEpsilon());
         assertEquals(3.0, r.whitenBiasEpochs());
-        assertEquals(new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64, 0.2), r.optimizer());
+        assertEquals(new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64), r.optimizer());
         assertEquals(0.23, r.warmupFraction());
         assertEquals(0.2, r.initialLrMultiplier());
         assertEquals(0.07, r.finalLrMultiplier());

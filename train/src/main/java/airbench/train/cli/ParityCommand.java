@@ -278,6 +278,7 @@ final class ParityCommand {
                     schedule.lookaheadAlpha(step + 1), step + 1 == schedule.totalSteps()));
         }
         Parity.Case c = new Parity.Case(s.name(), options.seed(), recipe.network(), (OptimizerSpec) recipe.optimizer(),
+                recipe.loss(),
                 new Parity.ScheduleSpec(schedule.stepsPerEpoch(), schedule.totalSteps(), recipe.warmupFraction(),
                         recipe.finalLrMultiplier(), recipe.whitenBiasEpochs()),
                 options.precision(), options.compile(), options.threads(), s.firstStep(), plan, s.testImages(),

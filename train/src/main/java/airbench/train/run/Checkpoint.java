@@ -134,7 +134,7 @@ public final class Checkpoint {
      * resume: the 1/9 head (before the 94muon change), and the constants that became recipe settings when the
      * recipe table got names (whitening from 5,000 images with epsilon 5e-4, warmup from 0.2, BatchNorm epsilon
      * 1e-12, Lookahead every 5 steps with base 0.95^5 for the SGD recipes and none for Muon, whose whitening
-     * bias had its own decay, evaluation batches of 2,000).
+     * bias had its own decay, evaluation batches of 2,000), and the label smoothing that the optimizer's settings held.
      */
     @SuppressWarnings("unchecked")
     private static Header upgraded(Header header) {
@@ -156,6 +156,11 @@ public final class Checkpoint {
             recipe.put("lookahead_base", muon ? 0.0 : Math.pow(0.95, 5));
         }
         recipe.putIfAbsent("eval_batch", 2000);
+        if (!recipe.containsKey("label_smoothing") && recipe.get("optimizer") instanceof Map<?, ?> o) {
+            Map<String, Object> optimizer = new LinkedHashMap<>((Map<String, Object>) o);
+            recipe.put("label_smoothing", optimizer.remove("label_smoothing"));
+            recipe.put("optimizer", optimizer);
+        }
         if (recipe.equals(header.recipe())) {
             return header;
         }

@@ -62,7 +62,7 @@ class CommandLineTest {
         assertEquals(List.of(8, 16, 32), o.recipe().network().widths());
         assertEquals(1, o.recipe().ttaLevel());
         assertEquals(256, o.recipe().optimizer().batchSize());
-        assertEquals(new OptimizerSpec(256, 10.0, 0.85, 0.0153, 64, 0.2), o.recipe().optimizer());
+        assertEquals(new OptimizerSpec(256, 10.0, 0.85, 0.0153, 64), o.recipe().optimizer());
         assertEquals(Precision.BF16, o.precision());
         TrainOptions defaults = resolve();
         assertEquals(Recipe.AIRBENCH94, defaults.recipe());
