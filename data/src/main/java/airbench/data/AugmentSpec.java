@@ -3,7 +3,7 @@ package airbench.data;
 import java.util.Objects;
 
 /**
- * The training-set augmentation of METHOD.md section 2.
+ * The training-set augmentation of docs/METHOD.md section 2.
  *
  * @param translate maximum random translation in pixels, each direction (images are reflect-padded by this much); 0..15
  * @param cutout    side in pixels of the zeroed square, 0 for no cutout; 0..32

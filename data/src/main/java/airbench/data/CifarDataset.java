@@ -104,7 +104,7 @@ public record CifarDataset(CifarVariant variant, String split, byte[] images, in
 
     /**
      * The images whose {@code mask} entry is true, in their order (a copy): a derived training set, as
-     * in METHOD.md section 12. Training on it takes {@code selected / batch} steps per epoch.
+     * in docs/METHOD.md section 12. Training on it takes {@code selected / batch} steps per epoch.
      *
      * @param mask one entry per image of this split
      * @throws IllegalArgumentException if the mask's length is not the number of images

@@ -14,9 +14,9 @@ import java.util.stream.Collectors;
  * head's size), the class names, and the normalization constants.
  */
 public enum DatasetChoice {
-    /** CIFAR-10, 10 classes (METHOD.md section 1). */
+    /** CIFAR-10, 10 classes (docs/METHOD.md section 1). */
     CIFAR10(CifarVariant.CIFAR10, LabelSet.FINE, "cifar10"),
-    /** CIFAR-100 with its 100 fine labels: the benchmark (METHOD.md section 9). */
+    /** CIFAR-100 with its 100 fine labels: the benchmark (docs/METHOD.md section 9). */
     CIFAR100(CifarVariant.CIFAR100, LabelSet.FINE, "cifar100"),
     /** CIFAR-100 with its 20 coarse labels (superclasses). */
     CIFAR100_COARSE(CifarVariant.CIFAR100, LabelSet.COARSE, "cifar100-coarse");

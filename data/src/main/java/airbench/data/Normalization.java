@@ -4,11 +4,11 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The per-channel normalization of METHOD.md section 1: pixels scaled to [0, 1], then
+ * The per-channel normalization of docs/METHOD.md section 1: pixels scaled to [0, 1], then
  * {@code (x - mean) / std} per channel, with the mean and standard deviation of the dataset's own
  * training set.
  *
- * <p>What the constants are, in the method's terms: METHOD.md's CIFAR-10 figures, mean (0.4914,
+ * <p>What the constants are, in the method's terms: docs/METHOD.md's CIFAR-10 figures, mean (0.4914,
  * 0.4822, 0.4465) and std (0.2470, 0.2435, 0.2616), are the mean and the (population) standard
  * deviation of every pixel value of each channel over the 50,000 CIFAR-10 training images, on the
  * [0, 1] scale, rounded to four decimals ({@link #measure} recomputes them: 125.31 / 255 = 0.4914,
@@ -34,12 +34,12 @@ public final class Normalization {
     /** Per-channel standard deviation of the CIFAR-10 training set on the [0, 1] scale (R, G, B). */
     public static final float[] STD = {0.2470f, 0.2435f, 0.2616f};
 
-    /** CIFAR-10's: METHOD.md section 1. */
+    /** CIFAR-10's: docs/METHOD.md section 1. */
     public static final Normalization CIFAR10 = new Normalization(MEAN.clone(), STD.clone());
     /**
      * CIFAR-100's: the channel mean and standard deviation of its 50,000 training images, measured
      * with {@link #measure} on the official train.bin (0-255 scale: mean 129.304, 124.070, 112.434;
-     * std 68.170, 65.392, 70.418) and rounded to four decimals as METHOD.md's CIFAR-10 figures are.
+     * std 68.170, 65.392, 70.418) and rounded to four decimals as docs/METHOD.md's CIFAR-10 figures are.
      */
     public static final Normalization CIFAR100 = new Normalization(new float[] {0.5071f, 0.4865f, 0.4409f},
             new float[] {0.2673f, 0.2564f, 0.2762f});

@@ -1,7 +1,7 @@
 package airbench.data;
 
 /**
- * The batch stream of recipe 96faster (METHOD.md section 11): the passes over the training set
+ * The batch stream of recipe 96faster (docs/METHOD.md section 11): the passes over the training set
  * follow each other without a gap, and the batch of step s holds images {@code s * B .. s * B + B - 1}
  * of that endless sequence. A batch may end one pass and begin the next; no image is dropped.
  *

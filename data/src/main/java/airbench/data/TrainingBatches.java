@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The training batches of METHOD.md section 2, by random access:
+ * The training batches of docs/METHOD.md section 2, by random access:
  * {@link #batch(int, int)} returns batch {@code index} of epoch {@code epoch}.
  *
  * <p>Once, in the constructor: normalize, pre-flip each image with probability
@@ -251,7 +251,7 @@ public final class TrainingBatches implements BatchSource {
     }
 
     /**
-     * The dataset's normalization (METHOD.md section 1; CIFAR-100 has its own constants) of every byte
+     * The dataset's normalization (docs/METHOD.md section 1; CIFAR-100 has its own constants) of every byte
      * value per channel, computed by {@link Normalization} itself so that the table and it cannot differ.
      */
     private static float[] normalizationTable(Normalization normalization) {

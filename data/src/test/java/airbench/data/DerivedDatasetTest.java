@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Training sets derived by a mask, an index list or new labels (METHOD.md section 12). */
+/** Training sets derived by a mask, an index list or new labels (docs/METHOD.md section 12). */
 class DerivedDatasetTest {
 
     /** Image {@code i} of {@link Synthetic#patterned} carries {@code i} in every blue byte. */

@@ -75,7 +75,7 @@ class RealCifar10Test {
         assumeData();
         TrainingBatches batches = new TrainingBatches(data.train(), new AugmentSpec(2, 0, FlipMode.ALTERNATING),
                 1024, 0);
-        assertEquals(48, batches.stepsPerEpoch()); // 50,000 // 1,024, as METHOD.md says
+        assertEquals(48, batches.stepsPerEpoch()); // 50,000 // 1,024, as docs/METHOD.md says
         for (int epoch = 0; epoch < 8; epoch++) {
             Batch batch = batches.batch(epoch, 47);
             assertEquals(1024, batch.size());

@@ -3,7 +3,7 @@ package airbench.eval;
 import airbench.data.ImageOps;
 
 /**
- * Multi-view test-time augmentation (METHOD.md section 7).
+ * Multi-view test-time augmentation (docs/METHOD.md section 7).
  * <ul>
  * <li>level 0: f(x);</li>
  * <li>level 1 (mirror): 0.5 f(x) + 0.5 f(mirror x);</li>

@@ -43,7 +43,7 @@ class TestTimeAugmentationTest {
     }
 
     /**
-     * The six views of METHOD.md section 7, in the order plain, mirror, up-left, mirror of up-left,
+     * The six views of docs/METHOD.md section 7, in the order plain, mirror, up-left, mirror of up-left,
      * down-right, mirror of down-right. The up-left window is padded[0:32, 0:32], so its pixel
      * (y, x) is the original (y - 1, x - 1); the down-right window padded[2:34, 2:34] reads (y + 1, x + 1).
      */

@@ -13,7 +13,7 @@ import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The airbench network (METHOD.md section 3) as TensorFlow graph operations.
+ * The airbench network (docs/METHOD.md section 3) as TensorFlow graph operations.
  * The variables are created once; {@link #forward} can then be applied to
  * several inputs (a training batch with batch statistics, an evaluation batch
  * with running statistics) sharing them. This class knows nothing about

@@ -36,7 +36,7 @@ public record DatasetInfo(String dataset, List<String> classNames, float[] norma
         normalizationStd = normalizationStd.clone();
     }
 
-    /** CIFAR-10's normalization (METHOD.md section 1), the dataset not named: what exports always were. */
+    /** CIFAR-10's normalization (docs/METHOD.md section 1), the dataset not named: what exports always were. */
     public static DatasetInfo unnamedCifar10(List<String> classNames) {
         return new DatasetInfo(null, classNames, SavedModelExport.NORMALIZATION_MEAN,
                 SavedModelExport.NORMALIZATION_STD);

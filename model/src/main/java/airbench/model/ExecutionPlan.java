@@ -10,7 +10,7 @@ import java.util.Map;
  * a concrete choice for the CPU at hand, with the reason in words for the log and the result file.
  *
  * <p>The rule, from measurements of the airbench94 training step on the project's machines
- * (docs/RESULTS.md, "Speed"):
+ * (docs/RESULTS.md, "Speed and bench"):
  * <ul>
  *   <li>precision: bf16 convolutions where the CPU computes bfloat16 natively (AVX512_BF16 or
  *       AMX-BF16): 1.4x (AMD EPYC) to 2x (Intel with AMX) faster per step than fp32, and three full

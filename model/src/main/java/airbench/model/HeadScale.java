@@ -1,7 +1,7 @@
 package airbench.model;
 
 /**
- * How the linear head's output is scaled and its weight initialized (METHOD.md sections 3 and 10).
+ * How the linear head's output is scaled and its weight initialized (docs/METHOD.md sections 3 and 10).
  * The two go together: the 94muon record divides the logits by the head's input width and
  * compensates with a weight of standard deviation 1, so that the head's learning rate does not
  * depend on that width.

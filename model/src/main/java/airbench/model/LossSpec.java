@@ -1,7 +1,7 @@
 package airbench.model;
 
 /**
- * The training loss (METHOD.md section 5): the cross-entropy of the label-smoothed targets, summed over the batch
+ * The training loss (docs/METHOD.md section 5): the cross-entropy of the label-smoothed targets, summed over the batch
  * (not averaged, so that the learning rates are per example and the batch size does not rescale them).
  *
  * @param labelSmoothing share of each target spread evenly over all classes: the target of class k is

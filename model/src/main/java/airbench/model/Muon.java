@@ -10,7 +10,7 @@ import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The Muon update of a 3x3 filter tensor (METHOD.md section 10) as graph operations:
+ * The Muon update of a 3x3 filter tensor (docs/METHOD.md section 10) as graph operations:
  * <pre>
  *   buf = mu buf + g;  u = g + mu buf                (Nesterov)
  *   W = W sqrt(out) / ||W||_F                        (renormalize before the step)

@@ -3,7 +3,7 @@ package airbench.model;
 import java.util.List;
 
 /**
- * The optimizer of the 94muon record (METHOD.md section 10): Muon for the block filters and
+ * The optimizer of the 94muon record (docs/METHOD.md section 10): Muon for the block filters and
  * Nesterov SGD for the whitening bias, the BatchNorm shifts and the head, stepped on the same
  * gradients; no Lookahead. The rates are plain per-step values, not per 1024 examples; only the
  * weight decay follows the batch ({@code wd = wdPerExample * batchSize}, 0.004 at batch 2,000),

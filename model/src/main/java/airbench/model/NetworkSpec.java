@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The structural choices of an airbench network (METHOD.md sections 3-4).
+ * The structural choices of an airbench network (docs/METHOD.md sections 3-4).
  * The 94, 95 and 96 networks differ only in these fields, so one builder
  * serves all three.
  *
@@ -30,7 +30,7 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
     public static final int WHITEN_WIDTH = 2 * WHITEN_KERNEL * WHITEN_KERNEL * CHANNELS;
     /** The BatchNorm epsilon of every published recipe. */
     public static final double DEFAULT_BATCH_NORM_EPSILON = 1e-12;
-    /** airbench94: widths 64/256/256, two convs per block, BatchNorm memory 0.6 (METHOD.md section 6). */
+    /** airbench94: widths 64/256/256, two convs per block, BatchNorm memory 0.6 (docs/METHOD.md section 6). */
     public static final NetworkSpec AIRBENCH94 = new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10);
     /** airbench95: widths 128/384/384, two convs per block, BatchNorm memory 0.6. */
     public static final NetworkSpec AIRBENCH95 = new NetworkSpec(List.of(128, 384, 384), 2, false, 0.6, 10);
@@ -95,7 +95,7 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
         return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon);
     }
 
-    /** Same network with a head of {@code classes} outputs (CIFAR-100: 100; METHOD.md section 9 changes nothing else). */
+    /** Same network with a head of {@code classes} outputs (CIFAR-100: 100; docs/METHOD.md section 9 changes nothing else). */
     public NetworkSpec withNumClasses(int classes) {
         return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, classes, head, batchNormEpsilon);
     }

@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /**
  * The optimizer of airbench94/95/96: Nesterov SGD over two groups plus Lookahead, with its
- * hyperparameters in the reference's decoupled form (METHOD.md section 5).
+ * hyperparameters in the reference's decoupled form (docs/METHOD.md section 5).
  *
  * <p>The recipe states the learning rate and weight decay "per 1024 examples" and
  * independent of momentum, so that changing the batch size or the momentum does not

@@ -3,7 +3,7 @@ package airbench.model;
 import java.util.SplittableRandom;
 
 /**
- * Initial values computed in Java (METHOD.md section 4), so that a run's
+ * Initial values computed in Java (docs/METHOD.md section 4), so that a run's
  * starting point depends only on its seed and can be checked by a test.
  * Kernels are in TensorFlow's HWIO layout: index {@code ((row * kw + col) * in + i) * out + o}.
  */

@@ -16,7 +16,7 @@ import org.tensorflow.op.linalg.SelfAdjointEig;
 import org.tensorflow.types.TFloat64;
 
 /**
- * The frozen first layer of the network (METHOD.md section 4): 2x2 filters that
+ * The frozen first layer of the network (docs/METHOD.md section 4): 2x2 filters that
  * whiten the image patches of a sample of training images.
  *
  * <p>Every 2x2 patch is a 12-vector ordered (channel, row, column), the order in

@@ -13,7 +13,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * The training step of recipe 96faster (METHOD.md section 11) as one graph, so that one
+ * The training step of recipe 96faster (docs/METHOD.md section 11) as one graph, so that one
  * {@code Session.run} is one step of both networks:
  * <pre>
  *   images [N, 32, 32, 3], labels [N]                  the whole batch, fed

@@ -3,7 +3,7 @@ package airbench.model;
 import java.util.List;
 
 /**
- * Data filtering by a proxy network (METHOD.md section 11, recipe 96faster): a small network,
+ * Data filtering by a proxy network (docs/METHOD.md section 11, recipe 96faster): a small network,
  * trained alongside the main one on the same batches, ranks the examples of every batch by its
  * own loss, and the main network trains on the {@code keep} hardest of them alone.
  *

@@ -52,7 +52,7 @@ import org.tensorflow.types.TUint8;
  * <li>{@value #SERVING_SIGNATURE}: input {@value #INPUT} uint8 [N, 32, 32, 3] (RGB, NHWC, raw pixels;
  *     normalization, with the training dataset's constants, happens in the graph), outputs {@value #LOGITS} [N, classes] and
  *     {@value #PROBABILITIES} (softmax of the logits).</li>
- * <li>{@value #TTA_SIGNATURE}: same input and outputs, with test-time augmentation level 2 of METHOD.md
+ * <li>{@value #TTA_SIGNATURE}: same input and outputs, with test-time augmentation level 2 of docs/METHOD.md
  *     section 7 applied in the graph: six views (the image, its mirror, and the mirrored pairs of the
  *     windows [0:32, 0:32] and [2:34, 2:34] of the image REFLECT-padded by 1 pixel), weighted
  *     0.25, 0.25 and 0.125 x 4.</li>
@@ -322,7 +322,7 @@ public final class SavedModelExport {
     }
 
     /**
-     * METHOD.md section 7, level 2, with the operation order of {@code airbench.eval.TestTimeAugmentation}:
+     * docs/METHOD.md section 7, level 2, with the operation order of {@code airbench.eval.TestTimeAugmentation}:
      * {@code pair(v) = 0.5 f(v) + 0.5 f(mirror v)};
      * {@code 0.5 pair(x) + 0.25 pair(padded[0:32, 0:32]) + 0.25 pair(padded[2:34, 2:34])}.
      * {@code plain} is f(x), shared with the serving signature.
@@ -424,7 +424,7 @@ public final class SavedModelExport {
                 .append(", \"std\": ").append(floats(data.normalizationStd())).append("},\n");
         json.append("  \"signatures\": {")
                 .append(quote(SERVING_SIGNATURE)).append(": \"uint8 images, no TTA\", ")
-                .append(quote(TTA_SIGNATURE)).append(": \"uint8 images, TTA level 2 (METHOD.md section 7)\", ")
+                .append(quote(TTA_SIGNATURE)).append(": \"uint8 images, TTA level 2 (docs/METHOD.md section 7)\", ")
                 .append(quote(NORMALIZED_SIGNATURE)).append(": \"normalized float32 images, no TTA\"},\n");
         json.append("  \"outputs\": [").append(quote(LOGITS)).append(", ").append(quote(PROBABILITIES))
                 .append("]\n");

@@ -12,7 +12,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * The whole training step as one graph (METHOD.md sections 5 and 10): label-smoothed
+ * The whole training step as one graph (docs/METHOD.md sections 5 and 10): label-smoothed
  * summed cross-entropy, gradients, the update the recipe's {@link TrainingOptimizer} names for
  * each {@link ParameterGroup} (decoupled Nesterov SGD everywhere for airbench94/95/96; Muon for
  * the filters and SGD for the rest in 94muon), BatchNorm running statistics, and Lookahead if the

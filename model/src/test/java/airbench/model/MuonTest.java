@@ -17,7 +17,7 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The Muon graph ops against plain-Java double-precision computations written from METHOD.md
+ * The Muon graph ops against plain-Java double-precision computations written from docs/METHOD.md
  * section 10 (PyTorch's filter layout, the quintic Newton-Schulz iteration, the update).
  */
 class MuonTest {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The presets are METHOD.md section 6's networks. */
+/** The presets are docs/METHOD.md section 6's networks. */
 class NetworkSpecTest {
 
     @Test
@@ -26,7 +26,7 @@ class NetworkSpecTest {
 
     @Test
     void airbench94HasAboutTwoMillionParameters() {
-        // METHOD.md: "about 1.97 million"
+        // docs/METHOD.md: "about 1.97 million"
         assertEquals(1.97e6, NetworkSpec.AIRBENCH94.parameterCount(), 0.01e6);
     }
 }

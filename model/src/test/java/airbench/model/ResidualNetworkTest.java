@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The airbench96 network shape (three convolutions per block, the residual, BatchNorm memory 0.9) on
- * narrow widths, checked against a second, plain-Java implementation of METHOD.md section 3 that
+ * narrow widths, checked against a second, plain-Java implementation of docs/METHOD.md section 3 that
  * shares no code with the TensorFlow graph.
  */
 class ResidualNetworkTest {
@@ -89,7 +89,7 @@ class ResidualNetworkTest {
     }
 
     /**
-     * METHOD.md section 3 in double precision with loops, inference mode, NHWC activations and
+     * docs/METHOD.md section 3 in double precision with loops, inference mode, NHWC activations and
      * kernels laid out (kh, kw, in, out).
      */
     private static final class PlainForward {

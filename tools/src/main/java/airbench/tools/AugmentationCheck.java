@@ -21,7 +21,7 @@ import java.util.Map;
 
 /**
  * The augmentation half of the parity harness: the trainer's batches and an independent PyTorch
- * implementation of METHOD.md section 2 ({@code augment_torch.py}) cannot be compared image by image
+ * implementation of docs/METHOD.md section 2 ({@code augment_torch.py}) cannot be compared image by image
  * (different generators), so their statistics are. One decoder reads both sides' batches.
  *
  * <p>Geometry, on coded images: pixel (y, x) of image i holds red = 8y, green = 8x, blue = i mod 256,
@@ -391,7 +391,7 @@ public final class AugmentationCheck {
                 fmt(r.javaPixels().variance()), r.javaPixels().zeroFraction()));
         s.append(String.format(Locale.ROOT, "  torch %s %s %.5f%n", fmt(r.torchPixels().mean()),
                 fmt(r.torchPixels().variance()), r.torchPixels().zeroFraction()));
-        s.append(r.problems().isEmpty() ? "verdict: both sides follow METHOD.md section 2 (exact rules hold; every"
+        s.append(r.problems().isEmpty() ? "verdict: both sides follow docs/METHOD.md section 2 (exact rules hold; every"
                 + " distribution uniform at p = 0.001)" : "problems: " + String.join("; ", r.problems()));
         return s.append(System.lineSeparator()).toString();
     }

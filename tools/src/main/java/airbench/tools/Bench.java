@@ -44,7 +44,7 @@ import org.apache.logging.log4j.Logger;
  *       The row {@code --precision auto --compile auto} would choose is marked "default".</li>
  *   <li>TensorFlow with oneDNN off, fp32 (a second JVM, since TensorFlow reads the switch once per
  *       process): what a user got before oneDNN was forced on, on CPUs where TensorFlow leaves it off.</li>
- *   <li>PyTorch on the CPU (a python3 process running {@code pytorch_bench.py}, written from METHOD.md:
+ *   <li>PyTorch on the CPU (a python3 process running {@code pytorch_bench.py}, written from docs/METHOD.md:
  *       the same network, summed label-smoothed loss and Nesterov SGD, float32, the same threads and
  *       batch) in its default and its channels-last memory layout; the faster is the comparison.
  *       Without PyTorch the column says "not installed" and the rest still runs.</li>

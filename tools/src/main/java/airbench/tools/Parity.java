@@ -30,7 +30,7 @@ import org.tensorflow.ndarray.Shape;
 
 /**
  * The step-by-step parity harness between this project's training step and an independent PyTorch
- * implementation of METHOD.md ({@code parity_torch.py}). Into one folder it writes a case: the
+ * implementation of docs/METHOD.md ({@code parity_torch.py}). Into one folder it writes a case: the
  * hyperparameters, the initial weights and whitening filters of a seed, the exact batches of k steps
  * after augmentation and some normalized test images. It trains those k steps here (the trainer's
  * own {@link AirbenchModel} step, fed the schedule values the trainer would feed), then has PyTorch
@@ -56,7 +56,7 @@ public final class Parity {
     private Parity() {}
 
     /**
-     * The schedule hyperparameters, as METHOD.md states them; the PyTorch side computes its own
+     * The schedule hyperparameters, as docs/METHOD.md states them; the PyTorch side computes its own
      * schedule from these, so a mismatch with the values the trainer uses shows in the comparison.
      */
     public record ScheduleSpec(int stepsPerEpoch, int totalSteps, double warmupFraction, double finalLrMultiplier,

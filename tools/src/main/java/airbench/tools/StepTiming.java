@@ -50,7 +50,7 @@ public final class StepTiming {
     private static final Logger LOG = LogManager.getLogger(StepTiming.class);
     /** Seed of the synthetic batch and of the initial weights. */
     static final long SEED = 1;
-    /** Whitening epsilon of the method (METHOD.md section 4); the filters come from the synthetic batch. */
+    /** Whitening epsilon of the method (docs/METHOD.md section 4); the filters come from the synthetic batch. */
     static final double WHITEN_EPSILON = 5e-4;
     /** Schedule multiplier fed to the timed steps (the schedule's first value); speed does not depend on it. */
     static final double LR_MULTIPLIER = 0.2;

@@ -1,7 +1,7 @@
 """The PyTorch side of the augmentation check of this project's parity harness
 (airbench.tools.AugmentationCheck runs this file).
 
-Applies the training augmentation of ../shared/spec/METHOD.md section 2, written here from the method
+Applies the training augmentation of docs/METHOD.md section 2, written here from the method
 with PyTorch's generators, to the images the Java side wrote (uint8 NHWC), for a number of epochs, and
 writes the augmented batches (float32 NHWC, in batch order) and their labels. The Java side decodes
 these batches and its own with one decoder and compares the distributions: the random draws cannot

@@ -3,7 +3,7 @@
 The Java side wrote, into one folder, a case (case.json): the hyperparameters, the initial weights of
 the network (init/), the exact training batches of k steps after augmentation (batches.f32,
 labels.i32) and some normalized test images (test.f32). This script builds the same network in
-PyTorch, written from ../shared/spec/METHOD.md (sections 3-7), not from the Java code: loads those
+PyTorch, written from docs/METHOD.md (sections 3-7), not from the Java code: loads those
 weights, trains on those batches with Nesterov SGD in two parameter groups, the triangular schedule
 and Lookahead, all computed here from the hyperparameters alone, and writes into torch/ what the Java
 side wrote into java/: per-step losses and the schedule values it used, the weights after the first
@@ -64,7 +64,7 @@ def main():
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
         np.ascontiguousarray(array, dtype="<f4").tofile(os.path.join(folder, sub, name.replace("/", ".") + ".f32"))
 
-    # --- the network, METHOD.md section 3 -----------------------------------------------------------
+    # --- the network, docs/METHOD.md section 3 -----------------------------------------------------------
     w1, w2, w3 = net_h["widths"]
     convs = net_h["convs_per_block"]
     residual = net_h["residual"]
@@ -153,7 +153,7 @@ def main():
         for name, tensor, kind in tensors():
             save(sub, name, to_java(tensor, kind))
 
-    # --- optimizer, METHOD.md section 5 ---------------------------------------------------------------
+    # --- optimizer, docs/METHOD.md section 5 ---------------------------------------------------------------
     batch = opt_h["batch_size"]
     momentum = opt_h["momentum"]
     kilostep = 1024 * (1 + 1 / (1 - momentum))
@@ -261,7 +261,7 @@ def main():
                        "replay": True, "steps": log}, f, indent=1)
         return 0
 
-    # --- evaluation, METHOD.md section 7 --------------------------------------------------------------
+    # --- evaluation, docs/METHOD.md section 7 --------------------------------------------------------------
     n = case["test_images"]
     test = np.fromfile(os.path.join(folder, "test.f32"), dtype="<f4").reshape(n, 32, 32, 3)
     x = torch.from_numpy(test).permute(0, 3, 1, 2).contiguous(memory_format=layout)

@@ -1,7 +1,7 @@
 """The airbench training step and forward pass in PyTorch on the CPU, timed: the comparison column of
 this project's `bench` command (airbench.tools.Bench runs this file with python3 and reads its JSON).
 
-Written from ../shared/spec/METHOD.md sections 3 and 5, not copied from the reference script:
+Written from docs/METHOD.md sections 3 and 5, not copied from the reference script:
 whitening conv 2x2 (3 -> 24, with bias), GELU, three blocks of conv3x3 -> max-pool 2 -> BatchNorm ->
 GELU -> conv3x3 -> BatchNorm -> GELU, max-pool 3, linear without bias times 1/9; label-smoothed
 (0.2) cross-entropy summed over the batch; Nesterov SGD (momentum 0.85) with two parameter groups
@@ -83,7 +83,7 @@ def main():
     for layout in args.layouts.split(","):
         fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
         model = network().to(memory_format=fmt)
-        model[0].weight.requires_grad = False  # the whitening filters are frozen (METHOD.md section 4)
+        model[0].weight.requires_grad = False  # the whitening filters are frozen (docs/METHOD.md section 4)
         norm_shifts = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim == 1
                        and "bias" in n and not n.startswith("0.")]
         others = [p for n, p in model.named_parameters() if p.requires_grad and all(p is not q for q in norm_shifts)]

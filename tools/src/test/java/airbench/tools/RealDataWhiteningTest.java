@@ -13,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The whitening of the shared CIFAR-10 copy against the eigenvalues METHOD.md reports for it. */
+/** The whitening of the shared CIFAR-10 copy against the eigenvalues docs/METHOD.md reports for it. */
 class RealDataWhiteningTest {
 
     private static Path archive() {
@@ -38,7 +38,7 @@ class RealDataWhiteningTest {
         CifarData data = CifarReader.read(archive, CifarVariant.CIFAR10);
         float[] sample = Normalization.normalize(data.train().images(), 0, 5000 * CifarDataset.IMAGE_BYTES);
         double[] values = PatchWhitening.eigen(PatchWhitening.secondMoment(sample, 5000)).values();
-        // METHOD.md section 4: in float64 the smallest eigenvalues are 5.8e-4 and 1.55e-3.
+        // docs/METHOD.md section 4: in float64 the smallest eigenvalues are 5.8e-4 and 1.55e-3.
         assertEquals(5.8e-4, values[11], 0.05e-4);
         assertEquals(1.55e-3, values[10], 0.005e-3);
     }

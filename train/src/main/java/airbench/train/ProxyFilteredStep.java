@@ -11,7 +11,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The step of recipe 96faster (METHOD.md section 11), one {@code Session.run} per step
+ * The step of recipe 96faster (docs/METHOD.md section 11), one {@code Session.run} per step
  * ({@link AirbenchModel#trainFilteredStep}): the proxy network runs forward on the whole batch of the
  * straddling stream, the main network trains on the {@link ProxyFilterSpec#keep} examples with the
  * highest proxy loss, and the proxy takes its own optimizer step on those only at steps

@@ -475,7 +475,7 @@ public record Recipe(String name, double epochs,
         return new LossSpec(labelSmoothing);
     }
 
-    /** The whitening filters this recipe starts from on {@code train} (METHOD.md section 4). */
+    /** The whitening filters this recipe starts from on {@code train} (docs/METHOD.md section 4). */
     public float[] whiteningFilters(CifarDataset train) {
         return TrainingLoop.whiteningFilters(train, this);
     }

@@ -1,7 +1,7 @@
 package airbench.train;
 
 /**
- * The step-indexed schedules of a run (METHOD.md sections 2 and 5), as pure functions of the step so that a
+ * The step-indexed schedules of a run (docs/METHOD.md sections 2 and 5), as pure functions of the step so that a
  * resumed run computes the same values. {@link #at} is what the loop asks before every step.
  *
  * @param stepsPerEpoch      optimizer steps in one pass (last partial batch dropped)

@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * A trained network, as {@link Training#run} returns it: logits and probabilities of images, accuracy at a
- * test-time augmentation level (METHOD.md section 7), and export as a TensorFlow SavedModel. It holds the
+ * test-time augmentation level (docs/METHOD.md section 7), and export as a TensorFlow SavedModel. It holds the
  * TensorFlow session the network lives in: close it (try-with-resources) when done; every method of a closed
  * model throws {@link IllegalStateException}. Not for concurrent use from several threads.
  *
@@ -164,7 +164,7 @@ public final class TrainedModel implements AutoCloseable {
 
     /**
      * Writes the network as a TensorFlow SavedModel into {@code dir} (signatures {@code serving_default},
-     * {@code tta} and {@code normalized}; see the README's "Exported models"), atomically.
+     * {@code tta} and {@code normalized}; see docs/export.md), atomically.
      *
      * @param overwrite replace an existing export at {@code dir}; without it an existing folder is refused
      * @throws java.io.UncheckedIOException naming the folder when it exists or cannot be written

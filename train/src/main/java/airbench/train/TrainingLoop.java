@@ -16,7 +16,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The training loop of one run (METHOD.md sections 2-7), the one path behind {@link Training#run} and the
+ * The training loop of one run (docs/METHOD.md sections 2-7), the one path behind {@link Training#run} and the
  * command line's {@link SeedRun}: whitening, then {@code totalSteps} optimizer steps fed by the Java batch
  * pipeline, Lookahead every fifth step (if the recipe's optimizer uses it), and the final copy of the slow
  * weights. What the command line adds, a run folder with a checkpoint at every epoch end and the
@@ -161,7 +161,7 @@ final class TrainingLoop {
 
     /**
      * The whitening filters of a run: from the recipe's first training images, normalized with the dataset's
-     * constants (METHOD.md section 4).
+     * constants (docs/METHOD.md section 4).
      */
     static float[] whiteningFilters(CifarDataset train, Recipe recipe) {
         int whitenImages = Math.min(recipe.whitenImages(), train.size());

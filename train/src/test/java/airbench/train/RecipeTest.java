@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The 94muon and 96faster presets hold METHOD.md sections 10 and 11's numbers. */
+/** The 94muon and 96faster presets hold docs/METHOD.md sections 10 and 11's numbers. */
 @SuppressWarnings("unchecked")
 class RecipeTest {
 

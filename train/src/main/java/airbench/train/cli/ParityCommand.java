@@ -31,7 +31,7 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * {@code parity --recipe 96 --steps 20}: the trainer's first k steps of a recipe and seed against an
- * independent PyTorch implementation of METHOD.md on the same weights and batches ({@link Parity}).
+ * independent PyTorch implementation of docs/METHOD.md on the same weights and batches ({@link Parity}).
  * The recipe comes from the same presets and overrides as training; a few switches change one piece
  * of a recipe at a time ({@code --convs-per-block 3 --residual}, {@code --bn-memory 0.9},
  * {@code --cutout 12}, {@code --translate 4}, {@code --warmup-fraction 0.1 --final-lr 0}) so that each

@@ -38,7 +38,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * {@code select}: the data-selection experiment of METHOD.md section 12, written against the library's
+ * {@code select}: the data-selection experiment of docs/METHOD.md section 12, written against the library's
  * public API alone (it lives in its own package, so nothing package-private of {@code airbench.train} is
  * visible to it):
  * <ol>
@@ -118,7 +118,7 @@ public final class DataSelection {
     }
 
     private static final Command COMMAND = new Command(NAME, NAME + " [options]",
-            "The data-selection experiment of METHOD.md section 12: train airbench94 with label smoothing 0, take each"
+            "The data-selection experiment of docs/METHOD.md section 12: train airbench94 with label smoothing 0, take each"
                     + " training image's confidence, then train airbench94 on a random share and on the"
                     + " least-confident share of the images and compare their test accuracy. Options:",
             "--onednn on|off is accepted as by every command. Results: DIR/result.json.");

@@ -74,7 +74,7 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        // The recipes are CIFAR-10's; on another dataset only the head's width changes (METHOD.md section 9:
+        // The recipes are CIFAR-10's; on another dataset only the head's width changes (docs/METHOD.md section 9:
         // the hyperparameters stay as they are).
         Recipe.Builder builder = recipe.toBuilder().numClasses(dataset.numClasses());
         try {

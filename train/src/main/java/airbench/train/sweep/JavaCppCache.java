@@ -13,7 +13,7 @@ import org.apache.logging.log4j.Logger;
  * executor starts, which executors then only read, or a cache per executor, which no other process writes.
  * An executor whose JVM was given {@code -Dorg.bytedeco.javacpp.cachedir} (through
  * {@code spark.executor.extraJavaOptions}) uses that folder and is trusted to have it pre-filled: the fast way
- * for repeated sweeps (fill it once per machine with JavaCPP's own loader, see the README). Otherwise each
+ * for repeated sweeps (fill it once per machine with JavaCPP's own loader, see docs/sweeps.md). Otherwise each
  * executor gets its own cache inside its own files folder ({@code SparkFiles.getRootDirectory()}; on a standalone
  * worker the executor's folder under the worker's {@code work/}, removed with the application's files by the
  * cluster manager's clean-up): it costs one unpacking (a few seconds, 650 MB of local disk) per executor and

@@ -81,7 +81,7 @@ final class SparkEngine implements RunEngine {
             if (jars.isEmpty()) {
                 throw new UsageException("--master " + settings.master() + " needs the program as jars to send to the"
                         + " executors, and this one runs from class folders (mvn exec:java). Build the jars (mvn install"
-                        + " -DskipTests) and use spark-submit as in the README, or java -cp"
+                        + " -DskipTests) and use spark-submit as docs/sweeps.md shows, or java -cp"
                         + " \"train/target/airbench-train.jar:$SPARK_HOME/jars/*\" airbench.train.cli.Main sweep --master ...");
             }
             spark.set("spark.jars", String.join(",", jars.stream().map(Path::toString).toList()));

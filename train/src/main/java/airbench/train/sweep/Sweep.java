@@ -65,8 +65,8 @@ public final class Sweep {
         if (shardText == null && given == null && !sparkOnClasspath()) {
             throw new UsageException("Apache Spark is not on the classpath (the runnable jar leaves it out, so that a"
                     + " plain training does not carry it). Run the sweep with `mvn exec:java -Dexec.args=\"sweep ...\"`"
-                    + " from the repository root (Maven adds Spark), through spark-submit on a cluster (see the"
-                    + " README), or without Spark one slice at a time with --shard I/N and then merge");
+                    + " from the repository root (Maven adds Spark), through spark-submit on a cluster (see"
+                    + " docs/sweeps.md), or without Spark one slice at a time with --shard I/N and then merge");
         }
         Map<String, Object> how = new LinkedHashMap<>();
         how.put("shard", shardText);

@@ -229,7 +229,7 @@ class CommandLineTest {
 
         TrainOptions hundred = resolve("--recipe", "96", "--dataset", "cifar100");
         assertEquals(airbench.data.DatasetChoice.CIFAR100, hundred.dataset());
-        // METHOD.md section 9: the CIFAR-10 hyperparameters unchanged, only the head's width follows the data.
+        // docs/METHOD.md section 9: the CIFAR-10 hyperparameters unchanged, only the head's width follows the data.
         assertEquals(Recipe.AIRBENCH96.toBuilder().network(NetworkSpec.AIRBENCH96.withNumClasses(100)).build(), hundred.recipe());
         assertTrue(hundred.describe().contains("dataset CIFAR-100: 100 classes, normalization mean (0.5071, 0.4865,"
                 + " 0.4409), std (0.2673, 0.2564, 0.2762)"), hundred.describe());
