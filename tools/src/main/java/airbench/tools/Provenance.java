@@ -2,27 +2,38 @@ package airbench.tools;
 
 import airbench.model.TensorFlowRuntime;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Where a result came from: commit (with "+modified" when the work tree differs from it), library
+ * Where a result came from: commit (with "+modified" when the work tree differed from it), library
  * versions, machine and date. Recorded in every training result and timing report so that a figure in
  * docs/RESULTS.md can be traced to the code that produced it.
+ *
+ * <p>The commit is the one stamped into this jar when it was built ({@value #STAMP}, written by the build), because
+ * the code that runs is the code that was built: a runnable jar copied elsewhere, or run from another folder, still
+ * names it. Only classes without a stamp (an IDE, a build from a source archive) fall back to asking git in the
+ * working folder.
  */
 public final class Provenance {
+    /** The build's stamp, a resource next to this class. */
+    static final String STAMP = "build-commit.properties";
+
     private Provenance() {}
 
     public static Map<String, String> collect() {
         TensorFlowRuntime.ensureConfigured();  // before TensorFlow.version() loads the library
         Map<String, String> p = new LinkedHashMap<>();
         p.put("date", OffsetDateTime.now(ZoneOffset.UTC).withNano(0).toString());
-        p.put("commit", gitCommit());
+        p.put("commit", stampedCommit(Provenance.class.getResourceAsStream(STAMP)).orElseGet(Provenance::gitCommit));
         p.put("tensorflow", org.tensorflow.TensorFlow.version());
         p.put("java", System.getProperty("java.version"));
         p.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
@@ -30,6 +41,28 @@ public final class Provenance {
         p.put("cores", String.valueOf(Runtime.getRuntime().availableProcessors()));
         p.put("max_heap_mb", String.valueOf(Runtime.getRuntime().maxMemory() >> 20));
         return p;
+    }
+
+    /**
+     * The commit in a build stamp ({@code git.commit.id.abbrev}, with "+modified" when {@code git.dirty} is true), or
+     * empty when there is no stamp or it names no commit (a build without git).
+     */
+    static Optional<String> stampedCommit(InputStream stamp) {
+        if (stamp == null) {
+            return Optional.empty();
+        }
+        Properties properties = new Properties();
+        try (InputStream in = stamp) {
+            properties.load(in);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        String commit = properties.getProperty("git.commit.id.abbrev", "").trim();
+        if (commit.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(Boolean.parseBoolean(properties.getProperty("git.dirty", "false").trim())
+                ? commit + "+modified" : commit);
     }
 
     private static String gitCommit() {
