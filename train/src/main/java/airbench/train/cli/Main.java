@@ -2,7 +2,6 @@ package airbench.train.cli;
 
 import airbench.train.Recipe;
 import airbench.train.TrainingDivergedException;
-import airbench.train.examples.DataSelection;
 import airbench.train.run.RunFolder;
 import airbench.train.run.TrainOptionTable;
 import airbench.train.run.TrainOptions;
@@ -31,7 +30,7 @@ import org.apache.logging.log4j.Logger;
  * with {@code step-timing}, the eager / graph / XLA timing tool ({@link StepTiming}); with {@code bench}, the
  * speed benchmark against PyTorch ({@link Bench}); with {@code parity}, the step-by-step comparison with PyTorch
  * ({@link ParityCommand}); with {@code plot}, PNG charts of finished runs ({@link PlotCommand}); with
- * {@code select}, the data-selection experiment written on the library's public API ({@link DataSelection}); with
+ * {@code select}, the data-selection experiment written on the library's public API ({@link SelectCommand}); with
  * {@code sweep}, many trainings over a grid of options on Spark or in shards ({@link SweepCommand}); with
  * {@code merge}, the shards of a sweep joined ({@link MergeCommand}).
  * {@code --onednn on|off} applies to every command.
@@ -93,8 +92,8 @@ public final class Main {
         if (args.length > 0 && args[0].equals(ImageExportCommand.NAME)) {
             return ImageExportCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
-        if (args.length > 0 && args[0].equals(DataSelection.NAME)) {
-            return DataSelection.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+        if (args.length > 0 && args[0].equals(SelectCommand.NAME)) {
+            return SelectCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
         if (args.length > 0 && args[0].equals(PlotCommand.NAME)) {
             return PlotCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
