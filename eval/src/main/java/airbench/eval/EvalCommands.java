@@ -1,26 +1,13 @@
 package airbench.eval;
 
-import airbench.data.CifarDataset;
-import airbench.data.CifarReader;
 import airbench.data.DataException;
 import airbench.data.DatasetChoice;
-import airbench.data.DataLocator;
-import airbench.data.Downloader;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.apache.commons.cli.CommandLine;
@@ -261,85 +248,16 @@ public final class EvalCommands {
         Optional<Path> predictionsFile = Optional.ofNullable(line.getOptionValue("predictions")).map(Path::of);
         int threads = threads("evaluate", line, properties);
 
-        try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
-            DatasetChoice dataset = model.datasetFor(requested);
-            List<Path> fallbacks = new ArrayList<>();
-            String fallback = properties.getProperty(FALLBACK_PROPERTY);
-            if (fallback != null && !fallback.isBlank()) {
-                fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
-            }
-            Path source = DataLocator.locate(dataset.variant(), dataDir, System.getenv(), DataLocator.defaultCache(),
-                    fallbacks, Downloader.official());
-            CifarDataset test = CifarReader.read(source, dataset).test();
-            long start = System.nanoTime();
-            float[] images = dataset.normalization().apply(test.images());
-            int[][] predicted = new Evaluator(model, Evaluator.DEFAULT_BATCH)
-                    .predictions(images, test.size(), model.numClasses(), tta);
-            Map<Integer, Evaluation> results = new java.util.LinkedHashMap<>();
-            for (int level = 0; level <= tta; level++) {
-                results.put(level, Evaluator.score(level, predicted[level], test.labels()));
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            out.println("model: " + modelDir);
-            out.println("data: " + dataset.displayName() + " test split, " + test.size() + " images, from " + source);
-            for (Evaluation e : results.values()) {
-                out.println(String.format(Locale.ROOT, "test accuracy with TTA level %d: %.4f (%d/%d correct)",
-                        e.ttaLevel(), e.accuracy(), e.correct(), e.total()));
-            }
-            out.println(String.format(Locale.ROOT, "evaluated in %.1f s", seconds));
-            json.ifPresent(file -> writeJson(file, modelDir, dataset, source, results));
-            predictionsFile.ifPresent(file -> writePredictions(file, test.labels(), predicted));
-            return 0;
+        List<Path> fallbacks = new ArrayList<>();
+        String fallback = properties.getProperty(FALLBACK_PROPERTY);
+        if (fallback != null && !fallback.isBlank()) {
+            fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
         }
-    }
-
-    /** One row per test image: {@code index,label,tta0[,tta1[,tta2]]}, class indices. */
-    private static void writePredictions(Path file, int[] labels, int[][] predicted) {
-        StringBuilder csv = new StringBuilder("index,label");
-        for (int level = 0; level < predicted.length; level++) {
-            csv.append(",tta").append(level);
-        }
-        csv.append('\n');
-        for (int i = 0; i < labels.length; i++) {
-            csv.append(i).append(',').append(labels[i]);
-            for (int[] atLevel : predicted) {
-                csv.append(',').append(atLevel[i]);
-            }
-            csv.append('\n');
-        }
-        writeAtomically(file, csv.toString());
-    }
-
-    private static void writeJson(Path file, Path modelDir, DatasetChoice dataset, Path source,
-                                  Map<Integer, Evaluation> results) {
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = mapper.createObjectNode();
-        root.put("model", modelDir.toAbsolutePath().normalize().toString());
-        root.put("dataset", dataset.id());
-        root.put("data", source.toAbsolutePath().normalize().toString());
-        ArrayNode levels = root.putArray("results");
-        for (Evaluation e : results.values()) {
-            levels.addObject().put("tta_level", e.ttaLevel()).put("accuracy", e.accuracy())
-                    .put("correct", e.correct()).put("total", e.total());
-        }
-        try {
-            writeAtomically(file, mapper.writeValueAsString(root));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new UncheckedIOException("could not encode the result of " + modelDir + " as JSON", e);
-        }
-    }
-
-    /** Writes to a temporary sibling, then renames: a reader never sees half a file. */
-    private static void writeAtomically(Path file, String text) {
-        Path target = file.toAbsolutePath().normalize();
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        try {
-            Files.createDirectories(target.getParent());
-            Files.writeString(tmp, text);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + target + ": " + e.getMessage(), e);
-        }
+        TestSetEvaluation result = TestSetEvaluation.run(modelDir, requested, tta, threads, dataDir, fallbacks);
+        result.lines().forEach(out::println);
+        json.ifPresent(result::writeJson);
+        predictionsFile.ifPresent(result::writePredictions);
+        return 0;
     }
 
     private static int predict(String[] args, Properties properties, PrintStream out) throws UsageError {
@@ -362,20 +280,7 @@ public final class EvalCommands {
         int top = intValue("predict", line, properties, "top", "eval.top", 3, 1, 1000);
         int threads = threads("predict", line, properties);
         List<Path> inputs = names.stream().map(Path::of).toList();
-        // Read the images first: a bad file is reported before the model loads.
-        List<Predictor.InputImage> images = new ArrayList<>();
-        for (Path file : Predictor.expand(inputs)) {
-            images.add(Predictor.read(file));
-        }
-        try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
-            if (requested.isPresent()) {
-                model.datasetFor(requested);
-            }
-            Predictor predictor = new Predictor(model, top);
-            for (Predictor.Prediction prediction : predictor.predictImages(images)) {
-                out.println(predictor.format(prediction));
-            }
-        }
+        Predictor.predictFiles(modelDir, requested, top, threads, inputs).forEach(out::println);
         return 0;
     }
 }
