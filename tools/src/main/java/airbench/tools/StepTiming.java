@@ -61,23 +61,33 @@ public final class StepTiming {
      * What one invocation measures; {@code spec} has the head of {@code dataset}'s class count (the only
      * thing the dataset changes in a step on synthetic data).
      */
-    record Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
-                    int repetitions, int warmup, boolean eager, Path output, DatasetChoice dataset) {
+    public record Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
+                           int repetitions, int warmup, boolean eager, DatasetChoice dataset) {
+
+        /** @throws IllegalArgumentException for a count out of its range */
+        public Settings {
+            if (batchSize < 1 || threads < 1 || repetitions < 1 || warmup < 0) {
+                throw new IllegalArgumentException("batch size, threads and repetitions must be at least 1 and warm-up"
+                        + " calls at least 0, got " + batchSize + ", " + threads + ", " + repetitions + ", " + warmup);
+            }
+            java.util.Objects.requireNonNull(spec, "spec");
+            java.util.Objects.requireNonNull(precision, "precision");
+            java.util.Objects.requireNonNull(dataset, "dataset");
+        }
 
         /** CIFAR-10's settings (the bench command's). */
-        Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
-                 int repetitions, int warmup, boolean eager, Path output) {
-            this(network, spec, batchSize, precision, threads, repetitions, warmup, eager, output,
-                    DatasetChoice.CIFAR10);
+        public Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
+                        int repetitions, int warmup, boolean eager) {
+            this(network, spec, batchSize, precision, threads, repetitions, warmup, eager, DatasetChoice.CIFAR10);
         }
     }
 
     /** One timed configuration: an execution mode and a pass. */
-    record Measurement(String execution, String pass, double firstCallMillis, double[] warmupMillis,
+    public record Measurement(String execution, String pass, double firstCallMillis, double[] warmupMillis,
                        TimingStats stats) {}
 
     /** Everything measured, ready for the table and the JSON. */
-    record Report(Settings settings, List<Measurement> measurements, int xlaMarkedNodes,
+    public record Report(Settings settings, List<Measurement> measurements, int xlaMarkedNodes,
                   Map<String, XlaRunReport> xlaCompileReports, String startedAt, double wallSeconds) {
 
         Optional<Measurement> find(String execution, String pass) {
@@ -136,7 +146,8 @@ public final class StepTiming {
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         return new TimingCommand<>("step-timing", e -> LOG.error("timing failed", e), options(), StepTiming::help,
-                StepTiming::settingsSwitchingOneDnn, Settings::output, StepTiming::measure, StepTiming::table,
+                StepTiming::settingsSwitchingOneDnn, line -> Path.of(line.getOptionValue("output", "step-timing.json")),
+                StepTiming::measure, StepTiming::table,
                 StepTiming::json).run(args, out, err);
     }
 
@@ -221,9 +232,8 @@ public final class StepTiming {
         int threads = positive(line, "threads", Runtime.getRuntime().availableProcessors());
         int repetitions = positive(line, "repetitions", 5);
         int warmup = nonNegative(line, "warmup", defaultWarmup);
-        Path output = Path.of(line.getOptionValue("output", "step-timing.json"));
         return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
-                output, dataset);
+                dataset);
     }
 
     private static int positive(CommandLine line, String name, int defaultValue) {
@@ -264,7 +274,7 @@ public final class StepTiming {
     }
 
     /** Builds the models and times every configuration, round-robin. */
-    static Report measure(Settings s) {
+    public static Report measure(Settings s) {
         String startedAt = Instant.now().toString();
         long wallStart = System.nanoTime();
         int batch = s.batchSize();
@@ -346,7 +356,7 @@ public final class StepTiming {
     }
 
     /** The console table: one row per configuration, then the ratios and the XLA compile report. */
-    static String table(Report report) {
+    public static String table(Report report) {
         Settings s = report.settings();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "airbench%s network (widths %s, %d classes: %s), batch %d, %s, %d"
@@ -390,9 +400,9 @@ public final class StepTiming {
     }
 
     /** The JSON document: settings, machine, every measurement with its samples and summary, ratios. */
-    static Map<String, Object> json(Report report) {
+    public static Map<String, Object> json(Report report) {
         Settings s = report.settings();
-        Map<String, Object> root = TimingCommand.jsonRoot(StepTiming.class, report.startedAt(), report.wallSeconds());
+        Map<String, Object> root = TimingReport.jsonRoot(StepTiming.class, report.startedAt(), report.wallSeconds());
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("recipe_network", s.network());
         settings.put("widths", s.spec().widths());

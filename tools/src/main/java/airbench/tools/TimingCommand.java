@@ -1,15 +1,9 @@
 package airbench.tools;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -32,7 +26,7 @@ import org.apache.commons.cli.ParseException;
  * @param options    the command's options
  * @param help       its {@code --help} text
  * @param settings   the settings of a parsed command line; an {@link IllegalArgumentException} names a bad value
- * @param output     the JSON report's file, from the settings
+ * @param output     the JSON report's file, from the command line
  * @param measure    the measurement
  * @param table      the console table of a measurement
  * @param json       the JSON document of a measurement
@@ -40,7 +34,7 @@ import org.apache.commons.cli.ParseException;
  * @param <R>        what it measured
  */
 record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, Options options, Supplier<String> help,
-                           Function<CommandLine, S> settings, Function<S, Path> output, Function<S, R> measure,
+                           Function<CommandLine, S> settings, Function<CommandLine, Path> output, Function<S, R> measure,
                            Function<R, String> table, Function<R, Map<String, Object>> json) {
 
     /**
@@ -49,6 +43,7 @@ record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, O
      */
     int run(String[] args, PrintStream out, PrintStream err) {
         S parsed;
+        Path file;
         try {
             CommandLine line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options, args);
             if (line.hasOption("help")) {
@@ -56,6 +51,7 @@ record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, O
                 return 0;
             }
             parsed = settings.apply(line);
+            file = output.apply(line);
         } catch (ParseException | IllegalArgumentException e) {
             err.println("error: " + name + ": " + e.getMessage() + " (see " + name + " --help)");
             return 2;
@@ -63,8 +59,8 @@ record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, O
         try {
             R report = measure.apply(parsed);
             out.print(table.apply(report));
-            writeJson(output.apply(parsed), json.apply(report));
-            out.println("JSON written to " + output.apply(parsed));
+            TimingReport.write(file, json.apply(report));
+            out.println("JSON written to " + file);
             return 0;
         } catch (RuntimeException e) {
             logFailure.accept(e);
@@ -82,24 +78,4 @@ record TimingCommand<S, R>(String name, Consumer<RuntimeException> logFailure, O
         return text.toString();
     }
 
-    /** The start of a JSON report: which tool wrote it, when it started, and how long it took. */
-    static Map<String, Object> jsonRoot(Class<?> tool, String startedAt, double wallSeconds) {
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("tool", tool.getName());
-        root.put("started_at", startedAt);
-        root.put("wall_seconds", wallSeconds);
-        return root;
-    }
-
-    private static void writeJson(Path file, Map<String, Object> document) {
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), document);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
-        }
-    }
 }

@@ -27,7 +27,7 @@ class BenchTest {
 
     private static Bench.Settings settings(List<String> pythons) {
         return new Bench.Settings("94", NetworkSpec.preset("94").orElseThrow().withWidths(List.of(4, 8, 8)), 8, 1, 2, 0,
-                false, true, pythons, Path.of("unused.json"));
+                false, true, pythons, List.of());
     }
 
     /** A stand-in for python3: writes {@code json} to the file after --json and exits with {@code code}. */
@@ -95,16 +95,14 @@ class BenchTest {
 
     @Test
     void tinyRunMeasuresEveryNativePrecisionPlainAndXlaAndMarksOneDefault(@TempDir Path dir) throws Exception {
-        Path json = dir.resolve("bench.json");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int code = Bench.run(new String[] {"--widths", "4,8,8", "--batch-size", "8", "--repetitions", "1",
-                "--warmup", "0", "--threads", "1", "--no-onednn-off", "--python", dir.resolve("none").toString(),
-                "--output", json.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
-        String out = bytes.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out);
+        Bench.Settings settings = new Bench.Settings("94", NetworkSpec.preset("94").orElseThrow()
+                .withWidths(List.of(4, 8, 8)), 8, 1, 1, 0, false, true, List.of(dir.resolve("none").toString()),
+                List.of());
+        Bench.Report report = Bench.measure(settings);
+        String out = Bench.table(report);
         assertTrue(out.contains("PyTorch: not installed"), out);
 
-        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode root = new ObjectMapper().valueToTree(Bench.json(report));
         CpuFeatures cpu = CpuFeatures.detect();
         List<JsonNode> rows = new ArrayList<>();
         root.path("measurements").forEach(rows::add);

@@ -3,6 +3,8 @@ package airbench.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import airbench.model.NetworkSpec;
+import airbench.model.Precision;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -49,14 +51,15 @@ class StepTimingTest {
     }
 
     @Test
-    void tinyRunWritesEveryMeasurementAndRatio(@TempDir Path dir) throws Exception {
-        Path json = dir.resolve("timing.json");
-        String table = run(0, "--recipe-network", "94", "--widths", "8,16,16", "--batch-size", "8",
-                "--repetitions", "1", "--warmup", "0", "--threads", "1", "--output", json.toString());
+    void tinyRunMeasuresEveryConfigurationAndRatio() throws Exception {
+        StepTiming.Report report = StepTiming.measure(new StepTiming.Settings("94",
+                NetworkSpec.preset("94").orElseThrow().withWidths(List.of(8, 16, 16)), 8, Precision.FP32, 1, 1, 0,
+                true));
+        String table = StepTiming.table(report);
         assertTrue(table.contains("train step: graph / XLA"), table);
         assertTrue(table.contains("eager / graph"), table);
 
-        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode root = new ObjectMapper().valueToTree(StepTiming.json(report));
         assertEquals(8, root.at("/settings/batch_size").asInt());
         assertEquals("fp32", root.at("/settings/precision").asText());
         assertEquals("[8,16,16]", root.at("/settings/widths").toString());
