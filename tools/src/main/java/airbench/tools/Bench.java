@@ -58,7 +58,7 @@ public final class Bench {
     public static final String NAME = "bench";
     static final String SCRIPT = "pytorch_bench.py";
     /** Untimed calls per configuration after the first (one is enough at these step times). */
-    static final int DEFAULT_WARMUP = 1;
+    public static final int DEFAULT_WARMUP = 1;
 
     /**
      * What one invocation measures.

@@ -54,7 +54,10 @@ public final class StepTiming {
     static final double WHITEN_EPSILON = 5e-4;
     /** Schedule multiplier fed to the timed steps (the schedule's first value); speed does not depend on it. */
     static final double LR_MULTIPLIER = 0.2;
-    static final String NOTE_EAGER = "TensorFlow Java's eager mode cannot compute gradients (\"Gradients can be "
+    /** Untimed calls per configuration after the first, unless given. */
+    public static final int DEFAULT_WARMUP = 2;
+    /** Why there is no eager training step. */
+    public static final String NOTE_EAGER = "TensorFlow Java's eager mode cannot compute gradients (\"Gradients can be "
             + "computed only in a graph execution environment\"), so there is no eager training step.";
 
     /**

@@ -22,11 +22,15 @@ import org.apache.commons.cli.Options;
 final class SelectCommand {
     static final String NAME = "select";
 
-    private static final Command COMMAND = new Command(NAME, NAME + " [options]",
-            "The data-selection experiment of METHOD.md section 12: train airbench94 with label smoothing 0, take each"
-                    + " training image's confidence, then train airbench94 on a random share and on the"
-                    + " least-confident share of the images and compare their test accuracy. Options:",
-            "--onednn on|off is accepted as by every command. Results: DIR/result.json.");
+    /** Exit code 0 done, 1 failed (data, divergence, I/O), 2 bad command line or folder. */
+    static final Command COMMAND = Command.named(NAME)
+            .summary("the data-selection experiment: training on the least-confident images against a random share")
+            .description("The data-selection experiment of METHOD.md section 12: train airbench94 with label smoothing"
+                    + " 0, take each training image's confidence, then train airbench94 on a random share and on the"
+                    + " least-confident share of the images and compare their test accuracy. Options:")
+            .footer("Results: DIR/result.json.")
+            .options(SelectCommand::options)
+            .body(SelectCommand::select);
 
     private SelectCommand() {}
 
@@ -51,31 +55,22 @@ final class SelectCommand {
         return options;
     }
 
-    static String help() {
-        return COMMAND.help(options());
-    }
-
-    /** Exit code 0 done, 1 failed (data, divergence, I/O), 2 bad command line. */
-    static int run(String[] args) {
-        return COMMAND.run(options(), args, line -> {
-            DataSelection.Settings settings = settings(line);
-            DataSelection.Experiment experiment;
-            try {
-                experiment = DataSelection.prepare(settings);
-            } catch (IllegalArgumentException e) {
-                // What the settings got wrong, found before any training: a subset smaller than one batch, or a
-                // folder of another experiment.
-                throw new UsageException(e.getMessage());
-            }
-            System.out.println(experiment.run());
-            return 0;
-        });
+    private static int select(Command.Call call) {
+        call.noArguments();
+        DataSelection.Settings settings = settings(call.line());
+        DataSelection.Experiment experiment;
+        try {
+            experiment = DataSelection.prepare(settings);
+        } catch (IllegalArgumentException e) {
+            // What the settings got wrong, found before any training: a subset smaller than one batch, or a folder
+            // of another experiment or of other files.
+            throw new UsageException(e.getMessage());
+        }
+        call.out().println(experiment.run());
+        return 0;
     }
 
     static DataSelection.Settings settings(CommandLine line) {
-        if (!line.getArgList().isEmpty()) {
-            throw new UsageException("unexpected argument '" + line.getArgList().get(0) + "'; see " + NAME + " --help");
-        }
         long seed;
         try {
             seed = Long.parseLong(line.getOptionValue("seed", "0").trim());

@@ -14,15 +14,15 @@ class SelectCommandTest {
 
     @Test
     void badOptionsStopBeforeAnyWorkWithExitCodeTwo() {
-        assertEquals(2, SelectCommand.run(new String[] {"--fraction", "1.5"}));
-        assertEquals(2, SelectCommand.run(new String[] {"--fraction", "abc"}));
-        assertEquals(2, SelectCommand.run(new String[] {"--runs", "0"}));
-        assertEquals(2, SelectCommand.run(new String[] {"--tta", "3"}));
-        assertEquals(2, SelectCommand.run(new String[] {"--precision", "fp16"}));
-        assertEquals(2, SelectCommand.run(new String[] {"--no-such-option"}));
-        assertEquals(2, SelectCommand.run(new String[] {"stray"}));
-        assertEquals(0, SelectCommand.run(new String[] {"--help"}));
-        assertTrue(SelectCommand.help().contains("--confidence-epochs"));
+        assertEquals(2, SelectCommand.COMMAND.run(new String[] {"--fraction", "1.5"}));
+        assertEquals(2, SelectCommand.COMMAND.run(new String[] {"--fraction", "abc"}));
+        assertEquals(2, SelectCommand.COMMAND.run(new String[] {"--runs", "0"}));
+        assertEquals(2, SelectCommand.COMMAND.run(new String[] {"--tta", "3"}));
+        assertEquals(2, SelectCommand.COMMAND.run(new String[] {"--precision", "fp16"}));
+        assertEquals(2, SelectCommand.COMMAND.run(new String[] {"--no-such-option"}));
+        assertEquals(2, SelectCommand.COMMAND.run(new String[] {"stray"}));
+        assertEquals(0, SelectCommand.COMMAND.run(new String[] {"--help"}));
+        assertTrue(SelectCommand.COMMAND.help().contains("--confidence-epochs"));
     }
 
     /** Through the real entry point on the real data: a folder of the user's is refused (exit code 2), untouched. */
