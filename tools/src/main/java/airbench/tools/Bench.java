@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -25,9 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -49,13 +45,12 @@ import org.apache.logging.log4j.Logger;
  *       batch) in its default and its channels-last memory layout; the faster is the comparison.
  *       Without PyTorch the column says "not installed" and the rest still runs.</li>
  * </ol>
- * Exit codes: 0 done, 1 failed, 2 bad command line.
+ * This is the measurement ({@link #measure}, {@link #table}, {@link #json}); its command line is the trainer's
+ * {@code bench} command.
  */
 public final class Bench {
     private static final Logger LOG = LogManager.getLogger(Bench.class);
 
-    /** The subcommand's name. */
-    public static final String NAME = "bench";
     static final String SCRIPT = "pytorch_bench.py";
     /** Untimed calls per configuration after the first (one is enough at these step times). */
     public static final int DEFAULT_WARMUP = 1;
@@ -129,44 +124,6 @@ public final class Bench {
     }
 
     private Bench() {}
-
-    /**
-     * Runs the benchmark, its table to {@code out} and errors to {@code err}; returns its exit code: 0 done, 1 failed,
-     * 2 bad command line.
-     */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return new TimingCommand<>(NAME, e -> LOG.error("bench failed", e), options(), Bench::help, Bench::settings,
-                line -> Path.of(line.getOptionValue("output", "bench.json")), Bench::measure, Bench::table, Bench::json).run(args, out, err);
-    }
-
-    static Options options() {
-        Options options = StepTiming.networkAndTimingOptions(DEFAULT_WARMUP);
-        options.addOption(Option.builder().longOpt("no-onednn-off")
-                .desc("skip the TensorFlow fp32 measurement with oneDNN off (a second JVM)").build());
-        options.addOption(Option.builder().longOpt("no-pytorch").desc("skip PyTorch").build());
-        options.addOption(Option.builder().longOpt("python").hasArg().argName("PATH")
-                .desc("Python interpreter with PyTorch [default: python3, then /usr/bin/python3]").build());
-        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
-                .desc("JSON report [default: bench.json]").build());
-        options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
-        return options;
-    }
-
-    static String help() {
-        return TimingCommand.helpText(NAME + " [options]",
-                "Times this project's training step and forward pass in every configuration this CPU runs natively, "
-                        + "and the same step in PyTorch, in one invocation. Options:", options(),
-                "PyTorch: " + PythonScript.INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.");
-    }
-
-    static Settings settings(CommandLine line) {
-        StepTiming.Settings shared = StepTiming.settings(line, DEFAULT_WARMUP);
-        List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python"))
-                : PythonScript.DEFAULT_PYTHONS;
-        return new Settings(shared.network(), shared.spec(), shared.batchSize(), shared.threads(), shared.repetitions(),
-                shared.warmup(), !line.hasOption("no-onednn-off"), !line.hasOption("no-pytorch"), pythons,
-                List.of(StepTiming.class.getName()));
-    }
 
     /** Every configuration of the class comment, in its order. */
     public static Report measure(Settings s) {

@@ -10,11 +10,8 @@ import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import airbench.model.TensorFlowRuntime;
 import airbench.model.XlaRunReport;
-import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,9 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Collectors;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -42,9 +36,9 @@ import org.apache.logging.log4j.Logger;
  * is the evaluation pass (running BatchNorm statistics). Eager mode has no training step: TensorFlow
  * Java computes gradients only in graph mode.
  *
- * <p>Run: {@code mvn exec:java -Dexec.args="step-timing --help"} from the repository root, or
- * {@code java -jar train/target/airbench-train.jar step-timing --help}.
- * Exit codes: 0 done, 1 failed, 2 bad command line.
+ * <p>This is the measurement ({@link #measure}, {@link #table}, {@link #json}); its command line is the
+ * trainer's {@code step-timing} command: {@code mvn exec:java -Dexec.args="step-timing --help"} from the repository
+ * root, or {@code java -jar train/target/airbench-train.jar step-timing --help}.
  */
 public final class StepTiming {
     private static final Logger LOG = LogManager.getLogger(StepTiming.class);
@@ -134,147 +128,6 @@ public final class StepTiming {
     static final String FROZEN_STEP = "frozen step";
 
     private StepTiming() {}
-
-    /** The tool as its own program (the bench command starts it so, with oneDNN off, in a second JVM). */
-    public static void main(String[] args) {
-        int code = run(args, System.out, System.err);
-        if (code != 0) {
-            System.exit(code);
-        }
-    }
-
-    /**
-     * Runs the tool, its table to {@code out} and errors to {@code err}; returns its exit code: 0 done, 1 failed,
-     * 2 bad command line.
-     */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return new TimingCommand<>("step-timing", e -> LOG.error("timing failed", e), options(), StepTiming::help,
-                StepTiming::settingsSwitchingOneDnn, line -> Path.of(line.getOptionValue("output", "step-timing.json")),
-                StepTiming::measure, StepTiming::table,
-                StepTiming::json).run(args, out, err);
-    }
-
-    /** {@link #settings(CommandLine)}, then oneDNN as {@code --onednn} asks (before TensorFlow loads). */
-    private static Settings settingsSwitchingOneDnn(CommandLine line) {
-        Settings settings = settings(line);
-        if (line.hasOption("onednn")) {
-            TensorFlowRuntime.configure(TensorFlowRuntime.parseOneDnn(line.getOptionValue("onednn")));
-        }
-        return settings;
-    }
-
-    static Options options() {
-        Options options = networkAndTimingOptions(2);
-        options.addOption(Option.builder().longOpt("dataset").hasArg().argName("NAME")
-                .desc("cifar10 or cifar100: the head's class count (10 or 100) [default: cifar10]").build());
-        options.addOption(Option.builder().longOpt("labels").hasArg().argName("SET")
-                .desc("with --dataset cifar100: fine (100 classes) or coarse (20) [default: fine]").build());
-        options.addOption(Option.builder().longOpt("precision").hasArg().argName("P")
-                .desc("convolution precision: fp32 or bf16 [default: fp32]").build());
-        options.addOption(Option.builder().longOpt("no-eager")
-                .desc("skip the eager forward pass").build());
-        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
-                .desc("JSON report [default: step-timing.json]").build());
-        options.addOption(Option.builder().longOpt("onednn").hasArg().argName("on|off")
-                .desc("TensorFlow's oneDNN kernels [default: on]").build());
-        options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
-        return options;
-    }
-
-    /** The options this tool shares with the bench command: network, batch, threads, repetitions, warm-up. */
-    static Options networkAndTimingOptions(int defaultWarmup) {
-        Options options = new Options();
-        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
-                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames()) + " [default: 94]").build());
-        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
-                .desc("override the network's block widths (small values for a quick check)").build());
-        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
-                .desc("images per forward pass and per training step [default: 1024]").build());
-        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
-                .desc("intra-op threads (inter-op 1) [default: number of cores]").build());
-        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
-                .desc("timed calls per configuration [default: 5]").build());
-        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
-                .desc("untimed calls per configuration after the first [default: " + defaultWarmup + "]").build());
-        return options;
-    }
-
-    static String help() {
-        return TimingCommand.helpText("step-timing [options]",
-                "Times eager forward, graph forward and training step, XLA forward and training step on one synthetic "
-                        + "batch. Options:", options(), NOTE_EAGER);
-    }
-
-    static Settings settings(CommandLine line) {
-        return settings(line, 2);
-    }
-
-    /**
-     * The settings from a command line holding {@link #networkAndTimingOptions} (and, for this tool,
-     * its own options; absent ones take their defaults), with {@code defaultWarmup} warm-up calls.
-     */
-    static Settings settings(CommandLine line, int defaultWarmup) {
-        if (!line.getArgList().isEmpty()) {
-            throw new IllegalArgumentException("unexpected argument '" + line.getArgList().get(0) + "'");
-        }
-        String network = line.getOptionValue("recipe-network", "94");
-        NetworkSpec spec = NetworkSpec.preset(network).orElseThrow(() -> new IllegalArgumentException(
-                "unknown --recipe-network '" + network + "'; valid: " + String.join(", ", NetworkSpec.presetNames())));
-        if (line.hasOption("widths")) {
-            spec = spec.withWidths(widths(line.getOptionValue("widths")));
-        }
-        // Options of this tool only (the bench command has no --dataset): absent, they read as null.
-        DatasetChoice dataset = DatasetChoice.parse(line.getOptionValue("dataset"), line.getOptionValue("labels"));
-        spec = spec.withNumClasses(dataset.numClasses());
-        int batch = positive(line, "batch-size", 1024);
-        String precisionText = line.getOptionValue("precision", "fp32");
-        Precision precision = Arrays.stream(Precision.values())
-                .filter(p -> p.name().equalsIgnoreCase(precisionText)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("bad value '" + precisionText
-                        + "' for --precision; valid values: fp32, bf16"));
-        int threads = positive(line, "threads", Runtime.getRuntime().availableProcessors());
-        int repetitions = positive(line, "repetitions", 5);
-        int warmup = nonNegative(line, "warmup", defaultWarmup);
-        return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
-                dataset);
-    }
-
-    private static int positive(CommandLine line, String name, int defaultValue) {
-        int value = nonNegative(line, name, defaultValue);
-        if (value < 1) {
-            throw new IllegalArgumentException("bad value '" + line.getOptionValue(name) + "' for --" + name
-                    + "; expected a positive whole number");
-        }
-        return value;
-    }
-
-    private static int nonNegative(CommandLine line, String name, int defaultValue) {
-        if (!line.hasOption(name)) {
-            return defaultValue;
-        }
-        String text = line.getOptionValue(name).trim();
-        try {
-            int value = Integer.parseInt(text);
-            if (value >= 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException("bad value '" + text + "' for --" + name + "; expected a whole number");
-    }
-
-    private static List<Integer> widths(String text) {
-        try {
-            List<Integer> widths = Arrays.stream(text.split(",")).map(String::trim).map(Integer::parseInt).toList();
-            if (widths.size() == 3 && widths.stream().allMatch(w -> w > 0)) {
-                return widths;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException("bad value '" + text + "' for --widths; expected three positive numbers like 64,256,256");
-    }
 
     /** Builds the models and times every configuration, round-robin. */
     public static Report measure(Settings s) {

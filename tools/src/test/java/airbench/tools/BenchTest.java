@@ -9,9 +9,6 @@ import airbench.model.NetworkSpec;
 import airbench.model.TensorFlowRuntime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -22,7 +19,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The bench command: its PyTorch wiring (with stand-in interpreters), its ratios, and a tiny real run. */
+/** The speed benchmark: its PyTorch wiring (with stand-in interpreters), its ratios, and a tiny real run. */
 class BenchTest {
 
     private static Bench.Settings settings(List<String> pythons) {
@@ -118,17 +115,5 @@ class BenchTest {
         assertTrue(root.at("/runtime/onednn_active").asBoolean());
         assertTrue(root.at("/pytorch/status").asText().startsWith("not installed"));
         assertEquals(0, root.path("ratios").size());
-    }
-
-    @Test
-    void badOptionsExitWithTwo() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Bench.run(new String[] {"--batch-size", "zero"}, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(2, code);
-        assertEquals("", out.toString(StandardCharsets.UTF_8));
-        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: bench: bad value 'zero' for --batch-size"),
-                err.toString(StandardCharsets.UTF_8));
     }
 }
