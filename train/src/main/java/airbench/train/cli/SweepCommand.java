@@ -8,8 +8,6 @@ import airbench.train.sweep.Cell;
 import airbench.train.sweep.RunEngine;
 import airbench.train.sweep.Sweep;
 import airbench.train.sweep.SweepPlan;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
