@@ -1,5 +1,6 @@
 package airbench.eval;
 
+import airbench.data.DatasetChoice;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
@@ -71,6 +73,30 @@ public final class Predictor {
             throw new IllegalArgumentException("top must be at least 1, got " + top);
         }
         this.top = Math.min(top, model.numClasses());
+    }
+
+    /**
+     * What the {@code predict} command prints: one {@link #format} line per image of {@code inputs} (files, and the
+     * images of folders), classified by the model in {@code modelDir}. The images are read first, so that a bad
+     * file is reported before the model loads.
+     *
+     * @param requested a dataset the model must have been trained on, if given
+     * @param top       classes per line
+     * @throws EvalException for a bad image, model folder, or a model of another dataset than {@code requested}
+     */
+    public static List<String> predictFiles(Path modelDir, Optional<DatasetChoice> requested, int top, int threads,
+                                            List<Path> inputs) {
+        List<InputImage> images = new ArrayList<>();
+        for (Path file : expand(inputs)) {
+            images.add(read(file));
+        }
+        try (ExportedModel model = ExportedModel.load(modelDir, threads)) {
+            if (requested.isPresent()) {
+                model.datasetFor(requested);
+            }
+            Predictor predictor = new Predictor(model, top);
+            return predictor.predictImages(images).stream().map(predictor::format).toList();
+        }
     }
 
     /** Reads every input (files, and the images of folders) before classifying them, so a bad file fails fast. */

@@ -21,10 +21,7 @@ import airbench.model.Precision;
 import airbench.model.SavedModelExport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +30,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,16 +71,6 @@ class Cifar100ModelTest {
         fine.close();
         coarse.close();
         cifar10.close();
-    }
-
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = EvalCommands.run(args, new Properties(), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -173,25 +159,21 @@ class Cifar100ModelTest {
                 e.getMessage());
     }
 
+    /** The evaluation of {@code model} on {@code requested} with no data folder given (the data is never reached). */
+    private static EvalException refused(Path model, DatasetChoice requested) {
+        return assertThrows(EvalException.class, () -> TestSetEvaluation.run(model, Optional.of(requested), 2, 1,
+                Optional.empty(), List.of()));
+    }
+
     @Test
     void evaluateRefusesAWrongCombinationBeforeLookingForData() {
-        Run tenOnHundred = run("evaluate", "--model", cifar10Dir.toString(), "--dataset", "cifar100");
-        assertEquals(1, tenOnHundred.code());
-        assertTrue(tenOnHundred.err().startsWith("error: the model in " + cifar10Dir + " was trained on CIFAR-10"),
-                tenOnHundred.err());
-        Run fineOnCoarse = run("evaluate", "--model", fineDir.toString(), "--dataset", "cifar100", "--labels",
-                "coarse");
-        assertEquals(1, fineOnCoarse.code());
-        assertTrue(fineOnCoarse.err().contains("was trained on CIFAR-100 (100 classes), not on CIFAR-100 (coarse"
-                + " labels, 20 classes)"), fineOnCoarse.err());
-
-        Run labelsAlone = run("evaluate", "--model", fineDir.toString(), "--labels", "coarse");
-        assertEquals(2, labelsAlone.code());
-        assertEquals("error: evaluate: --labels applies to --dataset cifar100 only (CIFAR-10 has one set of 10"
-                + " labels); drop --labels coarse, or add --dataset cifar100", labelsAlone.err().strip());
-        Run bad = run("predict", "--model", fineDir.toString(), "--dataset", "imagenet", "a.png");
-        assertEquals(2, bad.code());
-        assertTrue(bad.err().contains("bad value 'imagenet' for --dataset; valid values: cifar10, cifar100"), bad.err());
+        EvalException tenOnHundred = refused(cifar10Dir, DatasetChoice.CIFAR100);
+        assertTrue(tenOnHundred.getMessage().startsWith("the model in " + cifar10Dir + " was trained on CIFAR-10"),
+                tenOnHundred.getMessage());
+        EvalException fineOnCoarse = refused(fineDir, DatasetChoice.CIFAR100_COARSE);
+        assertTrue(fineOnCoarse.getMessage().contains("was trained on CIFAR-100 (100 classes), not on CIFAR-100"
+                + " (coarse labels, 20 classes)"), fineOnCoarse.getMessage());
+        // --labels without --dataset cifar100, and an unknown dataset, are the commands' usage errors (train's cli)
     }
 
     @Test
@@ -201,20 +183,19 @@ class Cifar100ModelTest {
             PredictorTest.writePng(folder.resolve("img" + i + ".png"),
                     Arrays.copyOfRange(pixels, i * 3072, (i + 1) * 3072), 32, 32);
         }
-        Run result = run("predict", "--model", fineDir.toString(), "--dataset", "cifar100", "--top", "2",
-                "--threads", "1", folder.toString());
-        assertEquals(0, result.code(), result.err());
-        List<String> lines = result.out().strip().lines().sorted().toList();
-        assertEquals(3, lines.size(), result.out());
+        List<String> lines = Predictor.predictFiles(fineDir, Optional.of(DatasetChoice.CIFAR100), 2, 1,
+                List.of(folder)).stream().sorted().toList();
+        assertEquals(3, lines.size(), lines.toString());
         float[] logits = fine.logits(Normalization.CIFAR100.apply(Arrays.copyOf(pixels, 3 * 3072)), 3);
         for (int i = 0; i < 3; i++) {
             String name = CifarVariant.CIFAR100.wellKnownClassNames().get(Evaluator.argMax(logits, i, 100));
             assertTrue(lines.get(i).startsWith(folder.resolve("img" + i + ".png") + ": " + name + " "), lines.get(i));
             assertEquals(2, lines.get(i).chars().filter(ch -> ch == '%').count(), lines.get(i));
         }
-        Run wrong = run("predict", "--model", fineDir.toString(), "--dataset", "cifar10", folder.toString());
-        assertEquals(1, wrong.code());
-        assertTrue(wrong.err().contains("was trained on CIFAR-100 (100 classes), not on CIFAR-10"), wrong.err());
+        EvalException wrong = assertThrows(EvalException.class, () -> Predictor.predictFiles(fineDir,
+                Optional.of(DatasetChoice.CIFAR10), 3, 1, List.of(folder)));
+        assertTrue(wrong.getMessage().contains("was trained on CIFAR-100 (100 classes), not on CIFAR-10"),
+                wrong.getMessage());
     }
 
     /**
@@ -248,17 +229,18 @@ class Cifar100ModelTest {
         assumeTrue(source != null, "no CIFAR-100 found (AIRBENCH_DATA, " + DataLocator.defaultCache()
                 + ", ../shared/data); see ../shared/data/README.md, section CIFAR-100; skipped");
         Path json = tmp.resolve("evaluation.json");
-        Run result = run("evaluate", "--model", fineDir.toString(), "--data-dir", source.toString(), "--tta", "0",
-                "--json", json.toString(), "--threads", "2");
-        assertEquals(0, result.code(), result.err());
-        assertTrue(result.out().contains("data: CIFAR-100 test split, 10000 images"), result.out());
+        TestSetEvaluation result = TestSetEvaluation.run(fineDir, Optional.empty(), 0, 2, Optional.of(source),
+                List.of());
+        result.writeJson(json);
+        String printed = String.join("\n", result.lines());
+        assertTrue(printed.contains("data: CIFAR-100 test split, 10000 images"), printed);
 
         CifarDataset test = CifarReader.read(source, DatasetChoice.CIFAR100).test();
         Map<Integer, Evaluation> expected = new Evaluator(fine::logits, Evaluator.DEFAULT_BATCH)
                 .evaluateLevels(Normalization.CIFAR100.apply(test.images()), test.labels(), 100, 0);
         Evaluation e = expected.get(0);
-        assertTrue(result.out().contains(String.format(Locale.ROOT, "test accuracy with TTA level 0: %.4f (%d/%d"
-                + " correct)", e.accuracy(), e.correct(), e.total())), result.out());
+        assertTrue(printed.contains(String.format(Locale.ROOT, "test accuracy with TTA level 0: %.4f (%d/%d"
+                + " correct)", e.accuracy(), e.correct(), e.total())), printed);
         JsonNode written = new ObjectMapper().readTree(json.toFile());
         assertEquals("cifar100", written.get("dataset").asText());
         assertEquals(e.correct(), written.get("results").get(0).get("correct").asInt());

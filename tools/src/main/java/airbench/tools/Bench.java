@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -25,9 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -49,20 +45,29 @@ import org.apache.logging.log4j.Logger;
  *       batch) in its default and its channels-last memory layout; the faster is the comparison.
  *       Without PyTorch the column says "not installed" and the rest still runs.</li>
  * </ol>
- * Exit codes: 0 done, 1 failed, 2 bad command line.
+ * This is the measurement ({@link #measure}, {@link #table}, {@link #json}); its command line is the trainer's
+ * {@code bench} command.
  */
 public final class Bench {
     private static final Logger LOG = LogManager.getLogger(Bench.class);
 
-    /** The subcommand's name. */
-    public static final String NAME = "bench";
     static final String SCRIPT = "pytorch_bench.py";
     /** Untimed calls per configuration after the first (one is enough at these step times). */
-    static final int DEFAULT_WARMUP = 1;
+    public static final int DEFAULT_WARMUP = 1;
 
-    /** What one invocation measures. */
-    record Settings(String network, NetworkSpec spec, int batchSize, int threads, int repetitions, int warmup,
-                    boolean oneDnnOff, boolean pytorch, List<String> pythons, Path output) {}
+    /**
+     * What one invocation measures.
+     *
+     * @param oneDnnOff         also measure fp32 with oneDNN off, in a second JVM
+     * @param pytorch           also measure PyTorch
+     * @param pythons           interpreters to try for PyTorch, in order
+     * @param stepTimingCommand the main class (and leading arguments) of a program that runs the step-timing
+     *                          measurement from its command line in the second JVM, e.g.
+     *                          {@code [airbench.train.cli.Main, step-timing]}; it gets {@code --onednn off
+     *                          --no-eager --widths ... --output FILE} and must write {@link StepTiming#json}
+     */
+    public record Settings(String network, NetworkSpec spec, int batchSize, int threads, int repetitions, int warmup,
+                           boolean oneDnnOff, boolean pytorch, List<String> pythons, List<String> stepTimingCommand) {}
 
     /**
      * One measured configuration.
@@ -74,7 +79,7 @@ public final class Bench {
      * @param pass          "train step" or "forward"
      * @param isDefault     the configuration the trainer's auto options choose on this CPU
      */
-    record Row(String framework, String configuration, String precision, String execution, String pass,
+    public record Row(String framework, String configuration, String precision, String execution, String pass,
                TimingStats stats, double firstCallMillis, boolean isDefault) {
 
         String label() {
@@ -83,10 +88,10 @@ public final class Bench {
     }
 
     /** The PyTorch side: rows, or why there are none. */
-    record PyTorch(List<Row> rows, String status, Map<String, Object> details) {}
+    public record PyTorch(List<Row> rows, String status, Map<String, Object> details) {}
 
     /** Everything measured. */
-    record Report(Settings settings, ExecutionPlan defaults, TensorFlowRuntime.Status runtime,
+    public record Report(Settings settings, ExecutionPlan defaults, TensorFlowRuntime.Status runtime,
                   List<Row> rows, PyTorch pytorch, String oneDnnOffStatus, String startedAt, double wallSeconds) {
 
         CpuFeatures cpu() {
@@ -120,45 +125,8 @@ public final class Bench {
 
     private Bench() {}
 
-    /**
-     * Runs the benchmark, its table to {@code out} and errors to {@code err}; returns its exit code: 0 done, 1 failed,
-     * 2 bad command line.
-     */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return new TimingCommand<>(NAME, e -> LOG.error("bench failed", e), options(), Bench::help, Bench::settings,
-                Settings::output, Bench::measure, Bench::table, Bench::json).run(args, out, err);
-    }
-
-    static Options options() {
-        Options options = StepTiming.networkAndTimingOptions(DEFAULT_WARMUP);
-        options.addOption(Option.builder().longOpt("no-onednn-off")
-                .desc("skip the TensorFlow fp32 measurement with oneDNN off (a second JVM)").build());
-        options.addOption(Option.builder().longOpt("no-pytorch").desc("skip PyTorch").build());
-        options.addOption(Option.builder().longOpt("python").hasArg().argName("PATH")
-                .desc("Python interpreter with PyTorch [default: python3, then /usr/bin/python3]").build());
-        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
-                .desc("JSON report [default: bench.json]").build());
-        options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
-        return options;
-    }
-
-    static String help() {
-        return TimingCommand.helpText(NAME + " [options]",
-                "Times this project's training step and forward pass in every configuration this CPU runs natively, "
-                        + "and the same step in PyTorch, in one invocation. Options:", options(),
-                "PyTorch: " + PythonScript.INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.");
-    }
-
-    static Settings settings(CommandLine line) {
-        StepTiming.Settings shared = StepTiming.settings(line, DEFAULT_WARMUP);
-        List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python"))
-                : PythonScript.DEFAULT_PYTHONS;
-        return new Settings(shared.network(), shared.spec(), shared.batchSize(), shared.threads(), shared.repetitions(),
-                shared.warmup(), !line.hasOption("no-onednn-off"), !line.hasOption("no-pytorch"), pythons,
-                Path.of(line.getOptionValue("output", "bench.json")));
-    }
-
-    static Report measure(Settings s) {
+    /** Every configuration of the class comment, in its order. */
+    public static Report measure(Settings s) {
         String startedAt = Instant.now().toString();
         long start = System.nanoTime();
         TensorFlowRuntime.Status runtime = TensorFlowRuntime.status();
@@ -195,7 +163,7 @@ public final class Bench {
     /** The step-timing tool's settings for one precision: no eager pass, no file of its own. */
     private static StepTiming.Settings stepTimingSettings(Settings s, Precision precision) {
         return new StepTiming.Settings(s.network(), s.spec(), s.batchSize(), precision, s.threads(), s.repetitions(),
-                s.warmup(), false, null);
+                s.warmup(), false);
     }
 
     /** The widths as a command-line value, "64,256,256". */
@@ -223,7 +191,8 @@ public final class Bench {
         if (cache != null) {
             command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
         }
-        command.addAll(List.of(StepTiming.class.getName(), "--onednn", "off", "--no-eager",
+        command.addAll(s.stepTimingCommand());
+        command.addAll(List.of("--onednn", "off", "--no-eager",
                 "--widths", widthsArgument(s),
                 "--recipe-network", s.network(), "--batch-size", String.valueOf(s.batchSize()),
                 "--precision", "fp32", "--threads", String.valueOf(s.threads()),
@@ -323,7 +292,7 @@ public final class Bench {
     }
 
     /** The console table, then the ratios against PyTorch. */
-    static String table(Report report) {
+    public static String table(Report report) {
         Settings s = report.settings();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "bench: airbench%s network (widths %s), batch %d, %d threads; "
@@ -352,9 +321,10 @@ public final class Bench {
         return out.toString();
     }
 
-    static Map<String, Object> json(Report report) {
+    /** The JSON document: settings, machine, every row with its samples, the PyTorch side, the ratios. */
+    public static Map<String, Object> json(Report report) {
         Settings s = report.settings();
-        Map<String, Object> root = TimingCommand.jsonRoot(Bench.class, report.startedAt(), report.wallSeconds());
+        Map<String, Object> root = TimingReport.jsonRoot(Bench.class, report.startedAt(), report.wallSeconds());
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("recipe_network", s.network());
         settings.put("widths", s.spec().widths());

@@ -27,8 +27,10 @@ public final class PythonScript {
     /** Exit code of this project's scripts when {@code import torch} fails. */
     static final int NOT_INSTALLED = 3;
     /** Where to look for PyTorch when the user names no interpreter: the PATH's, then Debian's. */
-    static final List<String> DEFAULT_PYTHONS = List.of("python3", "/usr/bin/python3");
-    static final String INSTALL_HINT = "apt-get install python3-torch (Debian's PyTorch, for /usr/bin/python3)";
+    /** The interpreters tried for PyTorch, in order. */
+    public static final List<String> DEFAULT_PYTHONS = List.of("python3", "/usr/bin/python3");
+    /** How to install PyTorch where it is missing. */
+    public static final String INSTALL_HINT = "apt-get install python3-torch (Debian's PyTorch, for /usr/bin/python3)";
     /** Modules the scripts import from their own folder (resources next to them), copied beside every script run. */
     static final List<String> SHARED_MODULES = List.of("torch_check.py");
 

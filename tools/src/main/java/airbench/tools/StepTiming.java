@@ -10,11 +10,8 @@ import airbench.model.OptimizerSpec;
 import airbench.model.Precision;
 import airbench.model.TensorFlowRuntime;
 import airbench.model.XlaRunReport;
-import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,9 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Collectors;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -42,9 +36,9 @@ import org.apache.logging.log4j.Logger;
  * is the evaluation pass (running BatchNorm statistics). Eager mode has no training step: TensorFlow
  * Java computes gradients only in graph mode.
  *
- * <p>Run: {@code mvn exec:java -Dexec.args="step-timing --help"} from the repository root, or
- * {@code java -jar train/target/airbench-train.jar step-timing --help}.
- * Exit codes: 0 done, 1 failed, 2 bad command line.
+ * <p>This is the measurement ({@link #measure}, {@link #table}, {@link #json}); its command line is the
+ * trainer's {@code step-timing} command: {@code mvn exec:java -Dexec.args="step-timing --help"} from the repository
+ * root, or {@code java -jar train/target/airbench-train.jar step-timing --help}.
  */
 public final class StepTiming {
     private static final Logger LOG = LogManager.getLogger(StepTiming.class);
@@ -54,30 +48,43 @@ public final class StepTiming {
     static final double WHITEN_EPSILON = 5e-4;
     /** Schedule multiplier fed to the timed steps (the schedule's first value); speed does not depend on it. */
     static final double LR_MULTIPLIER = 0.2;
-    static final String NOTE_EAGER = "TensorFlow Java's eager mode cannot compute gradients (\"Gradients can be "
+    /** Untimed calls per configuration after the first, unless given. */
+    public static final int DEFAULT_WARMUP = 2;
+    /** Why there is no eager training step. */
+    public static final String NOTE_EAGER = "TensorFlow Java's eager mode cannot compute gradients (\"Gradients can be "
             + "computed only in a graph execution environment\"), so there is no eager training step.";
 
     /**
      * What one invocation measures; {@code spec} has the head of {@code dataset}'s class count (the only
      * thing the dataset changes in a step on synthetic data).
      */
-    record Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
-                    int repetitions, int warmup, boolean eager, Path output, DatasetChoice dataset) {
+    public record Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
+                           int repetitions, int warmup, boolean eager, DatasetChoice dataset) {
+
+        /** @throws IllegalArgumentException for a count out of its range */
+        public Settings {
+            if (batchSize < 1 || threads < 1 || repetitions < 1 || warmup < 0) {
+                throw new IllegalArgumentException("batch size, threads and repetitions must be at least 1 and warm-up"
+                        + " calls at least 0, got " + batchSize + ", " + threads + ", " + repetitions + ", " + warmup);
+            }
+            java.util.Objects.requireNonNull(spec, "spec");
+            java.util.Objects.requireNonNull(precision, "precision");
+            java.util.Objects.requireNonNull(dataset, "dataset");
+        }
 
         /** CIFAR-10's settings (the bench command's). */
-        Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
-                 int repetitions, int warmup, boolean eager, Path output) {
-            this(network, spec, batchSize, precision, threads, repetitions, warmup, eager, output,
-                    DatasetChoice.CIFAR10);
+        public Settings(String network, NetworkSpec spec, int batchSize, Precision precision, int threads,
+                        int repetitions, int warmup, boolean eager) {
+            this(network, spec, batchSize, precision, threads, repetitions, warmup, eager, DatasetChoice.CIFAR10);
         }
     }
 
     /** One timed configuration: an execution mode and a pass. */
-    record Measurement(String execution, String pass, double firstCallMillis, double[] warmupMillis,
+    public record Measurement(String execution, String pass, double firstCallMillis, double[] warmupMillis,
                        TimingStats stats) {}
 
     /** Everything measured, ready for the table and the JSON. */
-    record Report(Settings settings, List<Measurement> measurements, int xlaMarkedNodes,
+    public record Report(Settings settings, List<Measurement> measurements, int xlaMarkedNodes,
                   Map<String, XlaRunReport> xlaCompileReports, String startedAt, double wallSeconds) {
 
         Optional<Measurement> find(String execution, String pass) {
@@ -122,149 +129,8 @@ public final class StepTiming {
 
     private StepTiming() {}
 
-    /** The tool as its own program (the bench command starts it so, with oneDNN off, in a second JVM). */
-    public static void main(String[] args) {
-        int code = run(args, System.out, System.err);
-        if (code != 0) {
-            System.exit(code);
-        }
-    }
-
-    /**
-     * Runs the tool, its table to {@code out} and errors to {@code err}; returns its exit code: 0 done, 1 failed,
-     * 2 bad command line.
-     */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return new TimingCommand<>("step-timing", e -> LOG.error("timing failed", e), options(), StepTiming::help,
-                StepTiming::settingsSwitchingOneDnn, Settings::output, StepTiming::measure, StepTiming::table,
-                StepTiming::json).run(args, out, err);
-    }
-
-    /** {@link #settings(CommandLine)}, then oneDNN as {@code --onednn} asks (before TensorFlow loads). */
-    private static Settings settingsSwitchingOneDnn(CommandLine line) {
-        Settings settings = settings(line);
-        if (line.hasOption("onednn")) {
-            TensorFlowRuntime.configure(TensorFlowRuntime.parseOneDnn(line.getOptionValue("onednn")));
-        }
-        return settings;
-    }
-
-    static Options options() {
-        Options options = networkAndTimingOptions(2);
-        options.addOption(Option.builder().longOpt("dataset").hasArg().argName("NAME")
-                .desc("cifar10 or cifar100: the head's class count (10 or 100) [default: cifar10]").build());
-        options.addOption(Option.builder().longOpt("labels").hasArg().argName("SET")
-                .desc("with --dataset cifar100: fine (100 classes) or coarse (20) [default: fine]").build());
-        options.addOption(Option.builder().longOpt("precision").hasArg().argName("P")
-                .desc("convolution precision: fp32 or bf16 [default: fp32]").build());
-        options.addOption(Option.builder().longOpt("no-eager")
-                .desc("skip the eager forward pass").build());
-        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
-                .desc("JSON report [default: step-timing.json]").build());
-        options.addOption(Option.builder().longOpt("onednn").hasArg().argName("on|off")
-                .desc("TensorFlow's oneDNN kernels [default: on]").build());
-        options.addOption(Option.builder().longOpt("help").desc("print this help and stop").build());
-        return options;
-    }
-
-    /** The options this tool shares with the bench command: network, batch, threads, repetitions, warm-up. */
-    static Options networkAndTimingOptions(int defaultWarmup) {
-        Options options = new Options();
-        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
-                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames()) + " [default: 94]").build());
-        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
-                .desc("override the network's block widths (small values for a quick check)").build());
-        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
-                .desc("images per forward pass and per training step [default: 1024]").build());
-        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
-                .desc("intra-op threads (inter-op 1) [default: number of cores]").build());
-        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
-                .desc("timed calls per configuration [default: 5]").build());
-        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
-                .desc("untimed calls per configuration after the first [default: " + defaultWarmup + "]").build());
-        return options;
-    }
-
-    static String help() {
-        return TimingCommand.helpText("step-timing [options]",
-                "Times eager forward, graph forward and training step, XLA forward and training step on one synthetic "
-                        + "batch. Options:", options(), NOTE_EAGER);
-    }
-
-    static Settings settings(CommandLine line) {
-        return settings(line, 2);
-    }
-
-    /**
-     * The settings from a command line holding {@link #networkAndTimingOptions} (and, for this tool,
-     * its own options; absent ones take their defaults), with {@code defaultWarmup} warm-up calls.
-     */
-    static Settings settings(CommandLine line, int defaultWarmup) {
-        if (!line.getArgList().isEmpty()) {
-            throw new IllegalArgumentException("unexpected argument '" + line.getArgList().get(0) + "'");
-        }
-        String network = line.getOptionValue("recipe-network", "94");
-        NetworkSpec spec = NetworkSpec.preset(network).orElseThrow(() -> new IllegalArgumentException(
-                "unknown --recipe-network '" + network + "'; valid: " + String.join(", ", NetworkSpec.presetNames())));
-        if (line.hasOption("widths")) {
-            spec = spec.withWidths(widths(line.getOptionValue("widths")));
-        }
-        // Options of this tool only (the bench command has no --dataset): absent, they read as null.
-        DatasetChoice dataset = DatasetChoice.parse(line.getOptionValue("dataset"), line.getOptionValue("labels"));
-        spec = spec.withNumClasses(dataset.numClasses());
-        int batch = positive(line, "batch-size", 1024);
-        String precisionText = line.getOptionValue("precision", "fp32");
-        Precision precision = Arrays.stream(Precision.values())
-                .filter(p -> p.name().equalsIgnoreCase(precisionText)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("bad value '" + precisionText
-                        + "' for --precision; valid values: fp32, bf16"));
-        int threads = positive(line, "threads", Runtime.getRuntime().availableProcessors());
-        int repetitions = positive(line, "repetitions", 5);
-        int warmup = nonNegative(line, "warmup", defaultWarmup);
-        Path output = Path.of(line.getOptionValue("output", "step-timing.json"));
-        return new Settings(network, spec, batch, precision, threads, repetitions, warmup, !line.hasOption("no-eager"),
-                output, dataset);
-    }
-
-    private static int positive(CommandLine line, String name, int defaultValue) {
-        int value = nonNegative(line, name, defaultValue);
-        if (value < 1) {
-            throw new IllegalArgumentException("bad value '" + line.getOptionValue(name) + "' for --" + name
-                    + "; expected a positive whole number");
-        }
-        return value;
-    }
-
-    private static int nonNegative(CommandLine line, String name, int defaultValue) {
-        if (!line.hasOption(name)) {
-            return defaultValue;
-        }
-        String text = line.getOptionValue(name).trim();
-        try {
-            int value = Integer.parseInt(text);
-            if (value >= 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException("bad value '" + text + "' for --" + name + "; expected a whole number");
-    }
-
-    private static List<Integer> widths(String text) {
-        try {
-            List<Integer> widths = Arrays.stream(text.split(",")).map(String::trim).map(Integer::parseInt).toList();
-            if (widths.size() == 3 && widths.stream().allMatch(w -> w > 0)) {
-                return widths;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException("bad value '" + text + "' for --widths; expected three positive numbers like 64,256,256");
-    }
-
     /** Builds the models and times every configuration, round-robin. */
-    static Report measure(Settings s) {
+    public static Report measure(Settings s) {
         String startedAt = Instant.now().toString();
         long wallStart = System.nanoTime();
         int batch = s.batchSize();
@@ -346,7 +212,7 @@ public final class StepTiming {
     }
 
     /** The console table: one row per configuration, then the ratios and the XLA compile report. */
-    static String table(Report report) {
+    public static String table(Report report) {
         Settings s = report.settings();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "airbench%s network (widths %s, %d classes: %s), batch %d, %s, %d"
@@ -390,9 +256,9 @@ public final class StepTiming {
     }
 
     /** The JSON document: settings, machine, every measurement with its samples and summary, ratios. */
-    static Map<String, Object> json(Report report) {
+    public static Map<String, Object> json(Report report) {
         Settings s = report.settings();
-        Map<String, Object> root = TimingCommand.jsonRoot(StepTiming.class, report.startedAt(), report.wallSeconds());
+        Map<String, Object> root = TimingReport.jsonRoot(StepTiming.class, report.startedAt(), report.wallSeconds());
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("recipe_network", s.network());
         settings.put("widths", s.spec().widths());

@@ -9,9 +9,6 @@ import airbench.model.NetworkSpec;
 import airbench.model.TensorFlowRuntime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -22,12 +19,12 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The bench command: its PyTorch wiring (with stand-in interpreters), its ratios, and a tiny real run. */
+/** The speed benchmark: its PyTorch wiring (with stand-in interpreters), its ratios, and a tiny real run. */
 class BenchTest {
 
     private static Bench.Settings settings(List<String> pythons) {
         return new Bench.Settings("94", NetworkSpec.preset("94").orElseThrow().withWidths(List.of(4, 8, 8)), 8, 1, 2, 0,
-                false, true, pythons, Path.of("unused.json"));
+                false, true, pythons, List.of());
     }
 
     /** A stand-in for python3: writes {@code json} to the file after --json and exits with {@code code}. */
@@ -95,16 +92,14 @@ class BenchTest {
 
     @Test
     void tinyRunMeasuresEveryNativePrecisionPlainAndXlaAndMarksOneDefault(@TempDir Path dir) throws Exception {
-        Path json = dir.resolve("bench.json");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int code = Bench.run(new String[] {"--widths", "4,8,8", "--batch-size", "8", "--repetitions", "1",
-                "--warmup", "0", "--threads", "1", "--no-onednn-off", "--python", dir.resolve("none").toString(),
-                "--output", json.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
-        String out = bytes.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out);
+        Bench.Settings settings = new Bench.Settings("94", NetworkSpec.preset("94").orElseThrow()
+                .withWidths(List.of(4, 8, 8)), 8, 1, 1, 0, false, true, List.of(dir.resolve("none").toString()),
+                List.of());
+        Bench.Report report = Bench.measure(settings);
+        String out = Bench.table(report);
         assertTrue(out.contains("PyTorch: not installed"), out);
 
-        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode root = new ObjectMapper().valueToTree(Bench.json(report));
         CpuFeatures cpu = CpuFeatures.detect();
         List<JsonNode> rows = new ArrayList<>();
         root.path("measurements").forEach(rows::add);
@@ -120,17 +115,5 @@ class BenchTest {
         assertTrue(root.at("/runtime/onednn_active").asBoolean());
         assertTrue(root.at("/pytorch/status").asText().startsWith("not installed"));
         assertEquals(0, root.path("ratios").size());
-    }
-
-    @Test
-    void badOptionsExitWithTwo() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Bench.run(new String[] {"--batch-size", "zero"}, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(2, code);
-        assertEquals("", out.toString(StandardCharsets.UTF_8));
-        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: bench: bad value 'zero' for --batch-size"),
-                err.toString(StandardCharsets.UTF_8));
     }
 }

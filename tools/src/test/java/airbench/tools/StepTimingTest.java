@@ -3,60 +3,27 @@ package airbench.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import airbench.model.NetworkSpec;
+import airbench.model.Precision;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** A tiny run of the timing tool through its entry point, and its command-line errors. */
+/** A tiny measurement of the timing tool (every configuration, its ratios, the table and the report), and its settings. */
 class StepTimingTest {
 
-    /** What a run printed: the table on one stream, errors on the other. */
-    private record Printed(String out, String err) {}
-
-    private static Printed runPrinting(int expectedCode, String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = StepTiming.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        Printed printed = new Printed(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        assertEquals(expectedCode, code, printed.toString());
-        return printed;
-    }
-
-    /**
-     * The table of a successful run, or the one error line of a refused command line (which prints nothing on the
-     * table's stream).
-     */
-    private static String run(int expectedCode, String... args) {
-        Printed printed = runPrinting(expectedCode, args);
-        if (expectedCode == 0) {
-            assertEquals("", printed.err());
-            return printed.out();
-        }
-        if (expectedCode == 2) {
-            assertEquals("", printed.out(), "an error must not reach the table's stream");
-        }
-        assertTrue(printed.err().startsWith("error: step-timing: "), printed.err());
-        assertEquals(1, printed.err().strip().lines().count(), printed.err());
-        return printed.err();
-    }
-
     @Test
-    void tinyRunWritesEveryMeasurementAndRatio(@TempDir Path dir) throws Exception {
-        Path json = dir.resolve("timing.json");
-        String table = run(0, "--recipe-network", "94", "--widths", "8,16,16", "--batch-size", "8",
-                "--repetitions", "1", "--warmup", "0", "--threads", "1", "--output", json.toString());
+    void tinyRunMeasuresEveryConfigurationAndRatio() throws Exception {
+        StepTiming.Report report = StepTiming.measure(new StepTiming.Settings("94",
+                NetworkSpec.preset("94").orElseThrow().withWidths(List.of(8, 16, 16)), 8, Precision.FP32, 1, 1, 0,
+                true));
+        String table = StepTiming.table(report);
         assertTrue(table.contains("train step: graph / XLA"), table);
         assertTrue(table.contains("eager / graph"), table);
 
-        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode root = new ObjectMapper().valueToTree(StepTiming.json(report));
         assertEquals(8, root.at("/settings/batch_size").asInt());
         assertEquals("fp32", root.at("/settings/precision").asText());
         assertEquals("[8,16,16]", root.at("/settings/widths").toString());
@@ -87,44 +54,11 @@ class StepTimingTest {
     }
 
     @Test
-    void theDatasetSizesTheHead() throws Exception {
-        StepTiming.Settings hundred = StepTiming.settings(new org.apache.commons.cli.DefaultParser()
-                .parse(StepTiming.options(), new String[] {"--dataset", "cifar100", "--recipe-network", "96"}));
-        assertEquals(100, hundred.spec().numClasses());
-        assertEquals(airbench.data.DatasetChoice.CIFAR100, hundred.dataset());
-        assertEquals(airbench.model.NetworkSpec.AIRBENCH96.widths(), hundred.spec().widths());
-        StepTiming.Settings coarse = StepTiming.settings(new org.apache.commons.cli.DefaultParser()
-                .parse(StepTiming.options(), new String[] {"--dataset", "cifar100", "--labels", "coarse"}));
-        assertEquals(20, coarse.spec().numClasses());
-        StepTiming.Settings ten = StepTiming.settings(new org.apache.commons.cli.DefaultParser()
-                .parse(StepTiming.options(), new String[0]));
-        assertEquals(10, ten.spec().numClasses());
-        assertTrue(run(2, "--labels", "coarse").contains("--labels applies to --dataset cifar100 only"));
-        assertTrue(run(2, "--dataset", "svhn").contains("valid values: cifar10, cifar100"));
-    }
-
-    @Test
-    void badOptionsExitWithTwo() {
-        assertTrue(run(2, "--recipe-network", "93").contains("94, 95, 96"));
-        assertTrue(run(2, "--precision", "fp16").contains("fp32, bf16"));
-        assertTrue(run(2, "--batch-size", "0").contains("--batch-size"));
-        assertTrue(run(2, "--widths", "8,16").contains("--widths"));
-        assertTrue(run(2, "--frobnicate").contains("--help"));
-        // strict parsing: an abbreviation is refused, not taken for --repetitions
-        assertTrue(run(2, "--repet", "1").contains("--repet"));
-        assertTrue(run(0, "--help").contains("--repetitions"));
-    }
-
-    @Test
-    void aReportThatCannotBeWrittenExitsWithOneAfterTheTable(@TempDir Path dir) throws Exception {
-        Path blocker = java.nio.file.Files.writeString(dir.resolve("a-file"), "not a folder");
-        Printed printed = runPrinting(1, "--recipe-network", "94", "--widths", "4,8,8", "--batch-size", "4",
-                "--repetitions", "1", "--warmup", "0", "--threads", "1", "--no-eager",
-                "--output", blocker.resolve("timing.json").toString());
-        // the measurement is not lost: its table is printed before the report fails
-        assertTrue(printed.out().contains("train step: graph / XLA"), printed.out());
-        assertTrue(printed.err().startsWith("error: step-timing: could not write " + blocker.resolve("timing.json")),
-                printed.err());
-        assertEquals(1, printed.err().strip().lines().count(), printed.err());
+    void countsOutOfRangeAreRefused() {
+        NetworkSpec spec = NetworkSpec.AIRBENCH94;
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new StepTiming.Settings("94", spec, 0, Precision.FP32, 1, 1, 0, true));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new StepTiming.Settings("94", spec, 8, Precision.FP32, 1, 1, -1, true));
     }
 }

@@ -24,8 +24,13 @@ import org.apache.commons.cli.Options;
 final class ImageExportCommand {
     static final String NAME = "export-images";
 
-    private static final Command COMMAND = new Command(NAME, NAME + " --out DIR [options]",
-            "Writes CIFAR-10 or CIFAR-100 images as PNG files named split-index-class.png.");
+    /** Exit code 0 done, 1 data or file problem, 2 bad command line. */
+    static final Command COMMAND = Command.named(NAME)
+            .summary("writes CIFAR-10 or CIFAR-100 images as PNG files named with their class")
+            .usage(NAME + " --out DIR [options]")
+            .description("Writes CIFAR-10 or CIFAR-100 images as PNG files named split-index-class.png.")
+            .options(ImageExportCommand::options)
+            .body(ImageExportCommand::export);
 
     private ImageExportCommand() {}
 
@@ -46,12 +51,9 @@ final class ImageExportCommand {
                         .desc("the dataset's archive or folder (default: as the trainer finds it)").get());
     }
 
-    /** Exit code 0 done, 1 data or file problem, 2 bad command line. */
-    static int run(String[] args) {
-        return COMMAND.run(options(), args, ImageExportCommand::export);
-    }
-
-    private static int export(CommandLine line) {
+    private static int export(Command.Call call) {
+        CommandLine line = call.line();
+        call.noArguments();
         String split = line.getOptionValue("split", "test");
         if (!split.equals("test") && !split.equals("train")) {
             throw Command.badValue(line, "split", "test or train");
@@ -69,7 +71,7 @@ final class ImageExportCommand {
             throw new UsageException(e.getMessage());
         }
         List<Path> fallbacks = new ArrayList<>();
-        String fallback = System.getProperty(Main.FALLBACK_PROPERTY);
+        String fallback = call.properties().getProperty(Main.FALLBACK_PROPERTY);
         if (fallback != null && !fallback.isBlank()) {
             fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
         }
@@ -79,7 +81,7 @@ final class ImageExportCommand {
         CifarData data = CifarReader.read(source, dataset);
         CifarDataset set = split.equals("test") ? data.test() : data.train();
         List<Path> files = PngExport.write(set, first, count, out);
-        System.out.println("wrote " + files.size() + " " + split + " images (" + first + ".." + (first + count - 1)
+        call.out().println("wrote " + files.size() + " " + split + " images (" + first + ".." + (first + count - 1)
                 + ") to " + out);
         return 0;
     }

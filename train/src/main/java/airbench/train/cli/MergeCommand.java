@@ -2,15 +2,9 @@ package airbench.train.cli;
 
 import airbench.train.run.UsageException;
 import airbench.train.sweep.Sweep;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -30,9 +24,13 @@ public final class MergeCommand {
     private static final Logger LOG = LogManager.getLogger(MergeCommand.class);
     public static final String NAME = "merge";
 
-    private static final Command COMMAND = new Command(NAME, NAME + " FOLDER... [--output DIR]",
-            "Joins the folders of a sweep's shards (sweep --shard I/N) into one sweep folder with the summary of the"
-                    + " whole sweep.");
+    static final Command COMMAND = Command.named(NAME)
+            .summary("joins the folders of a sweep's shards into one sweep folder and summary")
+            .usage(NAME + " FOLDER... [--output DIR]")
+            .description("Joins the folders of a sweep's shards (sweep --shard I/N) into one sweep folder with the"
+                    + " summary of the whole sweep.")
+            .options(MergeCommand::options)
+            .body(MergeCommand::merge);
 
     private MergeCommand() {}
 
@@ -41,11 +39,13 @@ public final class MergeCommand {
                 .desc("the merged sweep folder (new, or one of the FOLDERs) [default with one FOLDER: it]").get());
     }
 
+    /** The command on {@code args}, with this process's properties and streams. */
     public static int run(String[] args) {
-        return COMMAND.run(options(), args, MergeCommand::merge);
+        return COMMAND.run(args);
     }
 
-    private static int merge(CommandLine line) throws IOException {
+    private static int merge(Command.Call call) throws IOException {
+        CommandLine line = call.line();
         List<Path> folders = line.getArgList().stream().map(Path::of).toList();
         if (folders.isEmpty()) {
             throw new UsageException("give the shard folders to merge (see " + NAME + " --help)");

@@ -48,9 +48,15 @@ final class ParityCommand {
     private static final List<String> SHARED = List.of("recipe", "seed", "epochs", "batch-size", "widths", "flip",
             "precision", "compile", "threads", "data-dir");
 
-    private static final Command COMMAND = new Command(NAME, NAME + " [options]",
-            "Trains k steps here and in PyTorch from the same weights on the same batches and compares them step by"
-                    + " step and tensor by tensor.");
+    static final Command COMMAND = Command.named(NAME)
+            .summary("compares the first steps of a recipe, tensor by tensor, with an independent PyTorch implementation")
+            .description("Trains k steps here and in PyTorch from the same weights on the same batches and compares"
+                    + " them step by step and tensor by tensor.")
+            .options(ParityCommand::options)
+            .body(call -> {
+                call.noArguments();
+                return compare(call.line(), settings(call.line()), call.out());
+            });
 
     private ParityCommand() {}
 
@@ -89,10 +95,6 @@ final class ParityCommand {
         return Option.builder().longOpt(name).hasArg().argName(arg).desc(description).get();
     }
 
-    static int run(String[] args, PrintStream out) {
-        return COMMAND.run(options(), args, line -> compare(line, settings(line), out));
-    }
-
     private static int compare(CommandLine line, Settings settings, PrintStream out) throws IOException {
         if (line.hasOption("augmentation")) {
             return augmentation(settings, out);
@@ -101,22 +103,16 @@ final class ParityCommand {
         if (!compareOnly) {
             prepareAndRunJava(settings);
         }
-        if (!torch(Parity.TorchRun.MAIN, settings, compareOnly)) {
-            return 1;
-        }
+        torch(Parity.TorchRun.MAIN, settings, compareOnly);
         print(out, "", Parity.table(Parity.compare(settings.folder())), settings.folder().resolve("parity.json"));
         if (line.hasOption("replay")) {
-            if (!torch(Parity.TorchRun.REPLAY, settings, compareOnly)) {
-                return 1;
-            }
+            torch(Parity.TorchRun.REPLAY, settings, compareOnly);
             print(out, "replay (each PyTorch step from the Java side's state before it; relative difference of the"
                     + " tensor of each kind that differs most after the step):",
                     Parity.replayTable(Parity.compareReplay(settings.folder())),
                     settings.folder().resolve("parity-replay.json"));
             if (line.hasOption("noise-floor")) {
-                if (!torch(Parity.TorchRun.REPLAY_NOISE_FLOOR, settings, compareOnly)) {
-                    return 1;
-                }
+                torch(Parity.TorchRun.REPLAY_NOISE_FLOOR, settings, compareOnly);
                 print(out, "replay noise floor (PyTorch channels-last against PyTorch contiguous, each step from"
                         + " the same Java state):", Parity.replayTable(Parity.compareReplay(settings.folder(),
                                 Parity.TorchRun.REPLAY.side, Parity.TorchRun.REPLAY_NOISE_FLOOR.side,
@@ -125,9 +121,7 @@ final class ParityCommand {
             }
         }
         if (line.hasOption("noise-floor")) {
-            if (!torch(Parity.TorchRun.NOISE_FLOOR, settings, compareOnly)) {
-                return 1;
-            }
+            torch(Parity.TorchRun.NOISE_FLOOR, settings, compareOnly);
             print(out, "noise floor (PyTorch channels-last against PyTorch contiguous, same float32 arithmetic):",
                     Parity.table(Parity.compare(settings.folder(), Parity.TorchRun.MAIN.side,
                             Parity.TorchRun.NOISE_FLOOR.side, "parity-noise-floor.json")),
@@ -150,22 +144,23 @@ final class ParityCommand {
     /** Real training images whose augmented pixel statistics both sides compute. */
     private static final int REAL_IMAGES = 10_000;
 
-    /** Runs one PyTorch run unless only comparing; false (after logging why) when it could not finish. */
-    private static boolean torch(Parity.TorchRun run, Settings s, boolean compareOnly) {
+    /**
+     * Runs one PyTorch run unless only comparing.
+     *
+     * @throws IllegalStateException (exit code 1) when PyTorch is missing or its run did not finish
+     */
+    private static void torch(Parity.TorchRun run, Settings s, boolean compareOnly) {
         if (compareOnly) {
-            return true;
+            return;
         }
         PythonScript.Outcome outcome = Parity.runTorch(run, s.folder(), s.pythons(), s.options().threads());
         if (!outcome.installed()) {
-            LOG.error("error: PyTorch {}", outcome.notInstalledMessage());
-            return false;
+            throw new IllegalStateException("PyTorch " + outcome.notInstalledMessage());
         }
         if (!outcome.succeeded()) {
-            LOG.error("error: the PyTorch run '{}' ({}) exited with {}; its output is in the log above", run.side,
-                    outcome.python(), outcome.exitCode());
-            return false;
+            throw new IllegalStateException("the PyTorch run '" + run.side + "' (" + outcome.python() + ") exited with "
+                    + outcome.exitCode() + "; its output is in the log above");
         }
-        return true;
     }
 
     private static void print(PrintStream out, String heading, String table, Path written) {

@@ -31,10 +31,15 @@ final class PlotCommand {
     private static final Pattern RECORDED_RESULT = Pattern.compile("seed-(-?\\d+)-result\\.json");
     private static final Pattern RUN_FOLDER = Pattern.compile("seed-(-?\\d+)");
 
-    private static final Command COMMAND = new Command(NAME, NAME + " FOLDER... [--out DIR]",
-            "Draws training curves, final-accuracy distributions and TTA levels of finished runs as PNG files."
-                    + " FOLDER: an invocation folder (runs/94-...), a recorded one (docs/results/...), or one run's"
-                    + " folder.");
+    /** Exit code 0 done, 1 unreadable results or a file that cannot be written, 2 bad command line or folder. */
+    static final Command COMMAND = Command.named(NAME)
+            .summary("draws PNG charts (curves, accuracy distributions, TTA levels) of finished runs")
+            .usage(NAME + " FOLDER... [--out DIR]")
+            .description("Draws training curves, final-accuracy distributions and TTA levels of finished runs as PNG"
+                    + " files. FOLDER: an invocation folder (runs/94-...), a recorded one (docs/results/...), or one"
+                    + " run's folder.")
+            .options(PlotCommand::options)
+            .body(PlotCommand::plot);
 
     private PlotCommand() {}
 
@@ -43,12 +48,8 @@ final class PlotCommand {
                 .desc("folder for the PNG files [default with one FOLDER: FOLDER/plots]").get());
     }
 
-    /** Exit code 0 done, 1 unreadable results or a file that cannot be written, 2 bad command line or folder. */
-    static int run(String[] args) {
-        return COMMAND.run(options(), args, PlotCommand::plot);
-    }
-
-    private static int plot(CommandLine line) {
+    private static int plot(Command.Call call) {
+        CommandLine line = call.line();
         List<String> folders = line.getArgList();
         if (folders.isEmpty()) {
             throw new UsageException("give at least one folder of finished runs (see " + NAME + " --help)");
@@ -69,7 +70,7 @@ final class PlotCommand {
         if (groups.size() > 1) {
             written.addAll(Plots.writeComparison(groups, out));
         }
-        written.forEach(p -> System.out.println("wrote " + p));
+        written.forEach(p -> call.out().println("wrote " + p));
         return 0;
     }
 

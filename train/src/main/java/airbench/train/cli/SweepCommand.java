@@ -8,8 +8,6 @@ import airbench.train.sweep.Cell;
 import airbench.train.sweep.RunEngine;
 import airbench.train.sweep.Sweep;
 import airbench.train.sweep.SweepPlan;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -43,15 +41,24 @@ public final class SweepCommand {
     public static final String NAME = "sweep";
     private static final Pattern SHARD = Pattern.compile("(\\d+)/(\\d+)");
 
-    private static final Command COMMAND = new Command(NAME,
-            NAME + " [training options] --grid NAME=V1,V2,... [--grid ...] [--seeds 0-4] [--output DIR]",
-            "Trains every combination of the grid values (a cell) with every seed, each run written as"
-                    + " <output>/<cell>/seed-N/result.json exactly as the train command writes it, and summarizes"
-                    + " each cell (mean, sd, 95% CI). Runs go to Spark (embedded local[K] unless --master or"
-                    + " spark-submit say otherwise); with --shard I/N one slice runs here without Spark."
-                    + " Running it again into the same --output trains only the runs without a result. Options:",
-            "Example: " + NAME + " --recipe 94 --epochs 2 --grid flip=alternating,random,none --seeds 0-4"
-                    + " --output sweeps/flip");
+    static final Command COMMAND = command(null);
+
+    /** The command, its runs going to {@code engine} if not null (else to the engine its command line chooses). */
+    private static Command command(RunEngine engine) {
+        return Command.named(NAME)
+                .summary("trains a grid of training options times seeds, on Spark or in shards, and summarizes each cell")
+                .usage(NAME + " [training options] --grid NAME=V1,V2,... [--grid ...] [--seeds 0-4] [--output DIR]")
+                .description("Trains every combination of the grid values (a cell) with every seed, each run written as"
+                        + " <output>/<cell>/seed-N/result.json exactly as the train command writes it, and summarizes"
+                        + " each cell (mean, sd, 95% CI). Runs go to Spark (embedded local[K] unless --master or"
+                        + " spark-submit say otherwise); with --shard I/N one slice runs here without Spark."
+                        + " Running it again into the same --output trains only the runs without a result. Options:")
+                .footer("Example: " + NAME + " --recipe 94 --epochs 2 --grid flip=alternating,random,none --seeds 0-4"
+                        + " --output sweeps/flip")
+                .options(SweepCommand::options)
+                .check(SweepCommand::refuseTrainOnlyOptions)  // before the parser, which would only call them unknown
+                .body(call -> Sweep.run(request(call.line(), call.args().toArray(String[]::new)), engine));
+    }
 
     private SweepCommand() {}
 
@@ -93,9 +100,9 @@ public final class SweepCommand {
         return options;
     }
 
-    /** Runs the command; exit code as in the class comment. */
+    /** Runs the command with this process's properties and streams; exit code as in the class comment. */
     public static int run(String[] args) {
-        return run(args, null);
+        return COMMAND.run(args);
     }
 
     /**
@@ -103,17 +110,12 @@ public final class SweepCommand {
      * command line chooses (tests: one Spark cluster for several sweeps).
      */
     public static int run(String[] args, RunEngine engine) {
-        try {
-            refuseTrainOnlyOptions(args);  // before the parser, which would only call them unknown
-        } catch (UsageException e) {
-            return COMMAND.usageError(e.getMessage());
-        }
-        return COMMAND.run(options(), args, line -> Sweep.run(request(line, args), engine));
+        return command(engine).run(args);
     }
 
     /** Options of the train command that a sweep does not take, refused with what to give instead. */
-    private static void refuseTrainOnlyOptions(String[] args) {
-        for (String key : System.getProperties().stringPropertyNames()) {
+    private static void refuseTrainOnlyOptions(String[] args, java.util.Properties properties) {
+        for (String key : properties.stringPropertyNames()) {
             if (key.startsWith("train.")) {
                 throw new UsageException("-D" + key + " is a property of the train command; give a sweep's options as"
                         + " flags, e.g. mvn exec:java -Dexec.args=\"sweep --recipe 95 ...\"");

@@ -4,23 +4,22 @@ import airbench.train.Recipe;
 import airbench.train.TrainedModel;
 import airbench.train.Training;
 import airbench.train.TrainingListener;
-import airbench.train.cli.Command;
-import airbench.train.run.Json;
-import airbench.train.run.UsageException;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarVariant;
 import airbench.eval.Evaluation;
-import airbench.model.CpuFeatures;
+import airbench.eval.Softmax;
 import airbench.model.ExecutionPlan;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -31,16 +30,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * {@code select}: the data-selection experiment of docs/METHOD.md section 12, written against the library's
- * public API alone (it lives in its own package, so nothing package-private of {@code airbench.train} is
- * visible to it):
+ * The data-selection experiment of METHOD.md section 12, written against the library's public API alone (it
+ * lives in its own package, so nothing package-private of {@code airbench.train} is visible to it, and it uses
+ * none of the command-line, run-folder or report packages; the {@code select} command is its command line):
  * <ol>
  *   <li>train airbench94 on the whole training set with label smoothing 0 (a better confidence signal);</li>
  *   <li>the confidence of every training image is its largest log-softmax value, computed in evaluation mode
@@ -58,14 +54,28 @@ import org.apache.logging.log4j.Logger;
  * {@code confidences.csv}, then {@code seed-K-random.json} and {@code seed-K-lowest.json}), and running the
  * same command again with {@code --out} pointing at the folder skips them. {@code result.json} holds
  * everything finished so far. A folder of another configuration is refused, never overwritten.
+ *
+ * <p>Use: {@code DataSelection.prepare(settings).run()}; {@link #prepare} checks everything that needs no
+ * training (the data, the subset size, the folder) and throws {@link IllegalArgumentException} for what the
+ * settings got wrong.
  */
 public final class DataSelection {
-    public static final String NAME = "select";
     private static final Logger LOG = LogManager.getLogger(DataSelection.class);
-    static final String EXPERIMENT_FILE = "experiment.json";
-    static final String CONFIDENCE_FILE = "confidence.json";
-    static final String CONFIDENCES_CSV = "confidences.csv";
-    static final String RESULT_FILE = "result.json";
+    /** What decides the results ({@link Settings#definition()}): a folder continues only with the same. */
+    public static final String EXPERIMENT_FILE = "experiment.json";
+    public static final String CONFIDENCE_FILE = "confidence.json";
+    public static final String CONFIDENCES_CSV = "confidences.csv";
+    /** Everything finished so far. */
+    public static final String RESULT_FILE = "result.json";
+    /**
+     * The JSON of every file here: snake_case fields, indented, unknown fields ignored (the settings the
+     * project's run folders are written with, so that folders written before this example had its own
+     * mapper continue byte for byte).
+     */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     /** Mixed into a run's seed for its random subset, so the subset's draws are not the weights' draws. */
     static final long SUBSET_STREAM = 0x5E1EC7ED5E1EC7EDL;
 
@@ -84,7 +94,7 @@ public final class DataSelection {
     }
 
     /**
-     * The command line, validated.
+     * What one experiment does (the {@code select} command's options, validated there).
      *
      * @param seed             seed of the confidence training and of the first selection run
      * @param runs             selection runs, seeds seed .. seed + runs - 1
@@ -98,11 +108,32 @@ public final class DataSelection {
      * @param dataDir          where the data is, if given
      * @param out              the experiment's folder
      */
-    record Settings(long seed, int runs, double fraction, double epochs, double confidenceEpochs, int trainSubset,
-                    int ttaLevel, ExecutionPlan execution, int threads, Optional<Path> dataDir, Path out) {
+    public record Settings(long seed, int runs, double fraction, double epochs, double confidenceEpochs,
+                           int trainSubset, int ttaLevel, ExecutionPlan execution, int threads, Optional<Path> dataDir,
+                           Path out) {
 
-        /** What decides the results (not --runs, --threads, --data-dir or --out): must match to continue a folder. */
-        Map<String, Object> definition() {
+        /** @throws IllegalArgumentException naming the setting that is out of its range */
+        public Settings {
+            require(runs >= 1, "runs must be at least 1, got " + runs);
+            require(fraction > 0 && fraction <= 1, "fraction must be in (0, 1], got " + fraction);
+            require(epochs > 0, "epochs must be positive, got " + epochs);
+            require(confidenceEpochs > 0, "confidence epochs must be positive, got " + confidenceEpochs);
+            require(trainSubset >= 0, "train subset must be 0 (all) or positive, got " + trainSubset);
+            require(ttaLevel >= 0 && ttaLevel <= 2, "TTA level must be 0, 1 or 2, got " + ttaLevel);
+            require(threads >= 1, "threads must be at least 1, got " + threads);
+            java.util.Objects.requireNonNull(execution, "execution");
+            java.util.Objects.requireNonNull(dataDir, "dataDir (empty for: as the library finds it)");
+            java.util.Objects.requireNonNull(out, "out");
+        }
+
+        private static void require(boolean condition, String message) {
+            if (!condition) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+
+        /** What decides the results (not runs, threads, dataDir or out): must match to continue a folder. */
+        public Map<String, Object> definition() {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("recipe", Recipe.AIRBENCH94.name());
             d.put("seed", seed);
@@ -117,91 +148,21 @@ public final class DataSelection {
         }
     }
 
-    private static final Command COMMAND = new Command(NAME, NAME + " [options]",
-            "The data-selection experiment of docs/METHOD.md section 12: train airbench94 with label smoothing 0, take each"
-                    + " training image's confidence, then train airbench94 on a random share and on the"
-                    + " least-confident share of the images and compare their test accuracy. Options:",
-            "--onednn on|off is accepted as by every command. Results: DIR/result.json.");
-
     private DataSelection() {}
 
-    private static Options options() {
-        Options options = new Options();
-        String[][] defs = {
-                {"runs", "N", "selection runs (a random and a lowest-confidence training each), seeds SEED.. [default: 1]"},
-                {"seed", "SEED", "seed of the confidence training and of the first run [default: 0]"},
-                {"fraction", "F", "share of the training images in each subset [default: 0.6]"},
-                {"epochs", "E", "epochs of the selection trainings [default: 16]"},
-                {"confidence-epochs", "E", "epochs of the label-smoothing-0 confidence training [default: recipe 94's, 9.9]"},
-                {"train-subset", "N", "use only the first N training images, for a quick try [default: all]"},
-                {"tta", "LEVEL", "test-time augmentation of the reported accuracies: 0, 1, 2 [default: recipe 94's, 2]"},
-                {"out", "DIR", "the experiment's folder; give an existing one to continue it [default: runs/select-<date>-<time>]"},
-                {"data-dir", "PATH", "CIFAR-10 archive or folder [default: $AIRBENCH_DATA, ~/.cache/airbench, ../shared/data, download]"},
-                {"precision", "P", "convolution precision: auto, fp32 or bf16 [default: auto]"},
-                {"compile", "MODE", "graph execution: auto, none or xla [default: auto]"},
-                {"threads", "N", "TensorFlow intra-op threads [default: number of cores]"}};
-        for (String[] def : defs) {
-            options.addOption(Option.builder().longOpt(def[0]).hasArg().argName(def[1]).desc(def[2]).get());
-        }
-        return options;
+    /** {@code prepare(s).run()}: the whole experiment; returns its table. */
+    public static String run(Settings s) {
+        return prepare(s).run();
     }
 
-    static String help() {
-        return COMMAND.help(options());
-    }
-
-    /** Exit code 0 done, 1 failed (data, divergence, I/O), 2 bad command line. */
-    public static int run(String[] args) {
-        return COMMAND.run(options(), args, line -> {
-            run(settings(line));
-            return 0;
-        });
-    }
-
-    static Settings settings(CommandLine line) {
-        if (!line.getArgList().isEmpty()) {
-            throw new UsageException("unexpected argument '" + line.getArgList().get(0) + "'; see " + NAME + " --help");
-        }
-        long seed;
-        try {
-            seed = Long.parseLong(line.getOptionValue("seed", "0").trim());
-        } catch (NumberFormatException e) {
-            throw Command.badValue(line, "seed", "a whole number");
-        }
-        int runs = Command.wholeNumber(line, "runs", 1, 1);
-        double fraction = Command.number(line, "fraction", 0.6);
-        double epochs = Command.number(line, "epochs", 16);
-        double confidenceEpochs = Command.number(line, "confidence-epochs", Recipe.AIRBENCH94.epochs());
-        int subset = Command.wholeNumber(line, "train-subset", 0, 1);  // 0, the default: all
-        int tta = Command.wholeNumber(line, "tta", Recipe.AIRBENCH94.ttaLevel(), 0);
-        int threads = Command.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1);
-        if (!(fraction > 0 && fraction <= 1)) {
-            throw Command.badValue(line, "fraction", "a number in (0, 1]");
-        }
-        if (epochs <= 0) {
-            throw Command.badValue(line, "epochs", "a positive number");
-        }
-        if (confidenceEpochs <= 0) {
-            throw Command.badValue(line, "confidence-epochs", "a positive number");
-        }
-        if (tta > 2) {
-            throw Command.badValue(line, "tta", "0, 1 or 2");
-        }
-        ExecutionPlan execution;
-        try {
-            execution = ExecutionPlan.resolve(line.getOptionValue("precision", ExecutionPlan.AUTO),
-                    line.getOptionValue("compile", ExecutionPlan.AUTO), CpuFeatures.detect());
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        Path out = line.hasOption("out") ? Path.of(line.getOptionValue("out")) : Path.of("runs", NAME + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
-        return new Settings(seed, runs, fraction, epochs, confidenceEpochs, subset, tta, execution, threads,
-                Optional.ofNullable(line.getOptionValue("data-dir")).map(Path::of), out);
-    }
-
-    /** The whole experiment; every finished part is on disk before the next starts. */
-    static void run(Settings s) {
+    /**
+     * Loads the data and checks what needs no training: a subset of at least one batch, and a folder that is new,
+     * empty, or holds this very experiment (then its finished parts are kept); creates the folder.
+     *
+     * @throws IllegalArgumentException when the settings ask for a subset smaller than one batch, or name a folder of
+     *                                  another experiment or of other files (which is left as it is)
+     */
+    public static Experiment prepare(Settings s) {
         CifarData cifar = CifarData.load(CifarVariant.CIFAR10, s.dataDir());
         CifarDataset train = s.trainSubset() > 0
                 ? cifar.train().first(Math.min(s.trainSubset(), cifar.train().size())) : cifar.train();
@@ -209,12 +170,38 @@ public final class DataSelection {
         int batch = Recipe.AIRBENCH94.optimizer().batchSize();
         if (size < batch) {
             // Checked now rather than by the first selection training, after the whole confidence training.
-            throw new UsageException("a subset of " + size + " images (" + s.fraction() + " of " + train.size()
-                    + ") is smaller than one batch of " + batch + "; use more training images or a larger --fraction");
+            throw new IllegalArgumentException("a subset of " + size + " images (" + s.fraction() + " of "
+                    + train.size() + ") is smaller than one batch of " + batch + "; use more training images or a"
+                    + " larger fraction");
         }
         prepareFolder(s);
+        return new Experiment(s, cifar, train, size);
+    }
+
+    /** A prepared experiment: its data checked and its folder ready. */
+    public static final class Experiment {
+        private final Settings s;
+        private final CifarData cifar;
+        private final CifarDataset train;
+        private final int size;
+
+        private Experiment(Settings s, CifarData cifar, CifarDataset train, int size) {
+            this.s = s;
+            this.cifar = cifar;
+            this.train = train;
+            this.size = size;
+        }
+
+        /** The whole experiment; every finished part is on disk before the next starts. Returns its table. */
+        public String run() {
+            return DataSelection.run(s, cifar, train, size);
+        }
+    }
+
+    private static String run(Settings s, CifarData cifar, CifarDataset train, int size) {
         LOG.info("data selection: {} of {} training images per subset, {} run(s), results in {} (to continue after an"
-                + " interruption, run the same command with --out {})", size, train.size(), s.runs(), s.out(), s.out());
+                + " interruption, run the same experiment into {} again)", size, train.size(), s.runs(), s.out(),
+                s.out());
         Training base = Training.of(Recipe.AIRBENCH94).withExecution(s.execution()).withThreads(s.threads());
 
         Map<String, Object> confidencePart = readPart(s.out().resolve(CONFIDENCE_FILE));
@@ -245,7 +232,7 @@ public final class DataSelection {
                 confidencePart.put("train_seconds", model.trainSeconds());
                 confidencePart.put("confidence_seconds", inferSeconds);
                 confidencePart.put("wall_seconds", seconds(System.nanoTime() - start));
-                Json.write(s.out().resolve(CONFIDENCE_FILE), confidencePart);
+                write(s.out().resolve(CONFIDENCE_FILE), confidencePart);
                 LOG.info(String.format(Locale.ROOT, "confidence training: test accuracy %.4f (TTA level %d);"
                         + " confidences of %d images in %.1f s, written to %s", test.accuracy(), s.ttaLevel(),
                         train.size(), inferSeconds, s.out().resolve(CONFIDENCES_CSV)));
@@ -266,15 +253,15 @@ public final class DataSelection {
                 } else {
                     part = trainOnSubset(base.withRecipe(selectionRecipe).withSeed(seed), selection, train,
                             cifar.test(), confidence, size, s);
-                    Json.write(file, part);
+                    write(file, part);
                 }
                 run.put(selection.key, part);
             }
             runs.add(run);
-            Json.write(s.out().resolve(RESULT_FILE), summary(s, train.size(), size, confidencePart, runs));
+            write(s.out().resolve(RESULT_FILE), summary(s, train.size(), size, confidencePart, runs));
         }
-        System.out.println(table(s, train.size(), size, runs));
         LOG.info("results in {}", s.out().resolve(RESULT_FILE));
+        return table(s, train.size(), size, runs);
     }
 
     private static Map<String, Object> trainOnSubset(Training training, Selection selection, CifarDataset train,
@@ -325,19 +312,7 @@ public final class DataSelection {
      * @param logits [n, classes] row-major
      */
     static double[] confidences(float[] logits, int classes) {
-        double[] confidence = new double[logits.length / classes];
-        for (int i = 0; i < confidence.length; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < classes; k++) {
-                max = Math.max(max, logits[i * classes + k]);
-            }
-            double sum = 0;
-            for (int k = 0; k < classes; k++) {
-                sum += Math.exp(logits[i * classes + k] - max);
-            }
-            confidence[i] = -Math.log(sum);
-        }
-        return confidence;
+        return Softmax.largestLogProbability(logits, classes);
     }
 
     /** The {@code count} images of lowest confidence (ties: the lower index first), as a mask. */
@@ -376,10 +351,10 @@ public final class DataSelection {
         try {
             if (Files.isRegularFile(experiment)) {
                 @SuppressWarnings("unchecked")
-                Map<String, Object> stored = Json.MAPPER.readValue(experiment.toFile(), Map.class);
+                Map<String, Object> stored = JSON.readValue(experiment.toFile(), Map.class);
                 // Through JSON and back, so that numbers compare as the stored ones were read.
                 @SuppressWarnings("unchecked")
-                Map<String, Object> now = Json.MAPPER.readValue(Json.MAPPER.writeValueAsBytes(s.definition()),
+                Map<String, Object> now = JSON.readValue(JSON.writeValueAsBytes(s.definition()),
                         Map.class);
                 if (!stored.equals(now)) {
                     List<String> differences = new ArrayList<>();
@@ -388,8 +363,9 @@ public final class DataSelection {
                             differences.add(key + " " + stored.get(key) + " there, " + value + " now");
                         }
                     });
-                    throw new UsageException(s.out() + " holds another data-selection experiment (" + String.join("; ",
-                            differences) + "); give the options it was started with to continue it, or another --out");
+                    throw new IllegalArgumentException(s.out() + " holds another data-selection experiment ("
+                            + String.join("; ", differences) + "); give the settings it was started with to continue"
+                            + " it, or another folder");
                 }
                 LOG.info("continuing the experiment in {}: finished parts are kept", s.out());
                 return;
@@ -397,13 +373,13 @@ public final class DataSelection {
             if (Files.isDirectory(s.out())) {
                 try (var entries = Files.list(s.out())) {
                     if (entries.findAny().isPresent()) {
-                        throw new UsageException(s.out() + " exists and is not a data-selection folder (no "
-                                + EXPERIMENT_FILE + "); choose another --out");
+                        throw new IllegalArgumentException(s.out() + " exists and is not a data-selection folder"
+                                + " (no " + EXPERIMENT_FILE + "); choose another folder");
                     }
                 }
             }
             Files.createDirectories(s.out());
-            Json.write(experiment, s.definition());
+            write(experiment, s.definition());
         } catch (IOException e) {
             throw new UncheckedIOException("could not prepare " + s.out() + ": " + e.getMessage(), e);
         }
@@ -411,8 +387,7 @@ public final class DataSelection {
 
     /**
      * The finished part in {@code file}, or null if there is none yet. Every file here is a map, whose keys
-     * {@link Json#MAPPER}'s snake_case naming leaves alone (it renames record fields): folders written before this
-     * example used {@link Json} hold byte for byte what it writes now, and continue.
+     * {@link #JSON}'s snake_case naming leaves alone (it renames record fields).
      */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> readPart(Path file) {
@@ -420,10 +395,21 @@ public final class DataSelection {
             return null;
         }
         try {
-            return Json.MAPPER.readValue(file.toFile(), LinkedHashMap.class);
+            return JSON.readValue(file.toFile(), LinkedHashMap.class);
         } catch (IOException e) {
             throw new UncheckedIOException("could not read " + file + " (" + e.getMessage() + "); move it away to"
                     + " compute that part again", e);
+        }
+    }
+
+    /** Writes to a temporary sibling, then renames, so a reader never sees half a file. */
+    private static void write(Path file, Object value) {
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            JSON.writeValue(tmp.toFile(), value);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
         }
     }
 

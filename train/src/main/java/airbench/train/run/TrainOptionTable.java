@@ -91,6 +91,23 @@ public final class TrainOptionTable {
      * @throws UsageException for an unknown option or property, or a missing value
      */
     public static Map<String, String> parse(String[] args, Properties systemProperties) {
+        CommandLine line;
+        try {
+            line = DefaultParser.builder().setAllowPartialMatching(false).get().parse(options(), args);
+        } catch (ParseException e) {
+            throw new UsageException(e.getMessage().replace("Unrecognized option", "unknown option")
+                    + "; valid options: " + DEFS.stream().map(d -> "--" + d.name()).collect(Collectors.joining(", ")));
+        }
+        return values(line, systemProperties);
+    }
+
+    /**
+     * Raw option values by flag name (switches map to "true") of a command line parsed against {@link #options()}:
+     * the system properties {@code train.*} overridden by the flags.
+     *
+     * @throws UsageException for an unknown property or an argument that is not an option
+     */
+    public static Map<String, String> values(CommandLine line, Properties systemProperties) {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, Def> byProperty = DEFS.stream().collect(Collectors.toMap(Def::property, d -> d));
         for (String key : systemProperties.stringPropertyNames()) {
@@ -104,13 +121,6 @@ public final class TrainOptionTable {
             }
             String value = systemProperties.getProperty(key);
             values.put(def.name(), def.isSwitch() && value.isEmpty() ? "true" : value);
-        }
-        CommandLine line;
-        try {
-            line = new DefaultParser().parse(options(), args);
-        } catch (ParseException e) {
-            throw new UsageException(e.getMessage().replace("Unrecognized option", "unknown option")
-                    + "; valid options: " + DEFS.stream().map(d -> "--" + d.name()).collect(Collectors.joining(", ")));
         }
         if (!line.getArgList().isEmpty()) {
             throw new UsageException("unexpected argument '" + line.getArgList().get(0)
@@ -137,7 +147,8 @@ public final class TrainOptionTable {
         return out.toString();
     }
 
-    private static Options options() {
+    /** Every option of {@link #DEFS}, each description with its default and its property. */
+    public static Options options() {
         Options options = new Options();
         for (Def def : DEFS) {
             String description = def.description()

@@ -164,7 +164,8 @@ class CommandLineTest {
         } finally {
             System.setErr(err);
         }
-        assertEquals("error: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster", captured.toString().trim());
+        assertEquals("error: train: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster",
+                captured.toString().trim());
     }
 
     @Test

@@ -15,43 +15,43 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Properties;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.junit.jupiter.api.Test;
 
-/** The shared command-line handling: strict parse, --help, and the exit code and message of each way to fail. */
+/** The one command shell: strict parse, --help, --onednn, and the exit code and message of each way to fail. */
 class CommandTest {
-    private static final Command DEMO = new Command("demo", "demo ITEM... [--count N]",
-            "Does a demonstration.", "Example: demo a b --count 3");
 
     private static Options options() {
         return new Options().addOption(Option.builder().longOpt("count").hasArg().argName("N").desc("how many").get())
                 .addOption(Option.builder().longOpt("ratio").hasArg().argName("R").desc("how much").get());
     }
 
+    /** The demonstration command with this body. */
+    private static Command demo(Command.Body body) {
+        return Command.named("demo").summary("does a demonstration").usage("demo ITEM... [--count N]")
+                .description("Does a demonstration.").footer("Example: demo a b --count 3")
+                .options(CommandTest::options).body(body);
+    }
+
     /** What a run printed to standard output and standard error, what it logged, and its exit code. */
     private record Outcome(int code, String out, String err, String log) {}
 
     private static Outcome run(Command.Body body, String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
         ByteArrayOutputStream outBuffer = new ByteArrayOutputStream();
         ByteArrayOutputStream errBuffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(outBuffer, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(errBuffer, true, StandardCharsets.UTF_8));
         try (LogCapture log = new LogCapture()) {
-            int code = DEMO.run(options(), args, body);
+            int code = demo(body).run(args, new Properties(), new PrintStream(outBuffer, true, StandardCharsets.UTF_8),
+                    new PrintStream(errBuffer, true, StandardCharsets.UTF_8));
             return new Outcome(code, outBuffer.toString(StandardCharsets.UTF_8),
                     errBuffer.toString(StandardCharsets.UTF_8), log.text());
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
         }
     }
 
-    private static final Command.Body NEVER = line -> {
+    private static final Command.Body NEVER = call -> {
         throw new AssertionError("the body must not run");
     };
 
@@ -61,14 +61,14 @@ class CommandTest {
         assertEquals(0, o.code());
         assertTrue(o.out().startsWith("usage: demo ITEM... [--count N]"), o.out());
         for (String part : List.of("Does a demonstration.", "--count <N>", "how many", "--help", "print this help",
-                "Example: demo a b --count 3")) {
+                "--onednn <on|off>", "Example: demo a b --count 3")) {
             assertTrue(o.out().contains(part), part + " missing in:\n" + o.out());
         }
         assertTrue(o.out().indexOf("Does a demonstration.") < o.out().indexOf("--count <N>")
                 && o.out().indexOf("--count <N>") < o.out().indexOf("Example:"),
                 "description, options, footer:\n" + o.out());
         assertEquals("", o.err());
-        assertEquals(DEMO.help(options()), o.out().stripTrailing());
+        assertEquals(demo(NEVER).help(), o.out().stripTrailing());
     }
 
     @Test
@@ -87,7 +87,7 @@ class CommandTest {
 
     @Test
     void aUsageExceptionFromTheWorkIsABadCommandLineOnStandardError() {
-        Outcome o = run(line -> {
+        Outcome o = run(call -> {
             throw new UsageException("--count must be even");
         }, "--count", "3");
         assertEquals(2, o.code());
@@ -96,47 +96,47 @@ class CommandTest {
     }
 
     @Test
-    void failuresOfTheWorkExitWithOneAndAreLoggedWithTheCommandsName() {
+    void failuresOfTheWorkExitWithOneAndOneLineNamingTheCommandOnStandardError() {
         List<RuntimeException> unchecked = List.of(new IllegalStateException("the folder holds another sweep"),
                 new DataException("the archive is truncated"), new UncheckedIOException(new IOException("disk full")),
                 new IllegalArgumentException("fewer images than one batch"),
                 new TrainingDivergedException("loss is NaN at step 3"));
         for (RuntimeException failure : unchecked) {
-            Outcome o = run(line -> {
+            Outcome o = run(call -> {
                 throw failure;
             });
             assertEquals(1, o.code(), failure.toString());
-            assertTrue(o.log().contains("ERROR error: demo: " + failure.getMessage()), o.log());
-            assertEquals("", o.err(), "a failure is logged, not printed as a usage error");
+            assertEquals("error: demo: " + failure.getMessage(), o.err().strip(), failure.toString());
+            assertEquals("", o.out(), "an error never reaches the results' stream");
         }
-        Outcome io = run(line -> {
+        Outcome io = run(call -> {
             throw new IOException("could not write out/a.png: no space left");
         });
         assertEquals(1, io.code());
-        assertTrue(io.log().contains("ERROR error: demo: could not write out/a.png: no space left"), io.log());
+        assertEquals("error: demo: could not write out/a.png: no space left", io.err().strip());
     }
 
     @Test
     void anyOtherExceptionIsABugAndKeepsItsStackTrace() {
         NullPointerException bug = new NullPointerException("a bug");
         NullPointerException thrown = assertThrows(NullPointerException.class,
-                () -> DEMO.run(options(), new String[0], line -> {
+                () -> demo(call -> {
                     throw bug;
-                }));
+                }).run(new String[0], new Properties(), System.out, System.err));
         assertEquals(bug, thrown);
     }
 
     @Test
     void theWorksExitCodeAndTheParsedLineArePassedThrough() {
         int[] seen = new int[1];
-        Outcome o = run(line -> {
-            seen[0] = Command.wholeNumber(line, "count", 0, 0) + line.getArgList().size();
+        Outcome o = run(call -> {
+            seen[0] = call.wholeNumber("count", 0, 0) + call.arguments().size();
             return 3;
         }, "a", "--count", "5", "b");
         assertEquals(3, o.code());
         assertEquals(5 + 2, seen[0]);
-        assertEquals(0, run(line -> 0).code());
-        assertEquals(1, run(line -> 1).code());
+        assertEquals(0, run(call -> 0).code());
+        assertEquals(1, run(call -> 1).code());
     }
 
     private static CommandLine parse(String... args) throws Exception {
@@ -173,8 +173,63 @@ class CommandTest {
     }
 
     @Test
-    void aCommandNeedsAName() {
-        assertThrows(IllegalArgumentException.class, () -> new Command(" ", "x", "y"));
-        assertEquals("", new Command("x", "x", "y").footer());
+    void aCommandNeedsANameThatIsNotAnOptionAndASummary() {
+        assertThrows(IllegalArgumentException.class, () -> Command.named(" ").summary("s").body(call -> 0));
+        assertThrows(IllegalArgumentException.class, () -> Command.named("--x").summary("s").body(call -> 0));
+        assertThrows(IllegalArgumentException.class, () -> Command.named("x").body(call -> 0));
+        Command plain = Command.named("x").summary("s").body(call -> 0);
+        assertEquals("", plain.footer());
+        assertEquals("x [options]", plain.usage());
+    }
+
+    @Test
+    void theOneDnnSwitchIsTheShellsUnlessTheCommandHasItsOwn() {
+        // taken in either form and not seen as an argument of the work
+        Outcome joined = run(call -> call.arguments().size() + (call.has("onednn") ? 10 : 0), "a", "--onednn=on");
+        assertEquals(11, joined.code(), joined.err());
+        assertEquals(10, run(call -> call.arguments().size() + (call.has("onednn") ? 10 : 0), "--onednn", "on")
+                .code());
+        Outcome missing = run(NEVER, "--onednn");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().startsWith("error: demo: Missing argument for option: onednn"), missing.err());
+        Outcome bad = run(NEVER, "--onednn", "sometimes");
+        assertEquals(2, bad.code());
+        assertEquals("error: demo: bad value 'sometimes' for --onednn; valid values: on, off", bad.err().strip());
+        // a command with its own --onednn (train, sweep) gets it as one of its options
+        Command own = Command.named("own").summary("s").options(() -> new Options().addOption(Option.builder()
+                .longOpt("onednn").hasArg().desc("mine").get())).body(call -> call.value("onednn").length());
+        assertEquals("sometimes".length(), own.run(new String[] {"--onednn", "sometimes"}, new Properties(),
+                System.out, System.err));
+        assertFalse(own.takesOneDnn());
+    }
+
+    @Test
+    void aCheckBeforeParsingRefusesWithAUsageError() {
+        Command checked = Command.named("checked").summary("s").check((args, properties) -> {
+            if (properties.containsKey("train.recipe")) {
+                throw new UsageException("-Dtrain.recipe is the train command's");
+            }
+        }).body(call -> 0);
+        Properties properties = new Properties();
+        properties.setProperty("train.recipe", "95");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, checked.run(new String[] {"--anything"}, properties, System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8)));
+        assertEquals("error: checked: -Dtrain.recipe is the train command's", err.toString(StandardCharsets.UTF_8)
+                .strip());
+        assertEquals(0, checked.run(new String[0], new Properties(), System.out, System.err));
+    }
+
+    @Test
+    void theCallReadsAFlagBeforeItsProperty() {
+        Command withProperty = Command.named("p").summary("s").options(CommandTest::options)
+                .body(call -> Integer.parseInt(call.valueOrProperty("count", "demo.count").orElse("7")));
+        Properties properties = new Properties();
+        assertEquals(7, withProperty.run(new String[0], properties, System.out, System.err));
+        properties.setProperty("demo.count", " 4 ");
+        assertEquals(4, withProperty.run(new String[0], properties, System.out, System.err));
+        assertEquals(5, withProperty.run(new String[] {"--count", "5"}, properties, System.out, System.err));
+        properties.setProperty("demo.count", " ");
+        assertEquals(7, withProperty.run(new String[0], properties, System.out, System.err), "blank is absent");
     }
 }

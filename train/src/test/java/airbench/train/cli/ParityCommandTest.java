@@ -53,7 +53,8 @@ class ParityCommandTest {
     }
 
     private static int run(String... args) {
-        return ParityCommand.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        return ParityCommand.COMMAND.run(args, new java.util.Properties(), quiet, quiet);
     }
 
     @Test
@@ -64,6 +65,7 @@ class ParityCommandTest {
         assertEquals(2, run("--residual"));  // the residual needs three convolutions per block
         assertEquals(2, run("--test-images", "20000"));
         assertEquals(2, run("--no-such-option"));
+        assertEquals(2, run("stray"));
         assertEquals(2, run("--recipe", "94muon"));  // no Muon on the PyTorch side
         assertEquals(2, run("--recipe", "96faster"));  // no proxy filter on the PyTorch side
     }

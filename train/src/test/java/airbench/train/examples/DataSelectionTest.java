@@ -1,6 +1,5 @@
 package airbench.train.examples;
 
-import airbench.train.cli.Main;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,6 +11,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.CifarVariant;
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The experiment's own computations: confidences, the two subsets, the confidences file, the command line. */
+/** The experiment's own computations: confidences, the two subsets, the confidences file, resuming a folder. */
 class DataSelectionTest {
 
     /**
@@ -124,23 +125,28 @@ class DataSelectionTest {
         assertThrows(IllegalStateException.class, () -> DataSelection.readConfidences(file, train.first(3)));
     }
 
+    /** The settings of the planted folder below, with another fraction and folder when given. */
+    private static DataSelection.Settings settings(Path data, double fraction, Path out) {
+        return new DataSelection.Settings(3, 2, fraction, 1, 2, 2048, 0,
+                ExecutionPlan.resolve("fp32", "none", CpuFeatures.detect()), 2, Optional.of(data), out);
+    }
+
     @Test
-    void badOptionsStopBeforeAnyWorkWithExitCodeTwo() {
-        assertEquals(2, DataSelection.run(new String[] {"--fraction", "1.5"}));
-        assertEquals(2, DataSelection.run(new String[] {"--fraction", "abc"}));
-        assertEquals(2, DataSelection.run(new String[] {"--runs", "0"}));
-        assertEquals(2, DataSelection.run(new String[] {"--tta", "3"}));
-        assertEquals(2, DataSelection.run(new String[] {"--precision", "fp16"}));
-        assertEquals(2, DataSelection.run(new String[] {"--no-such-option"}));
-        assertEquals(2, DataSelection.run(new String[] {"stray"}));
-        assertEquals(0, DataSelection.run(new String[] {"--help"}));
-        assertTrue(DataSelection.help().contains("--confidence-epochs"));
+    void settingsOutOfRangeAreRefusedNamingTheSetting() {
+        ExecutionPlan fp32 = ExecutionPlan.resolve("fp32", "none", CpuFeatures.detect());
+        IllegalArgumentException fraction = assertThrows(IllegalArgumentException.class,
+                () -> new DataSelection.Settings(0, 1, 1.5, 16, 9.9, 0, 2, fp32, 1, Optional.empty(), Path.of("x")));
+        assertTrue(fraction.getMessage().contains("fraction"), fraction.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new DataSelection.Settings(0, 0, 0.6, 16, 9.9, 0, 2, fp32, 1, Optional.empty(), Path.of("x")));
+        assertThrows(IllegalArgumentException.class,
+                () -> new DataSelection.Settings(0, 1, 0.6, 16, 9.9, 0, 3, fp32, 1, Optional.empty(), Path.of("x")));
     }
 
     /**
-     * Through the real entry point on the real data: a folder whose parts are all finished is summarized, not
-     * trained again (a training here would take minutes and give other accuracies than the planted ones), and a
-     * folder of another configuration is refused and left as it was.
+     * On the real data, through the public API: a folder whose parts are all finished is summarized, not trained
+     * again (a training here would take minutes and give other accuracies than the planted ones), and a folder of
+     * another configuration, or of other files, is refused before any work and left as it was.
      */
     @Test
     void finishedPartsAreKeptAndAnotherConfigurationIsRefused(@TempDir Path dir) throws Exception {
@@ -162,10 +168,8 @@ class DataSelectionTest {
             Files.writeString(out.resolve("seed-" + (3 + k) + "-lowest.json"), "{\"accuracy\": " + planted[k][1]
                     + ", \"wall_seconds\": 12.5}");
         }
-        String[] args = {"select", "--data-dir", data.toString(), "--train-subset", "2048", "--fraction", "0.5",
-                "--epochs", "1", "--confidence-epochs", "2", "--tta", "0", "--precision", "fp32", "--compile", "none",
-                "--seed", "3", "--runs", "2", "--out", out.toString()};
-        assertEquals(0, Main.run(args));
+        String table = DataSelection.run(settings(data, 0.5, out));
+        assertTrue(table.contains("| mean |"), table);
         JsonNode result = new ObjectMapper().readTree(out.resolve(DataSelection.RESULT_FILE).toFile());
         assertEquals(2, result.get("runs").size());
         assertEquals(4, result.at("/runs/1/seed").asInt());
@@ -176,13 +180,14 @@ class DataSelectionTest {
         assertEquals(100 + 2 * (10 + 12.5), result.get("total_wall_seconds").asDouble(), 1e-9);
 
         String experiment = Files.readString(out.resolve(DataSelection.EXPERIMENT_FILE));
-        args[6] = "0.6";
-        assertEquals(2, Main.run(args));
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> DataSelection.prepare(settings(data, 0.6, out)));
+        assertTrue(other.getMessage().contains("holds another data-selection experiment (fraction 0.5 there, 0.6 now)"),
+                other.getMessage());
         assertEquals(experiment, Files.readString(out.resolve(DataSelection.EXPERIMENT_FILE)));
         Path foreign = Files.createDirectories(dir.resolve("foreign"));
         Files.writeString(foreign.resolve("notes.txt"), "mine");
-        args[args.length - 1] = foreign.toString();
-        assertEquals(2, Main.run(args));
+        assertThrows(IllegalArgumentException.class, () -> DataSelection.prepare(settings(data, 0.5, foreign)));
         try (var files = Files.list(foreign)) {
             assertEquals(1, files.count(), "nothing was written into a folder of the user's");
         }

@@ -1,0 +1,173 @@
+package airbench.train.cli;
+
+import airbench.data.DatasetChoice;
+import airbench.model.NetworkSpec;
+import airbench.model.Precision;
+import airbench.tools.Bench;
+import airbench.tools.PythonScript;
+import airbench.tools.StepTiming;
+import airbench.tools.TimingReport;
+import airbench.train.run.UsageException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * The timing commands, {@code step-timing} ({@link StepTiming}: eager, graph and XLA forward pass and training step
+ * on one synthetic batch) and {@code bench} ({@link Bench}: every configuration this CPU runs natively, and
+ * PyTorch): their options, read into the measurement's settings; the table on standard output, then the JSON report
+ * ({@code --output}) and its name. A report that cannot be written fails (exit code 1) after the table, so that a
+ * measurement is not lost.
+ */
+final class TimingCommands {
+    static final String STEP_TIMING = "step-timing";
+    static final String BENCH = "bench";
+
+    static final Command STEP_TIMING_COMMAND = Command.named(STEP_TIMING)
+            .summary("times the forward pass and training step eagerly, as a plain graph and with XLA")
+            .description("Times eager forward, graph forward and training step, XLA forward and training step on one"
+                    + " synthetic batch. Options:")
+            .footer(StepTiming.NOTE_EAGER)
+            .options(TimingCommands::stepTimingOptions)
+            .body(TimingCommands::stepTiming);
+
+    static final Command BENCH_COMMAND = Command.named(BENCH)
+            .summary("the speed benchmark: every configuration this CPU runs natively, against PyTorch")
+            .description("Times this project's training step and forward pass in every configuration this CPU runs"
+                    + " natively, and the same step in PyTorch, in one invocation. Options:")
+            .footer("PyTorch: " + PythonScript.INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.")
+            .options(TimingCommands::benchOptions)
+            .body(TimingCommands::bench);
+
+    private TimingCommands() {}
+
+    /** The options of both commands: network, batch, threads, repetitions, warm-up. */
+    private static Options networkAndTimingOptions(int defaultWarmup) {
+        Options options = new Options();
+        options.addOption(Option.builder().longOpt("recipe-network").hasArg().argName("NAME")
+                .desc("network of a published recipe: " + String.join(", ", NetworkSpec.presetNames())
+                        + " [default: 94]").get());
+        options.addOption(Option.builder().longOpt("widths").hasArg().argName("A,B,C")
+                .desc("override the network's block widths (small values for a quick check)").get());
+        options.addOption(Option.builder().longOpt("batch-size").hasArg().argName("N")
+                .desc("images per forward pass and per training step [default: 1024]").get());
+        options.addOption(Option.builder().longOpt("threads").hasArg().argName("N")
+                .desc("intra-op threads (inter-op 1) [default: number of cores]").get());
+        options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
+                .desc("timed calls per configuration [default: 5]").get());
+        options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
+                .desc("untimed calls per configuration after the first [default: " + defaultWarmup + "]").get());
+        return options;
+    }
+
+    static Options stepTimingOptions() {
+        Options options = networkAndTimingOptions(StepTiming.DEFAULT_WARMUP);
+        options.addOption(Option.builder().longOpt("dataset").hasArg().argName("NAME")
+                .desc("cifar10 or cifar100: the head's class count (10 or 100) [default: cifar10]").get());
+        options.addOption(Option.builder().longOpt("labels").hasArg().argName("SET")
+                .desc("with --dataset cifar100: fine (100 classes) or coarse (20) [default: fine]").get());
+        options.addOption(Option.builder().longOpt("precision").hasArg().argName("P")
+                .desc("convolution precision: fp32 or bf16 [default: fp32]").get());
+        options.addOption(Option.builder().longOpt("no-eager").desc("skip the eager forward pass").get());
+        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
+                .desc("JSON report [default: step-timing.json]").get());
+        return options;
+    }
+
+    private static Options benchOptions() {
+        Options options = networkAndTimingOptions(Bench.DEFAULT_WARMUP);
+        options.addOption(Option.builder().longOpt("no-onednn-off")
+                .desc("skip the TensorFlow fp32 measurement with oneDNN off (a second JVM)").get());
+        options.addOption(Option.builder().longOpt("no-pytorch").desc("skip PyTorch").get());
+        options.addOption(Option.builder().longOpt("python").hasArg().argName("PATH")
+                .desc("Python interpreter with PyTorch [default: python3, then /usr/bin/python3]").get());
+        options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
+                .desc("JSON report [default: bench.json]").get());
+        return options;
+    }
+
+    private static int stepTiming(Command.Call call) {
+        StepTiming.Settings settings = stepTimingSettings(call.line());
+        Path output = Path.of(call.value("output", "step-timing.json"));
+        StepTiming.Report report = StepTiming.measure(settings);
+        call.out().print(StepTiming.table(report));
+        TimingReport.write(output, StepTiming.json(report));
+        call.out().println("JSON written to " + output);
+        return 0;
+    }
+
+    private static int bench(Command.Call call) {
+        CommandLine line = call.line();
+        StepTiming.Settings shared = stepTimingSettings(line, Bench.DEFAULT_WARMUP);
+        List<String> pythons = line.hasOption("python") ? List.of(line.getOptionValue("python"))
+                : PythonScript.DEFAULT_PYTHONS;
+        // The second JVM (oneDNN off) runs this program's step-timing command.
+        Bench.Settings settings = new Bench.Settings(shared.network(), shared.spec(), shared.batchSize(),
+                shared.threads(), shared.repetitions(), shared.warmup(), !line.hasOption("no-onednn-off"),
+                !line.hasOption("no-pytorch"), pythons, List.of(Main.class.getName(), STEP_TIMING));
+        Path output = Path.of(call.value("output", "bench.json"));
+        Bench.Report report = Bench.measure(settings);
+        call.out().print(Bench.table(report));
+        TimingReport.write(output, Bench.json(report));
+        call.out().println("JSON written to " + output);
+        return 0;
+    }
+
+    /** The step-timing command's settings. */
+    static StepTiming.Settings stepTimingSettings(CommandLine line) {
+        return stepTimingSettings(line, StepTiming.DEFAULT_WARMUP);
+    }
+
+    /**
+     * The settings of a command line holding {@link #networkAndTimingOptions} (and, for step-timing, its own
+     * options; absent ones take their defaults), with {@code defaultWarmup} warm-up calls.
+     *
+     * @throws UsageException naming a bad value
+     */
+    private static StepTiming.Settings stepTimingSettings(CommandLine line, int defaultWarmup) {
+        if (!line.getArgList().isEmpty()) {
+            throw new UsageException("unexpected argument '" + line.getArgList().get(0) + "'");
+        }
+        String network = line.getOptionValue("recipe-network", "94");
+        NetworkSpec spec = NetworkSpec.preset(network).orElseThrow(() -> new UsageException(
+                "unknown --recipe-network '" + network + "'; valid: " + String.join(", ", NetworkSpec.presetNames())));
+        if (line.hasOption("widths")) {
+            spec = spec.withWidths(widths(line.getOptionValue("widths")));
+        }
+        // Options of step-timing only (bench has no --dataset): absent, they read as null.
+        DatasetChoice dataset;
+        try {
+            dataset = DatasetChoice.parse(line.getOptionValue("dataset"), line.getOptionValue("labels"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        spec = spec.withNumClasses(dataset.numClasses());
+        int batch = Command.wholeNumber(line, "batch-size", 1024, 1);
+        String precisionText = line.getOptionValue("precision", "fp32");
+        Precision precision = Arrays.stream(Precision.values())
+                .filter(p -> p.name().equalsIgnoreCase(precisionText)).findFirst()
+                .orElseThrow(() -> new UsageException("bad value '" + precisionText
+                        + "' for --precision; valid values: fp32, bf16"));
+        int threads = Command.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1);
+        int repetitions = Command.wholeNumber(line, "repetitions", 5, 1);
+        int warmup = Command.wholeNumber(line, "warmup", defaultWarmup, 0);
+        return new StepTiming.Settings(network, spec, batch, precision, threads, repetitions, warmup,
+                !line.hasOption("no-eager"), dataset);
+    }
+
+    private static List<Integer> widths(String text) {
+        try {
+            List<Integer> widths = Arrays.stream(text.split(",")).map(String::trim).map(Integer::parseInt).toList();
+            if (widths.size() == 3 && widths.stream().allMatch(w -> w > 0)) {
+                return widths;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("bad value '" + text + "' for --widths; expected three positive numbers like"
+                + " 64,256,256");
+    }
+}

@@ -1,0 +1,69 @@
+package airbench.train.cli;
+
+import airbench.data.CifarData;
+import airbench.data.CifarDataset;
+import airbench.model.TensorFlowRuntime;
+import airbench.train.Recipe;
+import airbench.train.run.RunFolder;
+import airbench.train.run.TrainOptionTable;
+import airbench.train.run.TrainOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * {@code train}, the default command: {@code mvn exec:java -Dtrain.recipe=95} or
+ * {@code java -jar train/target/airbench-train.jar --recipe 95}. Its options are {@link TrainOptionTable}'s, each
+ * also a {@code -Dtrain.*} property (flags win); the run folders, checkpoints and results are
+ * {@link RunFolder}'s. {@code --onednn} is one of its options (recorded with the run), not the shell's.
+ */
+final class TrainCommand {
+    private static final Logger LOG = LogManager.getLogger(TrainCommand.class);
+    static final String NAME = "train";
+
+    static final Command COMMAND = Command.named(NAME)
+            .summary("trains a CIFAR-10 or CIFAR-100 classifier with the airbench method (the default command)")
+            .usage("java -jar train/target/airbench-train.jar [train] [options]   or   mvn exec:java"
+                    + " -Dtrain.<name>=<value>")
+            .description("Trains a CIFAR-10 (or CIFAR-100) classifier with the airbench method. Options:")
+            .footer("Every --option-name is also the property -Dtrain.optionName (e.g. --data-dir = -Dtrain.dataDir).")
+            .options(TrainOptionTable::options)
+            .body(TrainCommand::train);
+
+    private TrainCommand() {}
+
+    private static int train(Command.Call call) throws IOException {
+        Map<String, String> raw = TrainOptionTable.values(call.line(), call.properties());
+        if (raw.containsKey("help")) {  // -Dtrain.help (the flag is the shell's)
+            call.out().println(COMMAND.help());
+            return 0;
+        }
+        if (raw.containsKey("list-recipes")) {
+            Recipe.presets().forEach(r -> call.out().println(r.describe() + System.lineSeparator()));
+            return 0;
+        }
+        if (raw.containsKey("resume")) {
+            raw = RunFolder.resumedOptions(Path.of(raw.get("resume")), raw);
+        }
+        TrainOptions options = TrainOptions.resolve(raw);
+        TensorFlowRuntime.configure(options.oneDnn());
+        LOG.info("configuration:{}{}", System.lineSeparator(), options.describe());
+        TensorFlowRuntime.status();  // logs, once, oneDNN as it runs and the CPU's deciding flags
+        CifarData data = options.loadData();
+        CifarDataset train = options.trainSubset() > 0
+                ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
+        if (raw.containsKey("dry-run")) {
+            // IllegalArgumentException (exit code 1): a training set the recipe cannot train on.
+            options.recipe().checkTrainable(train);
+            LOG.info("dry run: configuration and data are valid; not training");
+            return 0;
+        }
+        Path dir = options.resume().isPresent() ? options.resume().get()
+                : RunFolder.create(options.output(), options.recipe(), options.dataset(), options.pinnedRaw());
+        LOG.info("results go to {}", dir);
+        RunFolder.run(dir, options, train, data.test());
+        return 0;
+    }
+}
