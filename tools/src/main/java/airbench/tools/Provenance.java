@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Where a result came from: commit (with "+modified" when the work tree differed from it), library
@@ -20,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The commit is the one stamped into this jar when it was built ({@value #STAMP}, written by the build), because
  * the code that runs is the code that was built: a runnable jar copied elsewhere, or run from another folder, still
- * names it. Only classes without a stamp (an IDE, a build from a source archive) fall back to asking git in the
- * working folder.
+ * names it, and a run inside a clone whose checkout has moved on since the build still names the code that ran. Only
+ * classes without a stamp (an IDE, a build from a source archive) fall back to asking git in the working folder. Both
+ * count untracked files as a modification (an untracked source file is part of what was built).
  */
 public final class Provenance {
     /** The build's stamp, a resource next to this class. */
@@ -33,7 +35,7 @@ public final class Provenance {
         TensorFlowRuntime.ensureConfigured();  // before TensorFlow.version() loads the library
         Map<String, String> p = new LinkedHashMap<>();
         p.put("date", OffsetDateTime.now(ZoneOffset.UTC).withNano(0).toString());
-        p.put("commit", stampedCommit(Provenance.class.getResourceAsStream(STAMP)).orElseGet(Provenance::gitCommit));
+        p.put("commit", commit(Provenance.class.getResourceAsStream(STAMP), Provenance::gitCommit));
         p.put("tensorflow", org.tensorflow.TensorFlow.version());
         p.put("java", System.getProperty("java.version"));
         p.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
@@ -41,6 +43,11 @@ public final class Provenance {
         p.put("cores", String.valueOf(Runtime.getRuntime().availableProcessors()));
         p.put("max_heap_mb", String.valueOf(Runtime.getRuntime().maxMemory() >> 20));
         return p;
+    }
+
+    /** The stamp's commit; git (asked only without a usable stamp) otherwise. */
+    static String commit(InputStream stamp, Supplier<String> git) {
+        return stampedCommit(stamp).orElseGet(git);
     }
 
     /**
@@ -70,7 +77,7 @@ public final class Provenance {
             Process git = new ProcessBuilder("git", "rev-parse", "--short=12", "HEAD").redirectErrorStream(true).start();
             String out = new String(git.getInputStream().readAllBytes()).trim();
             if (git.waitFor(5, TimeUnit.SECONDS) && git.exitValue() == 0) {
-                Process dirty = new ProcessBuilder("git", "status", "--porcelain", "--untracked-files=no").start();
+                Process dirty = new ProcessBuilder("git", "status", "--porcelain").start();
                 boolean modified = !new String(dirty.getInputStream().readAllBytes()).isBlank();
                 dirty.waitFor(5, TimeUnit.SECONDS);
                 return modified ? out + "+modified" : out;

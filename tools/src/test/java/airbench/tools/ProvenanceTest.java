@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
 class ProvenanceTest {
@@ -29,14 +30,27 @@ class ProvenanceTest {
     }
 
     @Test
+    void theStampWinsAndGitIsAskedOnlyWithoutOne() {
+        assertEquals("4ceacea069f3", Provenance.commit(text("git.commit.id.abbrev=4ceacea069f3\ngit.dirty=false\n"),
+                () -> { throw new AssertionError("git asked although the stamp names a commit"); }));
+        assertEquals("from-git", Provenance.commit(null, () -> "from-git"));
+        assertEquals("from-git", Provenance.commit(text("git.dirty=false\n"), () -> "from-git"));
+    }
+
+    @Test
     void theBuildStampsTheCommitItBuilt() throws Exception {
         // The build (generate-resources) writes the stamp next to Provenance; in a clone it names HEAD.
         Optional<String> stamped = Provenance.stampedCommit(Provenance.class.getResourceAsStream(Provenance.STAMP));
-        Process git = new ProcessBuilder("git", "rev-parse", "--short=12", "HEAD").start();
+        Process git = new ProcessBuilder("git", "rev-parse", "HEAD").start();
         String head = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         if (git.waitFor() == 0 && !head.isEmpty()) {
             assertTrue(stamped.isPresent(), "a build inside a clone stamps its commit");
-            assertTrue(stamped.get().startsWith(head), stamped.get() + " is not HEAD " + head);
+            assertTrue(head.startsWith(stamped.get().replace("+modified", "")), stamped.get() + " is not HEAD " + head);
+            Properties stamp = new Properties();
+            try (InputStream in = Provenance.class.getResourceAsStream(Provenance.STAMP)) {
+                stamp.load(in);
+            }
+            assertEquals(head, stamp.getProperty("git.commit.id"), "the stamp's full commit id");
         }
         stamped.ifPresent(commit -> assertEquals(commit, Provenance.collect().get("commit"), "the stamp wins"));
     }
