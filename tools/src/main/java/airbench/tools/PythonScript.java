@@ -26,8 +26,7 @@ public final class PythonScript {
 
     /** Exit code of this project's scripts when {@code import torch} fails. */
     static final int NOT_INSTALLED = 3;
-    /** Where to look for PyTorch when the user names no interpreter: the PATH's, then Debian's. */
-    /** The interpreters tried for PyTorch, in order. */
+    /** The interpreters tried for PyTorch, in order: the PATH's, then Debian's. */
     public static final List<String> DEFAULT_PYTHONS = List.of("python3", "/usr/bin/python3");
     /** How to install PyTorch where it is missing. */
     public static final String INSTALL_HINT = "apt-get install python3-torch (Debian's PyTorch, for /usr/bin/python3)";
