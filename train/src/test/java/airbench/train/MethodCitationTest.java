@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every "METHOD.md section N" that a source file of any module cites points into the repository's own
+ * Every "docs/METHOD.md section N" that a source file of any module cites points into the repository's own
  * docs/METHOD.md, at a section that exists there, so that a clone resolves each of them.
  */
 class MethodCitationTest {

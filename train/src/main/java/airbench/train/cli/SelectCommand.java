@@ -25,7 +25,7 @@ final class SelectCommand {
     /** Exit code 0 done, 1 failed (data, divergence, I/O), 2 bad command line or folder. */
     static final Command COMMAND = Command.named(NAME)
             .summary("the data-selection experiment: training on the least-confident images against a random share")
-            .description("The data-selection experiment of METHOD.md section 12: train airbench94 with label smoothing"
+            .description("The data-selection experiment of docs/METHOD.md section 12: train airbench94 with label smoothing"
                     + " 0, take each training image's confidence, then train airbench94 on a random share and on the"
                     + " least-confident share of the images and compare their test accuracy. Options:")
             .footer("Results: DIR/result.json.")

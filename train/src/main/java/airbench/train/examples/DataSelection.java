@@ -34,7 +34,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The data-selection experiment of METHOD.md section 12, written against the library's public API alone (it
+ * The data-selection experiment of docs/METHOD.md section 12, written against the library's public API alone (it
  * lives in its own package, so nothing package-private of {@code airbench.train} is visible to it, and it uses
  * none of the command-line, run-folder or report packages; the {@code select} command is its command line):
  * <ol>
