@@ -23,6 +23,10 @@ public final class StraddlingBatches implements BatchSource {
 
     /** @param passes the per-pass augmentation and order (its batch size is the stream's) */
     public StraddlingBatches(TrainingBatches passes) {
+        if (passes.augment().cutmix() > 0) {
+            throw new IllegalArgumentException("the straddling batch stream carries no mixed targets: CutMix"
+                    + " (cutmix " + passes.augment().cutmix() + ") needs the per-epoch batches");
+        }
         this.passes = passes;
     }
 

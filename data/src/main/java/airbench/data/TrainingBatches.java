@@ -9,8 +9,16 @@ import java.util.SplittableRandom;
  *
  * <p>Once, in the constructor: normalize, pre-flip each image with probability
  * 1/2 (ALTERNATING only), reflect-pad by {@code translate}. Every epoch: a
- * random translation per image, the alternating (or random) flip, cutout, a
+ * random translation per image, the alternating (or random) flip, CutMix (from
+ * its first epoch on, hlb-CIFAR10's, docs/METHOD.md section 13), cutout, a
  * fresh permutation, batches in order with the last incomplete one dropped.
+ *
+ * <p>CutMix pairs image i with image partner[i] of a fresh permutation of the whole
+ * training set (a fixed point pairs an image with itself) and copies the partner's
+ * pixels, as translated and flipped in the same epoch, into a square placed
+ * uniformly inside image i; the batch then carries the mixed targets
+ * ({@link Batch#targets}). Its draws come after the epoch's other draws, so the
+ * translations, flips and order of an epoch are the same with and without it.
  *
  * <p>Resumable by construction: every random draw of epoch {@code e} comes from
  * a generator seeded by a hash of (seed, e), and the pre-flip from one seeded by
@@ -42,6 +50,7 @@ public final class TrainingBatches implements BatchSource {
     private final byte[] padded;
     private final boolean[] preFlipped;
     private final int[] labels;
+    private final int numClasses;
     /** Normalized value of byte b in channel c at [c * 256 + b]. */
     private final float[] normalized;
     /** The plan of the epoch asked for last; consecutive batches share it. */
@@ -62,6 +71,7 @@ public final class TrainingBatches implements BatchSource {
         this.aug = aug;
         this.seed = seed;
         this.labels = train.labels().clone();
+        this.numClasses = train.numClasses();
         this.normalized = normalizationTable(train.dataset().normalization());
         this.preFlipped = preFlips(size, aug.flip(), seed);
         this.paddedSide = H + 2 * aug.translate();
@@ -94,7 +104,27 @@ public final class TrainingBatches implements BatchSource {
         for (int j = 0; j < batchSize; j++) {
             copyAugmented(plan, index * batchSize + j, images, batchLabels, j);
         }
-        return new Batch(epoch, index, images, batchLabels);
+        return new Batch(epoch, index, images, batchLabels, aug.cutmix() > 0 ? targets(plan, index) : null);
+    }
+
+    /**
+     * The targets of batch {@code index} of the plan's epoch, [B, classes]: each image's one-hot, and in a
+     * CutMix epoch {@code (1 - a) own + a partner's} with a the share of pixels taken from the partner
+     * (9 / 1024 for a 3x3 square, exact in float, as both weights are).
+     */
+    private float[] targets(EpochPlan plan, int index) {
+        float[] targets = new float[batchSize * numClasses];
+        float share = aug.cutmixShare();
+        for (int j = 0; j < batchSize; j++) {
+            int image = plan.order[index * batchSize + j];
+            if (plan.partner == null) {
+                targets[j * numClasses + labels[image]] = 1f;
+            } else {
+                targets[j * numClasses + labels[image]] += 1f - share;
+                targets[j * numClasses + labels[plan.partner[image]]] += share;
+            }
+        }
+        return targets;
     }
 
     /**
@@ -106,6 +136,9 @@ public final class TrainingBatches implements BatchSource {
         int image = plan.order[position];
         labels[slot] = this.labels[image];
         copyWindow(image, plan.dy[image], plan.dx[image], plan.flip[image], images, slot);
+        if (plan.partner != null) {
+            copySquare(plan, plan.partner[image], plan.mixTop[image], plan.mixLeft[image], images, slot);
+        }
         if (aug.cutout() > 0) {
             zeroSquare(images, slot, plan.cutoutTop[image], plan.cutoutLeft[image], aug.cutout());
         }
@@ -129,6 +162,26 @@ public final class TrainingBatches implements BatchSource {
         for (int y = 0; y < H; y++, source += rowBytes) {
             for (int x = 0; x < W; x++) {
                 int from = source + (mirror ? W - 1 - x : x) * C;
+                for (int c = 0; c < C; c++) {
+                    out[target++] = normalized[c * 256 + (padded[from + c] & 0xFF)];
+                }
+            }
+        }
+    }
+
+    /**
+     * CutMix: the {@code cutmix x cutmix} square at ({@code top}, {@code left}) of slot {@code slot} takes the
+     * pixels of image {@code partner} as the plan translates and flips it (the same square of its own window).
+     */
+    private void copySquare(EpochPlan plan, int partner, int top, int left, float[] out, int slot) {
+        int t = aug.translate();
+        int side = aug.cutmix();
+        boolean mirror = plan.flip[partner];
+        for (int y = top; y < top + side; y++) {
+            int row = ((partner * paddedSide + t + plan.dy[partner] + y) * paddedSide + t + plan.dx[partner]) * C;
+            int target = slot * CifarDataset.IMAGE_BYTES + (y * W + left) * C;
+            for (int x = left; x < left + side; x++) {
+                int from = row + (mirror ? W - 1 - x : x) * C;
                 for (int c = 0; c < C; c++) {
                     out[target++] = normalized[c * 256 + (padded[from + c] & 0xFF)];
                 }
@@ -173,10 +226,16 @@ public final class TrainingBatches implements BatchSource {
         final boolean[] flip;
         final byte[] cutoutTop;
         final byte[] cutoutLeft;
+        /** CutMix's partner of every image and the top-left corner of its square; null in an epoch without it. */
+        final int[] partner;
+        final byte[] mixTop;
+        final byte[] mixLeft;
 
         EpochPlan(int epoch, int size, AugmentSpec aug, SplittableRandom random) {
             this.epoch = epoch;
             int t = aug.translate();
+            // 2t + 1 shifts -t..t, or hlb's 2t: offsets 0..2t-1 into the padded image, shifts -t..t-1.
+            int shifts = aug.translateOffByOne() ? 2 * t : 2 * t + 1;
             int cutoutPositions = CifarDataset.HEIGHT - aug.cutout() + 1;
             dy = new byte[size];
             dx = new byte[size];
@@ -185,8 +244,8 @@ public final class TrainingBatches implements BatchSource {
             cutoutLeft = new byte[size];
             // A fixed order of draws, image by image, keeps the plan a pure function of the generator's seed.
             for (int i = 0; i < size; i++) {
-                dy[i] = (byte) (random.nextInt(2 * t + 1) - t);
-                dx[i] = (byte) (random.nextInt(2 * t + 1) - t);
+                dy[i] = (byte) (random.nextInt(shifts) - t);
+                dx[i] = (byte) (random.nextInt(shifts) - t);
                 flip[i] = switch (aug.flip()) {
                     case ALTERNATING -> epoch % 2 == 1;
                     case RANDOM -> random.nextBoolean();
@@ -197,16 +256,37 @@ public final class TrainingBatches implements BatchSource {
                     cutoutLeft[i] = (byte) random.nextInt(cutoutPositions);
                 }
             }
-            order = new int[size];
+            order = permutation(size, random);
+            if (aug.cutmixIn(epoch)) {
+                // Drawn after everything above, which therefore stays as without CutMix.
+                partner = permutation(size, random);
+                int positions = CifarDataset.HEIGHT - aug.cutmix() + 1;
+                mixTop = new byte[size];
+                mixLeft = new byte[size];
+                for (int i = 0; i < size; i++) {
+                    mixTop[i] = (byte) random.nextInt(positions);
+                    mixLeft[i] = (byte) random.nextInt(positions);
+                }
+            } else {
+                partner = null;
+                mixTop = null;
+                mixLeft = null;
+            }
+        }
+
+        /** A uniformly random permutation of 0..size-1 (Fisher-Yates). */
+        private static int[] permutation(int size, SplittableRandom random) {
+            int[] p = new int[size];
             for (int i = 0; i < size; i++) {
-                order[i] = i;
+                p[i] = i;
             }
-            for (int i = size - 1; i > 0; i--) { // Fisher-Yates
+            for (int i = size - 1; i > 0; i--) {
                 int k = random.nextInt(i + 1);
-                int swap = order[i];
-                order[i] = order[k];
-                order[k] = swap;
+                int swap = p[i];
+                p[i] = p[k];
+                p[k] = swap;
             }
+            return p;
         }
     }
 

@@ -62,11 +62,12 @@ public final class AirbenchModel implements AutoCloseable {
     public record FilteredStepResult(StepResult main, int[] selected, double proxyLossSum, double proxyKeptLossSum) {}
 
     /** The variables {@link #initialize} sets from the data or a generator, per network. */
-    private record InitialState(StateVariable whitenKernel, List<StateVariable> blockConvs, StateVariable head,
+    private record InitialState(StateVariable whitenKernel, List<StateVariable> blockConvs,
+                                List<StateVariable> firstConvs, StateVariable head,
                                 List<StateVariable> runningStats, NetworkSpec spec) {
         static InitialState of(AirbenchNetwork network) {
-            return new InitialState(network.whitenKernel(), network.blockConvs(), network.head(),
-                    network.runningStats(), network.spec());
+            return new InitialState(network.whitenKernel(), network.blockConvs(), network.firstBlockConvs(),
+                    network.head(), network.runningStats(), network.spec());
         }
     }
 
@@ -125,6 +126,8 @@ public final class AirbenchModel implements AutoCloseable {
     private final Map<String, VariablePorts> stateByName = new LinkedHashMap<>();
     private final Port images;
     private final Port labels;
+    /** The fed target distributions of a loss with soft targets (CutMix); else null. */
+    private final Port targets;
     private final Port lrMultiplier;
     private final Port whitenBiasLrMultiplier;
     private final Port lookaheadAlpha;
@@ -220,6 +223,7 @@ public final class AirbenchModel implements AutoCloseable {
             }
             images = Port.of(training.images);
             labels = Port.of(training.labels);
+            targets = training.targets == null ? null : Port.of(training.targets);
             lrMultiplier = Port.of(training.lrMultiplier);
             whitenBiasLrMultiplier = Port.of(training.whitenBiasLrMultiplier);
             lookaheadAlpha = Port.of(training.lookaheadAlpha);
@@ -290,7 +294,8 @@ public final class AirbenchModel implements AutoCloseable {
 
     /**
      * Sets the starting point of a run: the given whitening filters, zero whitening bias,
-     * fan-in uniform block convs with partial identity and head drawn from {@code seed} (the head
+     * fan-in uniform block convs with their identity part (each block's first conv as the network's
+     * {@link NetworkSpec#firstConvIdentity} says) and head drawn from {@code seed} (the head
      * rescaled to standard deviation 1 if the network's {@link HeadScale} says so),
      * zero BatchNorm shifts, running mean 0 and variance 1, zero momentum, and
      * Lookahead slow copies (if any) equal to the starting weights. With a proxy filter the proxy
@@ -321,7 +326,9 @@ public final class AirbenchModel implements AutoCloseable {
         for (StateVariable conv : network.blockConvs()) {
             int in = (int) conv.shape().get(2);
             int out = (int) conv.shape().get(3);
-            values.put(conv.name(), ParameterInit.blockConv(in, out, random));
+            IdentityInit identity = network.firstConvs().contains(conv) ? network.spec().firstConvIdentity()
+                    : IdentityInit.REPLACE;
+            values.put(conv.name(), ParameterInit.blockConv(in, out, identity, random));
         }
         StateVariable head = network.head();
         values.put(head.name(), ParameterInit.head((int) head.shape().get(0), (int) head.shape().get(1),
@@ -355,18 +362,48 @@ public final class AirbenchModel implements AutoCloseable {
      */
     public StepResult trainStep(float[] images, int[] labels, int count, double lrMultiplier,
                                 double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha) {
+        return trainStep(images, labels, null, count, lrMultiplier, whitenBiasLrMultiplier, trainWhitenBias,
+                lookaheadAlpha);
+    }
+
+    /**
+     * {@link #trainStep(float[], int[], int, double, double, boolean, Double)} with the batch's target
+     * distributions, {@code count x classes} values before label smoothing, for a model whose loss takes soft
+     * targets ({@link LossSpec#softTargets}, CutMix); {@code targets} must be null for any other model. The labels
+     * still count the correct predictions.
+     *
+     * @throws IllegalArgumentException if targets are given to a model without soft targets, or missing for one with
+     */
+    public StepResult trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
+                                double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha) {
         if (filter != null) {
             throw new IllegalStateException("this model filters its batches through a proxy network;"
                     + " train it with trainFilteredStep");
         }
+        if ((targets == null) != (this.targets == null)) {
+            throw new IllegalArgumentException(this.targets == null
+                    ? "this model's loss takes the labels, not fed targets: give targets only to a model with soft"
+                    + " targets (LossSpec.softTargets, for CutMix)"
+                    : "this model's loss takes soft targets (CutMix): give the batch's targets with its labels");
+        }
+        int classes = spec.numClasses();
+        if (targets != null && targets.length < count * classes) {
+            throw new IllegalArgumentException(targets.length + " target values are fewer than " + count
+                    + " distributions over " + classes + " classes");
+        }
         try (TFloat32 x = imagesTensor(images, count);
              TInt32 y = TInt32.tensorOf(Shape.of(count), DataBuffers.of(labels, true, false));
+             TFloat32 t = targets == null ? null : TFloat32.tensorOf(Shape.of(count, classes),
+                     DataBuffers.of(targets, true, false).narrow((long) count * classes));
              TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
              TFloat32 sWhiten = TFloat32.scalarOf((float) whitenBiasLrMultiplier);
              TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue())) {
             Session.Runner runner = session.runner();
             feed(runner, this.images, x);
             feed(runner, this.labels, y);
+            if (t != null) {
+                feed(runner, this.targets, t);
+            }
             feed(runner, this.lrMultiplier, s);
             feed(runner, this.whitenBiasLrMultiplier, sWhiten);
             fetch(runner, lossSum);

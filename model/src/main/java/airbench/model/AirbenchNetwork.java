@@ -242,6 +242,11 @@ public final class AirbenchNetwork {
         return blocks.stream().flatMap(b -> b.convs().stream()).toList();
     }
 
+    /** The first conv of every block, the one that widens its input. */
+    List<StateVariable> firstBlockConvs() {
+        return blocks.stream().map(b -> b.convs().get(0)).toList();
+    }
+
     StateVariable head() {
         return head;
     }

@@ -18,9 +18,12 @@ import java.util.Optional;
  *                        1/width with a unit-deviation weight (94muon)
  * @param batchNormEpsilon added to the batch variance; tiny on purpose, as in the reference (1e-12 in every
  *                        published recipe), so that BatchNorm normalizes almost exactly
+ * @param firstConvIdentity how each block's first conv gets its identity part: {@link IdentityInit#REPLACE}
+ *                        (airbench) or {@link IdentityInit#ADD_AND_RENORMALIZE} (hlb, docs/METHOD.md section 13)
  */
 public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual,
-                          double batchNormMemory, int numClasses, HeadScale head, double batchNormEpsilon) {
+                          double batchNormMemory, int numClasses, HeadScale head, double batchNormEpsilon,
+                          IdentityInit firstConvIdentity) {
 
     /** Images are 32x32 RGB. */
     public static final int IMAGE_SIZE = 32;
@@ -39,6 +42,12 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
     /** 94muon: the airbench94 network with its head divided by its width (256) and a unit-deviation head weight. */
     public static final NetworkSpec AIRBENCH94_MUON = new NetworkSpec(List.of(64, 256, 256), 2, false, 0.6, 10,
             HeadScale.INPUT_WIDTH);
+    /**
+     * hlb-CIFAR10 (docs/METHOD.md section 13): widths 64/256/512, two convs per block, no residual, BatchNorm
+     * memory 0.6, the 1/9 head, each block's first conv with the identity added and renormalized.
+     */
+    public static final NetworkSpec HLB = new NetworkSpec(List.of(64, 256, 512), 2, false, 0.6, 10, HeadScale.NINTH,
+            DEFAULT_BATCH_NORM_EPSILON, IdentityInit.ADD_AND_RENORMALIZE);
 
     /** The network of a published recipe by its name ("94", "95", "96"). */
     public static Optional<NetworkSpec> preset(String name) {
@@ -67,9 +76,17 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
         this(widths, convsPerBlock, residual, batchNormMemory, numClasses, head, DEFAULT_BATCH_NORM_EPSILON);
     }
 
+    /** A network whose block convs start with airbench's partial identity ({@link IdentityInit#REPLACE}). */
+    public NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual, double batchNormMemory,
+                       int numClasses, HeadScale head, double batchNormEpsilon) {
+        this(widths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon,
+                IdentityInit.REPLACE);
+    }
+
     public NetworkSpec {
         widths = List.copyOf(widths);
         java.util.Objects.requireNonNull(head, "head");
+        java.util.Objects.requireNonNull(firstConvIdentity, "firstConvIdentity");
         if (widths.size() != 3 || widths.stream().anyMatch(w -> w < 1)) {
             throw new IllegalArgumentException("widths must be three positive channel counts, got " + widths);
         }
@@ -92,12 +109,20 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
 
     /** Same network with other block widths (used by tests and ablations). */
     public NetworkSpec withWidths(List<Integer> newWidths) {
-        return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon);
+        return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon,
+                firstConvIdentity);
     }
 
     /** Same network with a head of {@code classes} outputs (CIFAR-100: 100; docs/METHOD.md section 9 changes nothing else). */
     public NetworkSpec withNumClasses(int classes) {
-        return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, classes, head, batchNormEpsilon);
+        return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, classes, head, batchNormEpsilon,
+                firstConvIdentity);
+    }
+
+    /** Same network with another start of each block's first conv. */
+    public NetworkSpec withFirstConvIdentity(IdentityInit init) {
+        return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon,
+                init);
     }
 
     /** Number of trainable-or-frozen parameters of the network (weights, whitening bias, BatchNorm shifts). */

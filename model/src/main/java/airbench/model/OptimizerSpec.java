@@ -43,6 +43,24 @@ public record OptimizerSpec(int batchSize, double lrPer1024, double momentum, do
         }
     }
 
+    /**
+     * The same optimizer from the rates PyTorch's SGD is given, as hlb-CIFAR10 states them (docs/METHOD.md
+     * section 13): the weights' {@code lr} per step and their {@code weight_decay}, the coefficient of p coupled into
+     * their gradient ({@code g + wd p}, a decay of {@code lr wd p} per step); the BatchNorm shifts train with
+     * {@code biasLrScale * lr} and {@code wd / biasLrScale}, the same decay per step, which is the coupling of this
+     * record. Converted to the per-1024 values ({@code lrPer1024 = lr * kilostep}, {@code wdPer1024 = lr wd
+     * kilostep / batchSize}), so that, as in hlb, a changed batch size keeps the rate and scales the decay with it.
+     *
+     * @param learningRate SGD lr of the weights per step
+     * @param coupledDecay weight_decay of the weights: the gradient is {@code g + coupledDecay p}
+     */
+    public static OptimizerSpec fromStepRates(int batchSize, double learningRate, double momentum,
+                                              double coupledDecay, double biasLrScale) {
+        double kilostep = 1024 * (1 + 1 / (1 - momentum));
+        return new OptimizerSpec(batchSize, learningRate * kilostep, momentum,
+                learningRate * coupledDecay * kilostep / batchSize, biasLrScale);
+    }
+
     /** Examples per "kilostep": 1024 scaled by the momentum's effective step multiplier 1 / (1 - mu). */
     public double kilostep() {
         return 1024 * (1 + 1 / (1 - momentum));

@@ -40,10 +40,52 @@ public final class ParameterInit {
         }
     }
 
+    /**
+     * hlb-CIFAR10's start of a block's first conv ({@link IdentityInit#ADD_AND_RENORMALIZE}): with m and s the
+     * mean and the unbiased (n - 1) standard deviation of {@code kernel} over all its values, add 1 at the spatial
+     * centre of filter i on input channel i for every i &lt; min(in, out), then map every value v of the result,
+     * of mean m' and deviation s', to {@code (v - m') s / s' + m}: the tensor keeps its mean and deviation and the
+     * identity entries end at about {@code s / s'} of the random values' scale above them. Computed in double.
+     */
+    public static void addIdentityRenormalized(float[] kernel, int kh, int kw, int in, int out) {
+        double[] before = meanAndStd(kernel);
+        int identities = Math.min(in, out);
+        for (int i = 0; i < identities; i++) {
+            kernel[(((kh / 2) * kw + kw / 2) * in + i) * out + i] += 1f;
+        }
+        double[] after = meanAndStd(kernel);
+        double scale = before[1] / after[1];
+        for (int k = 0; k < kernel.length; k++) {
+            kernel[k] = (float) ((kernel[k] - after[0]) * scale + before[0]);
+        }
+    }
+
+    /** Mean and unbiased (n - 1) standard deviation, in double (PyTorch's {@code mean()} and {@code std()}). */
+    static double[] meanAndStd(float[] values) {
+        double mean = 0;
+        for (float v : values) {
+            mean += v;
+        }
+        mean /= values.length;
+        double squares = 0;
+        for (float v : values) {
+            squares += (v - mean) * (v - mean);
+        }
+        return new double[] {mean, Math.sqrt(squares / (values.length - 1))};
+    }
+
     /** A 3x3 block convolution: fan-in uniform, then partial identity. */
     public static float[] blockConv(int in, int out, SplittableRandom random) {
+        return blockConv(in, out, IdentityInit.REPLACE, random);
+    }
+
+    /** A 3x3 block convolution: fan-in uniform, then its identity part as {@code identity} says. */
+    public static float[] blockConv(int in, int out, IdentityInit identity, SplittableRandom random) {
         float[] kernel = uniformFanIn(3, 3, in, out, random);
-        diracPartialIdentity(kernel, 3, 3, in, out);
+        switch (identity) {
+            case REPLACE -> diracPartialIdentity(kernel, 3, 3, in, out);
+            case ADD_AND_RENORMALIZE -> addIdentityRenormalized(kernel, 3, 3, in, out);
+        }
         return kernel;
     }
 

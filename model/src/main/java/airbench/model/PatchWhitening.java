@@ -27,6 +27,11 @@ import org.tensorflow.types.TFloat64;
  * make {@code lambda + eps} negative). With {@code C = V diag(lambda) V^T} sorted by
  * decreasing eigenvalue, filter k is {@code v_k / sqrt(lambda_k + eps)}, and
  * filters 12..23 are the negatives of 0..11.
+ *
+ * <p>hlb-CIFAR10 (docs/METHOD.md section 13) decomposes the mean-centred, unbiased covariance
+ * {@code (P^T P - n mu mu^T) / (n - 1)} instead ({@link Moments#covariance}), of all 50,000 training
+ * images: {@link Moments} accumulates the sums chunk by chunk, so that the images need not be
+ * normalized all at once (614 MB as floats).
  */
 public final class PatchWhitening {
     /** Values per patch: 3 channels x 2 rows x 2 columns. */
@@ -78,13 +83,136 @@ public final class PatchWhitening {
     /** Like {@link #filters} but also returns the second-moment matrix and its eigen-decomposition. */
     public static Whitening whiten(float[] normalizedImages, int imageCount, double eps) {
         long start = System.nanoTime();
-        double[][] secondMoment = secondMoment(normalizedImages, imageCount);
-        Eigen eigen = eigen(secondMoment);
+        return whiten(new Moments().add(normalizedImages, imageCount), false, eps, start);
+    }
+
+    /**
+     * The whitening of the patches accumulated in {@code moments}: of their second moment {@code P^T P / n}
+     * (airbench), or with {@code centred} of their mean-centred unbiased covariance (hlb-CIFAR10).
+     * {@link Whitening#secondMoment} is then the matrix decomposed.
+     */
+    public static Whitening whiten(Moments moments, boolean centred, double eps) {
+        return whiten(moments, centred, eps, System.nanoTime());
+    }
+
+    private static Whitening whiten(Moments moments, boolean centred, double eps, long start) {
+        double[][] matrix = centred ? moments.covariance() : moments.secondMoment();
+        Eigen eigen = eigen(matrix);
         float[] kernel = kernel(eigen, eps);
-        LOG.info("whitening from {} images ({} patches) in {} ms; eigenvalues {} .. {}", imageCount,
-                (long) imageCount * PATCHES_PER_AXIS * PATCHES_PER_AXIS, (System.nanoTime() - start) / 1_000_000,
+        LOG.info("whitening from {} images ({} patches, {}) in {} ms; eigenvalues {} .. {}", moments.images(),
+                moments.patches(), centred ? "centred covariance" : "second moment",
+                (System.nanoTime() - start) / 1_000_000,
                 String.format("%.4g", eigen.values()[0]), String.format("%.4g", eigen.values()[PATCH - 1]));
-        return new Whitening(secondMoment, eigen, kernel);
+        return new Whitening(matrix, eigen, kernel);
+    }
+
+    /**
+     * Sums over every 2x2 VALID patch (31 x 31 per image) of images added in any number of chunks, in double:
+     * the patch count, the sum of the patch vectors and the upper triangle of the sum of their outer products
+     * (78 of 144 products per patch; the lower one is mirrored). Adding the same images in one call or in
+     * several, in the same order, gives the same sums to the bit.
+     */
+    public static final class Moments {
+        private final double[] upper = new double[PATCH * (PATCH + 1) / 2];
+        private final double[] sums = new double[PATCH];
+        private long images;
+
+        /**
+         * Adds every patch of {@code imageCount} normalized NHWC [n, 32, 32, 3] images.
+         *
+         * @return this
+         */
+        public Moments add(float[] normalizedImages, int imageCount) {
+            if (imageCount < 1) {
+                throw new IllegalArgumentException("whitening needs at least one image, got " + imageCount);
+            }
+            if (normalizedImages.length != (long) imageCount * IMAGE_VALUES) {
+                throw new IllegalArgumentException("expected " + imageCount + " images of 32x32x3 ("
+                        + (long) imageCount * IMAGE_VALUES + " values), got " + normalizedImages.length + " values");
+            }
+            double[] patch = new double[PATCH];
+            for (int i = 0; i < imageCount; i++) {
+                int imageBase = i * IMAGE_VALUES;
+                for (int y = 0; y < PATCHES_PER_AXIS; y++) {
+                    for (int x = 0; x < PATCHES_PER_AXIS; x++) {
+                        for (int row = 0; row < 2; row++) {
+                            for (int col = 0; col < 2; col++) {
+                                int pixel = imageBase + ((y + row) * SIZE + x + col) * CHANNELS;
+                                for (int c = 0; c < CHANNELS; c++) {
+                                    patch[patchIndex(c, row, col)] = normalizedImages[pixel + c];
+                                }
+                            }
+                        }
+                        accumulate(patch);
+                    }
+                }
+            }
+            images += imageCount;
+            return this;
+        }
+
+        private void accumulate(double[] patch) {
+            int index = 0;
+            for (int a = 0; a < PATCH; a++) {
+                double pa = patch[a];
+                sums[a] += pa;
+                for (int b = a; b < PATCH; b++) {
+                    upper[index++] += pa * patch[b];
+                }
+            }
+        }
+
+        /** Images added so far. */
+        public long images() {
+            return images;
+        }
+
+        /** Patches added so far, n. */
+        public long patches() {
+            return images * PATCHES_PER_AXIS * PATCHES_PER_AXIS;
+        }
+
+        /** {@code C = P^T P / n}, no mean subtracted (airbench). */
+        public double[][] secondMoment() {
+            double n = requirePatches(1);
+            return symmetric((a, b, product) -> product / n);
+        }
+
+        /**
+         * The mean-centred, unbiased covariance {@code (P^T P - n mu mu^T) / (n - 1)} = {@code (S_ab - S_a S_b / n)
+         * / (n - 1)} with S the sums (hlb-CIFAR10, as {@code torch.cov}).
+         */
+        public double[][] covariance() {
+            double n = requirePatches(2);
+            return symmetric((a, b, product) -> (product - sums[a] * sums[b] / n) / (n - 1));
+        }
+
+        private double requirePatches(long atLeast) {
+            if (patches() < atLeast) {
+                throw new IllegalArgumentException("whitening needs at least one image, got " + images);
+            }
+            return (double) patches();
+        }
+
+        private interface Entry {
+            double value(int a, int b, double product);
+        }
+
+        private double[][] symmetric(Entry entry) {
+            double[][] c = new double[PATCH][PATCH];
+            int index = 0;
+            for (int a = 0; a < PATCH; a++) {
+                for (int b = a; b < PATCH; b++) {
+                    double value = entry.value(a, b, upper[index++]);
+                    if (!Double.isFinite(value)) {
+                        throw new IllegalArgumentException("the whitening images contain NaN or infinite values");
+                    }
+                    c[a][b] = value;
+                    c[b][a] = value;
+                }
+            }
+            return c;
+        }
     }
 
     /** Filter k = v_k / sqrt(lambda_k + eps), filter k + 12 = -(filter k), in HWIO layout. */
@@ -121,60 +249,9 @@ public final class PatchWhitening {
         return ((row * 2 + col) * CHANNELS + c) * FILTERS + k;
     }
 
-    /**
-     * {@code C = P^T P / n} over every 2x2 VALID patch (31 x 31 per image), accumulated in double.
-     * Only the upper triangle is summed (78 of 144 products per patch); the lower one is mirrored.
-     */
+    /** {@code C = P^T P / n} over every 2x2 VALID patch (31 x 31 per image), accumulated in double. */
     public static double[][] secondMoment(float[] images, int imageCount) {
-        if (imageCount < 1) {
-            throw new IllegalArgumentException("whitening needs at least one image, got " + imageCount);
-        }
-        if (images.length != (long) imageCount * IMAGE_VALUES) {
-            throw new IllegalArgumentException("expected " + imageCount + " images of 32x32x3 ("
-                    + (long) imageCount * IMAGE_VALUES + " values), got " + images.length + " values");
-        }
-        double[] upper = new double[PATCH * (PATCH + 1) / 2];
-        double[] patch = new double[PATCH];
-        for (int i = 0; i < imageCount; i++) {
-            int imageBase = i * IMAGE_VALUES;
-            for (int y = 0; y < PATCHES_PER_AXIS; y++) {
-                for (int x = 0; x < PATCHES_PER_AXIS; x++) {
-                    for (int row = 0; row < 2; row++) {
-                        for (int col = 0; col < 2; col++) {
-                            int pixel = imageBase + ((y + row) * SIZE + x + col) * CHANNELS;
-                            for (int c = 0; c < CHANNELS; c++) {
-                                patch[patchIndex(c, row, col)] = images[pixel + c];
-                            }
-                        }
-                    }
-                    accumulateUpper(upper, patch);
-                }
-            }
-        }
-        double n = (double) imageCount * PATCHES_PER_AXIS * PATCHES_PER_AXIS;
-        double[][] c = new double[PATCH][PATCH];
-        int index = 0;
-        for (int a = 0; a < PATCH; a++) {
-            for (int b = a; b < PATCH; b++) {
-                double value = upper[index++] / n;
-                if (!Double.isFinite(value)) {
-                    throw new IllegalArgumentException("the whitening images contain NaN or infinite values");
-                }
-                c[a][b] = value;
-                c[b][a] = value;
-            }
-        }
-        return c;
-    }
-
-    private static void accumulateUpper(double[] upper, double[] patch) {
-        int index = 0;
-        for (int a = 0; a < PATCH; a++) {
-            double pa = patch[a];
-            for (int b = a; b < PATCH; b++) {
-                upper[index++] += pa * patch[b];
-            }
-        }
+        return new Moments().add(images, imageCount).secondMoment();
     }
 
     /**

@@ -53,6 +53,11 @@ public final class TrainingGraph {
     // Fed every step (or, with an InputBatch, computed in the graph).
     final Operand<TFloat32> images;
     final Operand<TInt32> labels;
+    /**
+     * With {@link LossSpec#softTargets}: each example's target distribution [N, classes] before label smoothing,
+     * fed with the batch (CutMix's mixed labels); else null, and the loss takes the labels' one-hots.
+     */
+    final Placeholder<TFloat32> targets;
     /** The schedule's multiplier s of every group's learning rate but the whitening bias's. */
     final Placeholder<TFloat32> lrMultiplier;
     /**
@@ -103,11 +108,27 @@ public final class TrainingGraph {
                 Placeholder.shape(Shape.scalar()));
         lookaheadAlpha = in.withName("lookahead_alpha").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
+        if (loss.softTargets()) {
+            if (batch != null) {
+                throw new IllegalArgumentException("a batch computed in the graph has no fed targets; soft targets"
+                        + " (CutMix) need the fed batch");
+            }
+            targets = in.withName("targets").placeholder(TFloat32.class,
+                    Placeholder.shape(Shape.of(-1, spec.numClasses())));
+        } else {
+            targets = null;
+        }
+
         AirbenchNetwork.Forward forward = network.forward(images, AirbenchNetwork.Mode.TRAINING);
         Ops lossScope = tf.withSubScope("loss");
-        lossSum = smoothedCrossEntropySum(lossScope, forward.logits(), labels, spec.numClasses(),
-                (float) loss.labelSmoothing());
+        float smoothing = (float) loss.labelSmoothing();
+        lossSum = targets == null
+                ? smoothedCrossEntropySum(lossScope, forward.logits(), labels, spec.numClasses(), smoothing)
+                : softCrossEntropySum(lossScope, forward.logits(), targets, spec.numClasses(), smoothing);
         correctCount = correct(lossScope, forward.logits(), labels);
+        // What the optimizer descends: the summed loss, or (hlb) that sum times the loss's scale.
+        Operand<TFloat32> objective = loss.scale() == 1 ? lossSum
+                : lossScope.withName("scaled").math.mul(lossSum, lossScope.constant((float) loss.scale()));
 
         // Order (whitening bias, filters, head, shifts) as it always was: graph names and checkpoints stay the same.
         addGroup(variables, ParameterGroup.WHITEN_BIAS, List.of(network.whitenBias()), whitenBiasLrMultiplier);
@@ -115,9 +136,9 @@ public final class TrainingGraph {
         addGroup(variables, ParameterGroup.HEAD, List.of(network.head()), lrMultiplier);
         addGroup(variables, ParameterGroup.NORM_SHIFTS, network.normShifts(), lrMultiplier);
         Ops optimizerScope = tf.withSubScope("optimizer");
-        trainStep = updateStep(optimizerScope, lossSum, trained, forward.runningStatUpdates());
+        trainStep = updateStep(optimizerScope, objective, trained, forward.runningStatUpdates());
         List<Trained> withoutWhitenBias = trained.stream().filter(t -> t.parameter() != network.whitenBias()).toList();
-        trainStepFrozenWhitening = updateStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), lossSum,
+        trainStepFrozenWhitening = updateStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), objective,
                 withoutWhitenBias, forward.runningStatUpdates());
 
         Ops la = tf.withSubScope("lookahead");
@@ -144,6 +165,19 @@ public final class TrainingGraph {
     static Operand<TFloat32> smoothedCrossEntropySum(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels,
                                                      int classes, float smoothing) {
         Operand<TFloat32> perExample = smoothedCrossEntropy(tf, logits, labels, classes, smoothing);
+        return tf.withName("sum").reduceSum(perExample, tf.constant(0));
+    }
+
+    /**
+     * Softmax cross-entropy against fed target distributions [N, classes], label-smoothed as the one-hots are:
+     * {@code (1 - ls) * t + ls / classes} (PyTorch's CrossEntropyLoss with probability targets), summed over the
+     * batch.
+     */
+    static Operand<TFloat32> softCrossEntropySum(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> targets,
+                                                 int classes, float smoothing) {
+        Operand<TFloat32> smoothed = tf.math.add(tf.math.mul(targets, tf.constant(1 - smoothing)),
+                tf.constant(smoothing / classes));
+        Operand<TFloat32> perExample = tf.nn.softmaxCrossEntropyWithLogits(logits, smoothed).loss();
         return tf.withName("sum").reduceSum(perExample, tf.constant(0));
     }
 

@@ -52,6 +52,61 @@ class AirbenchModelTest {
         assertEquals(0f, conv[((1 * 3 + 1) * 16 + 4) * 16 + 5]);
     }
 
+    /**
+     * hlb's start (docs/METHOD.md section 13): each block's first conv is its fan-in uniform draw with the identity
+     * added and renormalized, redrawn here in the model's order (the block convs, then the head) from the seed;
+     * every second conv is the exact identity.
+     */
+    @Test
+    void hlbInitAddsTheIdentityToEachFirstConvAndStartsEverySecondConvAsTheIdentity() {
+        NetworkSpec spec = NARROW.withFirstConvIdentity(IdentityInit.ADD_AND_RENORMALIZE);
+        try (AirbenchModel hlb = new AirbenchModel(spec, Precision.FP32, OPTIMIZER, 2)) {
+            hlb.initialize(whitening(), 9);
+            Map<String, float[]> state = hlb.state();
+            java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+            int in = 24;
+            for (int b = 1; b <= 3; b++) {
+                int width = spec.widths().get(b - 1);
+                float[] first = ParameterInit.uniformFanIn(3, 3, in, width, random);
+                ParameterInit.addIdentityRenormalized(first, 3, 3, in, width);
+                assertArrayEquals(first, state.get("block" + b + "/conv1/kernel"), "block" + b + "/conv1");
+                ParameterInit.uniformFanIn(3, 3, width, width, random);  // the second conv's draw, then replaced
+                float[] second = state.get("block" + b + "/conv2/kernel");
+                for (int k = 0; k < second.length; k++) {
+                    int o = k % width;
+                    int i = (k / width) % width;
+                    int centre = k / (width * width);
+                    assertEquals(centre == 4 && i == o ? 1f : 0f, second[k], "block" + b + "/conv2 value " + k);
+                }
+                in = width;
+            }
+        }
+    }
+
+    /** Lookahead's snapshot (hlb's start): a blend with a = 0 makes the slow copy the fast weights, bit for bit. */
+    @Test
+    void aBlendWithZeroTakesTheSlowCopyFromTheFastWeightsAndLeavesMomentum() {
+        model.initialize(whitening(), 6);
+        model.trainStep(images, labels, 32, 1.0, true, null);
+        model.trainStep(images, labels, 32, 1.0, true, null);
+        Map<String, float[]> before = model.state();
+        model.lookahead(0.0);
+        Map<String, float[]> after = model.state();
+        int copies = 0;
+        for (String name : after.keySet()) {
+            if (name.startsWith("lookahead/")) {
+                String fast = name.substring("lookahead/".length());
+                assertArrayEquals(before.get(fast), after.get(name), name + " is the fast weights");
+                assertTrue(!java.util.Arrays.equals(before.get(name), after.get(name)) || fast.startsWith("whiten/"),
+                        name + " changed");
+                copies++;
+            } else {
+                assertArrayEquals(before.get(name), after.get(name), name + " untouched");
+            }
+        }
+        assertTrue(copies > 0);
+    }
+
     @Test
     void sameSeedGivesSameStartDifferentSeedDoesNot() {
         // block1/conv1 (24 -> 8) is all identity filters; block2/conv1 (8 -> 16) has 8 random ones.

@@ -152,6 +152,106 @@ class PatchWhiteningTest {
         }
     }
 
+    /**
+     * hlb's whitening matrix (docs/METHOD.md section 13): the covariance of the unfolded patches centred on their
+     * mean and divided by n - 1, computed here in two passes in double (mean first, then the centred products).
+     */
+    @Test
+    void covarianceIsTheCentredUnbiasedCovarianceOfUnfoldedPatches() {
+        int count = 4;
+        float[] images = correlatedImages(count, 7, 0.05);
+        double[][][][] planes = toNchw(images, count);
+        long n = (long) count * OUT * OUT;
+        double[] mean = new double[12];
+        for (double[][][] image : planes) {
+            for (int y = 0; y < OUT; y++) {
+                for (int x = 0; x < OUT; x++) {
+                    double[] p = unfold(image, y, x);
+                    for (int a = 0; a < 12; a++) {
+                        mean[a] += p[a] / n;
+                    }
+                }
+            }
+        }
+        double[][] expected = new double[12][12];
+        for (double[][][] image : planes) {
+            for (int y = 0; y < OUT; y++) {
+                for (int x = 0; x < OUT; x++) {
+                    double[] p = unfold(image, y, x);
+                    for (int a = 0; a < 12; a++) {
+                        for (int b = 0; b < 12; b++) {
+                            expected[a][b] += (p[a] - mean[a]) * (p[b] - mean[b]) / (n - 1);
+                        }
+                    }
+                }
+            }
+        }
+        PatchWhitening.Moments moments = new PatchWhitening.Moments().add(images, count);
+        double[][] actual = moments.covariance();
+        double[][] uncentred = moments.secondMoment();
+        for (int a = 0; a < 12; a++) {
+            for (int b = 0; b < 12; b++) {
+                assertEquals(expected[a][b], actual[a][b], 1e-10 * Math.abs(expected[a][b]) + 1e-14,
+                        "covariance[" + a + "][" + b + "]");
+            }
+        }
+        // The images have channel offsets 0.3, -0.1, 0.2: centring changes the matrix (C_00 by about 0.09).
+        assertTrue(uncentred[0][0] - actual[0][0] > 0.05, uncentred[0][0] + " vs " + actual[0][0]);
+    }
+
+    @Test
+    void momentsAddedInChunksAreTheMomentsOfAllTheImages() {
+        int count = 5;
+        float[] images = correlatedImages(count, 8, 0.05);
+        int split = 3 * SIZE * SIZE * 3;
+        PatchWhitening.Moments chunked = new PatchWhitening.Moments()
+                .add(java.util.Arrays.copyOfRange(images, 0, split), 3)
+                .add(java.util.Arrays.copyOfRange(images, split, images.length), 2);
+        PatchWhitening.Moments whole = new PatchWhitening.Moments().add(images, count);
+        assertEquals(5, chunked.images());
+        assertEquals(5L * OUT * OUT, chunked.patches());
+        double[][] secondMoment = PatchWhitening.secondMoment(images, count);
+        for (int a = 0; a < 12; a++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(whole.covariance()[a], chunked.covariance()[a]);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(secondMoment[a], chunked.secondMoment()[a]);
+        }
+    }
+
+    /** The centred whitening with hlb's epsilon 1e-2: the covariance of the responses is diag(lambda / (lambda + eps)). */
+    @Test
+    void centredWhiteningShrinksEachDirectionOfTheCovariance() {
+        int count = 20;
+        double eps = 1e-2;
+        float[] images = correlatedImages(count, 9, 0.05);
+        PatchWhitening.Whitening whitening = PatchWhitening.whiten(new PatchWhitening.Moments().add(images, count),
+                true, eps);
+        double[] values = whitening.eigen().values();
+        double[][][][] planes = toNchw(images, count);
+        double[][] responses = new double[(int) ((long) count * OUT * OUT)][12];
+        double[] mean = new double[12];
+        int row = 0;
+        for (double[][][] image : planes) {
+            for (int y = 0; y < OUT; y++) {
+                for (int x = 0; x < OUT; x++, row++) {
+                    for (int k = 0; k < 12; k++) {
+                        responses[row][k] = convolve(whitening.kernel(), image, y, x, k);
+                        mean[k] += responses[row][k] / responses.length;
+                    }
+                }
+            }
+        }
+        for (int a = 0; a < 12; a++) {
+            for (int b = 0; b < 12; b++) {
+                double covariance = 0;
+                for (double[] r : responses) {
+                    covariance += (r[a] - mean[a]) * (r[b] - mean[b]) / (responses.length - 1);
+                }
+                double expected = a == b ? values[a] / (values[a] + eps) : 0.0;
+                assertEquals(expected, covariance, 1e-4, "whitened covariance [" + a + "][" + b + "]");
+            }
+        }
+    }
+
     @Test
     void eigenDecompositionIsSortedByDecreasingValueWithAFixedSign() {
         // [[2, 1], [1, 2]] has eigenvalues 3 (vector (1, 1)/sqrt 2) and 1 (vector (1, -1)/sqrt 2).

@@ -42,7 +42,7 @@ interface BatchStep {
         @Override
         public AirbenchModel.StepResult take(AirbenchModel model, Batch batch, int step, Schedule schedule) {
             Schedule.Step plan = schedule.at(step);
-            return model.trainStep(batch.images(), batch.labels(), batchSize, plan.lrMultiplier(),
+            return model.trainStep(batch.images(), batch.labels(), batch.targets(), batchSize, plan.lrMultiplier(),
                     plan.whitenBiasMultiplier(), plan.trainsWhitenBias(), plan.lookaheadAlpha());
         }
     }

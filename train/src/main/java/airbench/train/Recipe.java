@@ -4,6 +4,7 @@ import airbench.data.AugmentSpec;
 import airbench.data.CifarDataset;
 import airbench.data.FlipMode;
 import airbench.model.HeadScale;
+import airbench.model.IdentityInit;
 import airbench.model.LossSpec;
 import airbench.model.MuonSpec;
 import airbench.model.NetworkSpec;
@@ -20,7 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Every setting of a training recipe, in one table (docs/METHOD.md sections 2-7, 10 and 11). airbench94 is
+ * Every setting of a training recipe, in one table (docs/METHOD.md sections 2-7, 10, 11 and 13). airbench94 is
  * written out in full below, setting by setting, in the order the method reads: data and augmentation, network,
  * initialization and whitening, loss and optimizer, schedule, averaging, evaluation. Every other recipe is
  * airbench94 with its differences, as docs/METHOD.md describes them. Command-line options and library callers
@@ -29,36 +30,50 @@ import java.util.Optional;
  *
  * <table>
  * <caption>The presets (every field: {@code --list-recipes}, or docs/recipes.md)</caption>
- * <tr><th></th><th>94</th><th>95</th><th>96</th><th>94muon</th><th>96faster</th></tr>
- * <tr><td>epochs</td><td>9.9</td><td>15</td><td>37</td><td>8</td><td>45</td></tr>
- * <tr><td>batch</td><td>1,024</td><td>1,024</td><td>1,024</td><td>2,000</td><td>1,024 (512 kept)</td></tr>
- * <tr><td>translate / cutout (px)</td><td>2 / 0</td><td>2 / 0</td><td>4 / 12</td><td>2 / 0</td><td>4 / 12</td></tr>
- * <tr><td>widths</td><td>64/256/256</td><td>128/384/384</td><td>128/384/512</td><td>64/256/256</td><td>128/384/512</td></tr>
- * <tr><td>label smoothing</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td></tr>
+ * <tr><th></th><th>94</th><th>95</th><th>96</th><th>94muon</th><th>96faster</th><th>hlb</th></tr>
+ * <tr><td>epochs</td><td>9.9</td><td>15</td><td>37</td><td>8</td><td>45</td><td>12.1</td></tr>
+ * <tr><td>batch</td><td>1,024</td><td>1,024</td><td>1,024</td><td>2,000</td><td>1,024 (512 kept)</td><td>1,024</td></tr>
+ * <tr><td>translate / cutout (px)</td><td>2 / 0</td><td>2 / 0</td><td>4 / 12</td><td>2 / 0</td><td>4 / 12</td>
+ *     <td>-2..+1 / 0, CutMix 3 from epoch 7</td></tr>
+ * <tr><td>widths</td><td>64/256/256</td><td>128/384/384</td><td>128/384/512</td><td>64/256/256</td><td>128/384/512</td>
+ *     <td>64/256/512</td></tr>
+ * <tr><td>label smoothing</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2, loss x 0.5</td></tr>
  * <tr><td>optimizer</td><td>Nesterov SGD, lr 11.5, wd 0.0153 per 1024</td><td>lr 10.0</td><td>lr 9.0, wd 0.012</td>
- *     <td>Muon + SGD ({@link MuonSpec#AIRBENCH94_MUON})</td><td>as 96</td></tr>
- * <tr><td>warmup / final multiplier</td><td>0.23 / 0.07</td><td>0.23 / 0.07</td><td>0.1 / 0</td><td>0 / 0</td><td>0.1 / 0</td></tr>
- * <tr><td>Lookahead</td><td>every 5, 0.95^5</td><td>as 94</td><td>as 94</td><td>none</td><td>as 94</td></tr>
+ *     <td>Muon + SGD ({@link MuonSpec#AIRBENCH94_MUON})</td><td>as 96</td><td>lr 1.525/512, wd 6.687e-4 x 1024 per step</td></tr>
+ * <tr><td>warmup / final multiplier</td><td>0.23 / 0.07</td><td>0.23 / 0.07</td><td>0.1 / 0</td><td>0 / 0</td><td>0.1 / 0</td>
+ *     <td>one-cycle 0 -> 1 at 132.63 -> 0.07</td></tr>
+ * <tr><td>Lookahead</td><td>every 5, 0.95^5</td><td>as 94</td><td>as 94</td><td>none</td><td>as 94</td><td>as 94 from step 100</td></tr>
  * </table>
  *
- * @param name               preset name ("94", "95", "96", "94muon", "96faster")
+ * @param name               preset name ("94", "95", "96", "94muon", "96faster", "hlb")
  * @param epochs             passes over the training set; fractional values stop mid-pass
- * @param augment            translation (px), cutout (px, 0 = none), flip mode
- * @param network            widths, convs per block, residual, BatchNorm memory and epsilon, head
+ * @param augment            translation (px, and whether hlb's off-by-one range), cutout (px, 0 = none), flip mode,
+ *                           CutMix (px, 0 = none) and its first epoch
+ * @param network            widths, convs per block, residual, BatchNorm memory and epsilon, head, the start of each
+ *                           block's first conv
  * @param whitenImages       training images the whitening filters are computed from (the first ones)
  * @param whitenEpsilon      added to the patch covariance's eigenvalues before the whitening divides by their root
- * @param whitenBiasEpochs   epochs during which the whitening bias trains before it freezes
+ * @param whitenCentred      the whitening decomposes the mean-centred, unbiased patch covariance (hlb) instead of the
+ *                           uncentred second moment (airbench)
+ * @param whitenBiasEpochs   epochs during which the whitening bias trains before it freezes (0: it never trains and
+ *                           stays 0, as if the layer had no bias: hlb)
  * @param labelSmoothing     the loss's label smoothing (0: plain cross-entropy; the loss is summed over the batch)
+ * @param lossScale          multiplier of the summed loss in the gradient (1: the plain sum; hlb: 0.5)
  * @param optimizer          the optimizer and its settings: batch size, rates, momentum, weight decay
+ * @param lrShape            where the lr multiplier peaks and ends: airbench's triangle or PyTorch's OneCycleLR
  * @param warmupFraction     the lr multiplier rises from {@code initialLrMultiplier} to 1 over
- *                           floor(warmupFraction * total steps) (0: it starts at 1)
+ *                           floor(warmupFraction * total steps) (0: it starts at 1); one-cycle: over
+ *                           warmupFraction * total steps - 1
  * @param initialLrMultiplier the multiplier at step 0 when there is a warmup
- * @param finalLrMultiplier  ... then falls linearly to this value at the last step
+ * @param finalLrMultiplier  ... then falls linearly to this value at the end (the step after the last one; one-cycle:
+ *                           the last one)
  * @param whitenBiasOwnDecay the whitening bias's multiplier falls from 1 to 0 over its own training steps (94muon)
  *                           instead of following the main schedule
  * @param lookaheadEvery     Lookahead blends the slow copy every this many steps; 0 for no Lookahead (the last
  *                           step's weights are the result). Must agree with the optimizer, which keeps the copy.
  * @param lookaheadBase      Lookahead's decay per blend: alpha = base * (steps / total)^3
+ * @param lookaheadStart     steps after which the slow copy is taken from the fast weights (a multiple of
+ *                           lookaheadEvery); blends only after it. 0: the slow copy starts as the initial weights.
  * @param ttaLevel           test-time augmentation of the final evaluation (0, 1, 2)
  * @param evalBatch          images per evaluation call (the reference's 2,000: large enough to keep the model busy,
  *                           small enough to bound memory)
@@ -69,32 +84,36 @@ import java.util.Optional;
 public record Recipe(String name, double epochs,
                      AugmentSpec augment,
                      NetworkSpec network,
-                     int whitenImages, double whitenEpsilon, double whitenBiasEpochs,
-                     double labelSmoothing,
+                     int whitenImages, double whitenEpsilon, boolean whitenCentred, double whitenBiasEpochs,
+                     double labelSmoothing, double lossScale,
                      TrainingOptimizer optimizer,
-                     double warmupFraction, double initialLrMultiplier, double finalLrMultiplier,
+                     LrShape lrShape, double warmupFraction, double initialLrMultiplier, double finalLrMultiplier,
                      boolean whitenBiasOwnDecay,
-                     int lookaheadEvery, double lookaheadBase,
+                     int lookaheadEvery, double lookaheadBase, int lookaheadStart,
                      int ttaLevel, int evalBatch,
                      @JsonInclude(JsonInclude.Include.NON_NULL) ProxyFilterSpec filter) {
 
     /** airbench94 (docs/METHOD.md sections 1-7), every setting by name. */
     public static final Recipe AIRBENCH94 = builder("94")
             .epochs(9.9)
-            // data and augmentation: pad 2 px and crop back, flip every other epoch after a random pre-flip
-            .translate(2).cutout(0).flip(FlipMode.ALTERNATING)
-            // network: widths of the three blocks, two convs each, BatchNorm running-stat memory and epsilon
+            // data and augmentation: pad 2 px and crop back (shifts -2..+2), flip every other epoch after a random
+            // pre-flip, no CutMix
+            .translate(2).translateOffByOne(false).cutout(0).flip(FlipMode.ALTERNATING).cutmix(0).cutmixFromEpoch(0)
+            // network: widths of the three blocks, two convs each, BatchNorm running-stat memory and epsilon, the
+            // first conv of each block with its first filters replaced by the identity
             .network(NetworkSpec.AIRBENCH94)
-            // initialization and whitening: 2x2 patch whitening from the first 5,000 images; its bias trains 3 epochs
-            .whitenImages(5000).whitenEpsilon(5e-4).whitenBiasEpochs(3)
+            // initialization and whitening: 2x2 patch whitening from the first 5,000 images by their uncentred second
+            // moment; its bias trains 3 epochs
+            .whitenImages(5000).whitenEpsilon(5e-4).whitenCentred(false).whitenBiasEpochs(3)
             // loss: label-smoothed cross-entropy, summed over the batch
-            .labelSmoothing(0.2)
+            .labelSmoothing(0.2).lossScale(1)
             // optimizer: Nesterov SGD over two groups, lr and wd per 1024 examples, BatchNorm shifts 64x faster
             .optimizer(new OptimizerSpec(1024, 11.5, 0.85, 0.0153, 64))
-            // schedule: multiplier 0.2 -> 1 over 23% of the steps, then linearly to 0.07 at the last step
-            .warmupFraction(0.23).initialLrMultiplier(0.2).finalLrMultiplier(0.07).whitenBiasOwnDecay(false)
-            // averaging: Lookahead every 5 steps with base 0.95^5
-            .lookahead(5, Math.pow(0.95, 5))
+            // schedule: multiplier 0.2 -> 1 over 23% of the steps, then linearly to 0.07 at the step after the last
+            .lrShape(LrShape.TRIANGLE).warmupFraction(0.23).initialLrMultiplier(0.2).finalLrMultiplier(0.07)
+            .whitenBiasOwnDecay(false)
+            // averaging: Lookahead every 5 steps with base 0.95^5, its slow copy the initial weights
+            .lookahead(5, Math.pow(0.95, 5)).lookaheadStart(0)
             // evaluation: TTA level 2 (flip and two translations), 2,000 images per call
             .ttaLevel(2).evalBatch(2000)
             .build();
@@ -142,10 +161,30 @@ public record Recipe(String name, double epochs,
             .filter(ProxyFilterSpec.AIRBENCH96_FASTER)
             .build();
 
+    /**
+     * hlb-CIFAR10 v0.7.0, the record before airbench (docs/METHOD.md section 13): ceil(48 * 12.1) = 581 steps of
+     * 1,024; a fresh random flip every epoch, shifts -2..+1 (its published off-by-one), CutMix 3x3 from epoch 7;
+     * widths 64/256/512 with the identity added to each block's first conv and renormalized; whitening by the
+     * centred covariance of all 50,000 images, epsilon 1e-2, no bias; the loss 0.5 x the sum; SGD lr 1.525 / 512 and
+     * coupled decay 6.687e-4 x 1,024 (BatchNorm shifts 64x the rate, 1/64 the decay), OneCycleLR from 0 to 1 at
+     * step 132.63 and to 0.07 at step 580; Lookahead from step 100; TTA level 1.
+     */
+    public static final Recipe HLB = AIRBENCH94.toBuilder().name("hlb")
+            .epochs(12.1)
+            .translateOffByOne(true).flip(FlipMode.RANDOM).cutmix(3).cutmixFromEpoch(7)
+            .network(NetworkSpec.HLB)
+            .whitenImages(50_000).whitenEpsilon(1e-2).whitenCentred(true).whitenBiasEpochs(0)
+            .lossScale(0.5)
+            .optimizer(OptimizerSpec.fromStepRates(1024, 1.525 / 512, 0.85, 6.687e-4 * 1024, 64))
+            .lrShape(LrShape.ONE_CYCLE).initialLrMultiplier(0)
+            .lookaheadStart(100)
+            .ttaLevel(1)
+            .build();
+
     private static final Map<String, Recipe> PRESETS = new LinkedHashMap<>();
 
     static {
-        for (Recipe r : List.of(AIRBENCH94, AIRBENCH95, AIRBENCH96, AIRBENCH94_MUON, AIRBENCH96_FASTER)) {
+        for (Recipe r : List.of(AIRBENCH94, AIRBENCH95, AIRBENCH96, AIRBENCH94_MUON, AIRBENCH96_FASTER, HLB)) {
             PRESETS.put(r.name(), r);
         }
     }
@@ -155,6 +194,7 @@ public record Recipe(String name, double epochs,
         Objects.requireNonNull(augment, "augment");
         Objects.requireNonNull(network, "network");
         Objects.requireNonNull(optimizer, "optimizer");
+        Objects.requireNonNull(lrShape, "lrShape");
         if (!(epochs > 0)) {
             throw new IllegalArgumentException("epochs must be positive, got " + epochs);
         }
@@ -169,6 +209,9 @@ public record Recipe(String name, double epochs,
         }
         if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
             throw new IllegalArgumentException("labelSmoothing must be in [0, 1), got " + labelSmoothing);
+        }
+        if (!(lossScale > 0 && Double.isFinite(lossScale))) {
+            throw new IllegalArgumentException("lossScale must be positive, got " + lossScale);
         }
         if (!(warmupFraction >= 0 && warmupFraction < 1)) {
             throw new IllegalArgumentException("warmupFraction must be in [0, 1), got " + warmupFraction);
@@ -190,6 +233,10 @@ public record Recipe(String name, double epochs,
         if (lookaheadEvery > 0 && !(lookaheadBase > 0 && lookaheadBase <= 1)) {
             throw new IllegalArgumentException("lookaheadBase must be in (0, 1], got " + lookaheadBase);
         }
+        if (lookaheadStart < 0 || (lookaheadEvery == 0 ? lookaheadStart != 0 : lookaheadStart % lookaheadEvery != 0)) {
+            throw new IllegalArgumentException("lookaheadStart must be a multiple (>= 0) of lookaheadEvery "
+                    + lookaheadEvery + " (0 without Lookahead), got " + lookaheadStart);
+        }
         if (ttaLevel < 0 || ttaLevel > 2) {
             throw new IllegalArgumentException("ttaLevel must be 0, 1 or 2, got " + ttaLevel);
         }
@@ -199,6 +246,10 @@ public record Recipe(String name, double epochs,
         if (filter != null && filter.keep() > optimizer.batchSize()) {
             throw new IllegalArgumentException("the proxy filter keeps " + filter.keep() + " examples of each batch,"
                     + " more than the batch size " + optimizer.batchSize());
+        }
+        if (filter != null && augment.cutmix() > 0) {
+            throw new IllegalArgumentException("CutMix (cutmix " + augment.cutmix() + ") mixes the targets of the"
+                    + " per-epoch batches; the proxy filter's straddling batches have none: use one or the other");
         }
         if (filter != null && filter.proxy().numClasses() != network.numClasses()) {
             throw new IllegalArgumentException("the proxy network has " + filter.proxy().numClasses()
@@ -231,20 +282,27 @@ public record Recipe(String name, double epochs,
         b.name = name;
         b.epochs = epochs;
         b.translate = augment.translate();
+        b.translateOffByOne = augment.translateOffByOne();
         b.cutout = augment.cutout();
         b.flip = augment.flip();
+        b.cutmix = augment.cutmix();
+        b.cutmixFromEpoch = augment.cutmixFromEpoch();
         b.network = network;
         b.whitenImages = whitenImages;
         b.whitenEpsilon = whitenEpsilon;
+        b.whitenCentred = whitenCentred;
         b.whitenBiasEpochs = whitenBiasEpochs;
         b.labelSmoothing = labelSmoothing;
+        b.lossScale = lossScale;
         b.optimizer = optimizer;
+        b.lrShape = lrShape;
         b.warmupFraction = warmupFraction;
         b.initialLrMultiplier = initialLrMultiplier;
         b.finalLrMultiplier = finalLrMultiplier;
         b.whitenBiasOwnDecay = whitenBiasOwnDecay;
         b.lookaheadEvery = lookaheadEvery;
         b.lookaheadBase = lookaheadBase;
+        b.lookaheadStart = lookaheadStart;
         b.ttaLevel = ttaLevel;
         b.evalBatch = evalBatch;
         b.filter = filter;
@@ -259,20 +317,27 @@ public record Recipe(String name, double epochs,
         private String name;
         private double epochs = Double.NaN;
         private int translate = -1;
+        private Boolean translateOffByOne;
         private int cutout = -1;
         private FlipMode flip;
+        private int cutmix = -1;
+        private int cutmixFromEpoch = -1;
         private NetworkSpec network;
         private int whitenImages;
         private double whitenEpsilon = Double.NaN;
+        private Boolean whitenCentred;
         private double whitenBiasEpochs = Double.NaN;
         private double labelSmoothing = Double.NaN;
+        private double lossScale = Double.NaN;
         private TrainingOptimizer optimizer;
+        private LrShape lrShape;
         private double warmupFraction = Double.NaN;
         private double initialLrMultiplier = Double.NaN;
         private double finalLrMultiplier = Double.NaN;
         private Boolean whitenBiasOwnDecay;
         private int lookaheadEvery = -1;
         private double lookaheadBase = Double.NaN;
+        private int lookaheadStart = -1;
         private int ttaLevel = -1;
         private int evalBatch;
         private ProxyFilterSpec filter;
@@ -296,6 +361,27 @@ public record Recipe(String name, double epochs,
             return this;
         }
 
+        /**
+         * Whether the translation's shifts run over {@code -translate .. translate - 1} px (hlb's off-by-one: its crop
+         * offsets into the padded image are 0 .. 2 translate - 1) instead of {@code -translate .. +translate}.
+         */
+        public Builder translateOffByOne(boolean value) {
+            translateOffByOne = value;
+            return this;
+        }
+
+        /** Side of the CutMix square in pixels; 0 for no CutMix. */
+        public Builder cutmix(int pixels) {
+            cutmix = pixels;
+            return this;
+        }
+
+        /** First epoch (0-based pass over the data) with CutMix. */
+        public Builder cutmixFromEpoch(int epoch) {
+            cutmixFromEpoch = epoch;
+            return this;
+        }
+
         /** Side of the zeroed square in pixels; 0 for no cutout. */
         public Builder cutout(int pixels) {
             cutout = pixels;
@@ -309,6 +395,12 @@ public record Recipe(String name, double epochs,
 
         public Builder network(NetworkSpec value) {
             network = value;
+            return this;
+        }
+
+        /** How each block's first conv starts near the identity (the rest of the network stays). */
+        public Builder firstConvIdentity(IdentityInit init) {
+            network = require(network, "network").withFirstConvIdentity(init);
             return this;
         }
 
@@ -340,7 +432,16 @@ public record Recipe(String name, double epochs,
             return this;
         }
 
-        /** Epochs during which the whitening bias trains before it freezes. */
+        /**
+         * Whether the whitening decomposes the mean-centred, unbiased (n - 1) covariance of the patches (hlb) instead
+         * of their uncentred second moment (airbench).
+         */
+        public Builder whitenCentred(boolean value) {
+            whitenCentred = value;
+            return this;
+        }
+
+        /** Epochs during which the whitening bias trains before it freezes (0: never, it stays 0). */
         public Builder whitenBiasEpochs(double value) {
             whitenBiasEpochs = value;
             return this;
@@ -367,6 +468,21 @@ public record Recipe(String name, double epochs,
         /** Label smoothing of the summed cross-entropy (0: plain cross-entropy). */
         public Builder labelSmoothing(double value) {
             labelSmoothing = value;
+            return this;
+        }
+
+        /**
+         * Multiplier of the summed loss whose gradient the optimizer follows, per summed example (1: the plain sum;
+         * hlb's 0.5 = 512 / its batch of 1,024, a value that stays when the batch size changes).
+         */
+        public Builder lossScale(double value) {
+            lossScale = value;
+            return this;
+        }
+
+        /** Where the lr multiplier peaks and ends: airbench's triangle or PyTorch's OneCycleLR. */
+        public Builder lrShape(LrShape value) {
+            lrShape = value;
             return this;
         }
 
@@ -401,10 +517,20 @@ public record Recipe(String name, double epochs,
             return this;
         }
 
+        /**
+         * Steps after which Lookahead takes its slow copy from the fast weights (a multiple of its period); it blends
+         * only after that. 0: the slow copy starts as the initial weights.
+         */
+        public Builder lookaheadStart(int steps) {
+            lookaheadStart = steps;
+            return this;
+        }
+
         /** No Lookahead: the last step's weights are the result. */
         public Builder noLookahead() {
             lookaheadEvery = 0;
             lookaheadBase = 0;
+            lookaheadStart = 0;
             return this;
         }
 
@@ -433,22 +559,27 @@ public record Recipe(String name, double epochs,
          */
         public Recipe build() {
             require(whitenBiasOwnDecay, "whitenBiasOwnDecay");
+            require(translateOffByOne, "translateOffByOne");
+            require(whitenCentred, "whitenCentred");
             for (Map.Entry<String, Double> e : Map.of("epochs", epochs, "whitenEpsilon", whitenEpsilon,
-                    "whitenBiasEpochs", whitenBiasEpochs, "labelSmoothing", labelSmoothing, "warmupFraction", warmupFraction, "initialLrMultiplier",
-                    initialLrMultiplier, "finalLrMultiplier", finalLrMultiplier, "lookaheadBase", lookaheadBase)
+                    "whitenBiasEpochs", whitenBiasEpochs, "labelSmoothing", labelSmoothing, "lossScale", lossScale,
+                    "warmupFraction", warmupFraction, "initialLrMultiplier", initialLrMultiplier,
+                    "finalLrMultiplier", finalLrMultiplier, "lookaheadBase", lookaheadBase)
                     .entrySet()) {
                 if (Double.isNaN(e.getValue())) {
                     throw new IllegalArgumentException("recipe " + name + ": " + e.getKey() + " is not set");
                 }
             }
-            if (translate < 0 || cutout < 0 || lookaheadEvery < 0 || ttaLevel < 0) {
-                throw new IllegalArgumentException("recipe " + name + ": translate, cutout, lookahead and ttaLevel"
-                        + " must all be set");
+            if (translate < 0 || cutout < 0 || cutmix < 0 || cutmixFromEpoch < 0 || lookaheadEvery < 0
+                    || lookaheadStart < 0 || ttaLevel < 0) {
+                throw new IllegalArgumentException("recipe " + name + ": translate, cutout, cutmix, cutmixFromEpoch,"
+                        + " lookahead, lookaheadStart and ttaLevel must all be set");
             }
-            return new Recipe(name, epochs, new AugmentSpec(translate, cutout, require(flip, "flip")),
-                    require(network, "network"), whitenImages, whitenEpsilon, whitenBiasEpochs, labelSmoothing,
-                    require(optimizer, "optimizer"), warmupFraction, initialLrMultiplier, finalLrMultiplier,
-                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, ttaLevel, evalBatch, filter);
+            return new Recipe(name, epochs, new AugmentSpec(translate, cutout, require(flip, "flip"), translateOffByOne,
+                    cutmix, cutmixFromEpoch), require(network, "network"), whitenImages, whitenEpsilon, whitenCentred,
+                    whitenBiasEpochs, labelSmoothing, lossScale, require(optimizer, "optimizer"),
+                    require(lrShape, "lrShape"), warmupFraction, initialLrMultiplier, finalLrMultiplier,
+                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, lookaheadStart, ttaLevel, evalBatch, filter);
         }
 
         private <T> T require(T value, String setting) {
@@ -470,9 +601,9 @@ public record Recipe(String name, double epochs,
         TrainingLoop.checkTrainable(train, this);
     }
 
-    /** The loss this recipe trains with. */
+    /** The loss this recipe trains with: with CutMix, on the batches' mixed targets. */
     public LossSpec loss() {
-        return new LossSpec(labelSmoothing);
+        return new LossSpec(labelSmoothing, lossScale, augment.cutmix() > 0);
     }
 
     /** The whitening filters this recipe starts from on {@code train} (docs/METHOD.md section 4). */
@@ -483,26 +614,38 @@ public record Recipe(String name, double epochs,
     /** Every setting as "name  value" lines, units included, for --list-recipes and the run log. */
     public String describe() {
         List<String> lines = new ArrayList<>(List.of("recipe " + name, "  epochs                 " + epochs));
-        lines.add("  translate (px)         " + augment.translate());
+        int t = augment.translate();
+        lines.add("  translate (px)         " + t + (t == 0 ? "" : augment.translateOffByOne()
+                ? "  (shifts -" + t + " .. +" + (t - 1) + ", hlb's off-by-one)" : "  (shifts -" + t + " .. +" + t + ")"));
         lines.add("  cutout (px)            " + (augment.cutout() == 0 ? "none" : augment.cutout()));
         lines.add("  flip                   " + augment.flip().name().toLowerCase(Locale.ROOT));
+        lines.add("  CutMix (px)            " + (augment.cutmix() == 0 ? "none" : augment.cutmix() + " x "
+                + augment.cutmix() + " from epoch " + augment.cutmixFromEpoch() + " (0-based) on, target mixed by area "
+                + augment.cutmix() * augment.cutmix() + "/1024"));
         lines.add("  widths                 " + network.widths());
         lines.add("  convs per block        " + network.convsPerBlock() + (network.residual() ? ", residual" : ""));
         lines.add("  BatchNorm memory       " + network.batchNormMemory() + ", epsilon " + network.batchNormEpsilon());
         lines.add("  head output            " + (network.head() == HeadScale.NINTH ? "x 1/9"
                 : "/ " + network.widths().get(2) + " (its width), weight init std 1"));
+        lines.add("  first conv of a block  " + (network.firstConvIdentity() == IdentityInit.REPLACE
+                ? "first filters replaced by the identity" : "identity added, then renormalized to its mean and std"));
         lines.add("  parameters             " + network.parameterCount());
-        lines.add("  whitening              from the first " + whitenImages + " training images, eigenvalue epsilon "
-                + whitenEpsilon);
-        lines.add("  whitening-bias epochs  " + whitenBiasEpochs + (whitenBiasOwnDecay
+        lines.add("  whitening              from the first " + whitenImages + " training images, "
+                + (whitenCentred ? "centred covariance" : "second moment") + ", eigenvalue epsilon " + whitenEpsilon);
+        lines.add("  whitening-bias epochs  " + whitenBiasEpochs + (whitenBiasEpochs == 0
+                ? "  (it never trains: no whitening bias)" : "") + (whitenBiasOwnDecay
                 ? "  (its own multiplier, 1 -> 0 over them)" : "")
                 + (whitenBiasEpochs >= epochs ? "  (not before the end: it trains for the whole run)" : ""));
-        lines.add("  label smoothing        " + labelSmoothing + "  (cross-entropy summed over the batch)");
+        lines.add("  label smoothing        " + labelSmoothing + "  (cross-entropy summed over the batch"
+                + (lossScale == 1 ? "" : ", times " + lossScale + " in the gradient") + ")");
         optimizer.describe().forEach(line -> lines.add("  " + line));
         lines.add("  lr schedule            " + (warmupFraction == 0 ? "1" : initialLrMultiplier + " -> 1 over "
-                + warmupFraction + " of the steps, then") + " -> " + finalLrMultiplier + " linearly");
+                + warmupFraction + " of the steps, then") + " -> " + finalLrMultiplier + " linearly"
+                + (lrShape == LrShape.ONE_CYCLE ? "  (PyTorch's OneCycleLR: peak at " + warmupFraction
+                + " x steps - 1, the final value at the last step)" : ""));
         lines.add("  lookahead              " + (lookaheadEvery == 0 ? "none"
-                : "every " + lookaheadEvery + " steps, base " + String.format(Locale.ROOT, "%.6g", lookaheadBase)));
+                : "every " + lookaheadEvery + " steps, base " + String.format(Locale.ROOT, "%.6g", lookaheadBase)
+                + (lookaheadStart == 0 ? "" : ", slow copy taken after step " + lookaheadStart)));
         lines.add("  TTA level              " + ttaLevel + ", " + evalBatch + " images per evaluation call");
         if (filter != null) {
             filter.describe(optimizer.batchSize()).forEach(line -> lines.add("  " + line));

@@ -1,23 +1,30 @@
 package airbench.train;
 
 /**
- * The step-indexed schedules of a run (docs/METHOD.md sections 2 and 5), as pure functions of the step so that a
+ * The step-indexed schedules of a run (docs/METHOD.md sections 2, 5 and 13), as pure functions of the step so that a
  * resumed run computes the same values. {@link #at} is what the loop asks before every step.
  *
  * @param stepsPerEpoch      optimizer steps in one pass (last partial batch dropped)
  * @param totalSteps         ceil(stepsPerEpoch * epochs)
  * @param warmupSteps        floor(warmupFraction * totalSteps)
  * @param initialMultiplier  lr multiplier at step 0 of a warmup
- * @param finalMultiplier    lr multiplier reached at the last step
+ * @param finalMultiplier    lr multiplier reached at the end
  * @param whitenBiasSteps    steps during which the whitening bias trains: ceil(whitenBiasEpochs * stepsPerEpoch)
  * @param whitenBiasOwnDecay the whitening bias's multiplier falls from 1 to 0 over its own steps (94muon)
  *                           instead of following {@link #lrMultiplier}
  * @param lookaheadEvery     Lookahead blends every this many steps; 0 for no Lookahead
  * @param lookaheadBase      Lookahead's decay per blend
+ * @param peakStep           the step (possibly fractional) at which the lr multiplier is 1: {@code warmupSteps}
+ *                           for {@link LrShape#TRIANGLE}, {@code warmupFraction * totalSteps - 1} for
+ *                           {@link LrShape#ONE_CYCLE}
+ * @param endStep            the step from which the multiplier is {@code finalMultiplier}: {@code totalSteps}
+ *                           (triangle) or {@code totalSteps - 1} (one-cycle)
+ * @param lookaheadStart     steps after which Lookahead takes its slow copy from the fast weights; it blends only
+ *                           after it (0: the slow copy is the starting weights)
  */
 public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, double initialMultiplier,
                        double finalMultiplier, int whitenBiasSteps, boolean whitenBiasOwnDecay, int lookaheadEvery,
-                       double lookaheadBase) {
+                       double lookaheadBase, double peakStep, double endStep, int lookaheadStart) {
 
     /**
      * What one optimizer step needs from the schedule.
@@ -36,10 +43,14 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
                     + " images; use a smaller --batch-size or more training images");
         }
         int total = (int) Math.ceil(stepsPerEpoch * recipe.epochs());
-        return new Schedule(stepsPerEpoch, total, (int) Math.floor(recipe.warmupFraction() * total),
-                recipe.initialLrMultiplier(), recipe.finalLrMultiplier(),
+        int warmup = (int) Math.floor(recipe.warmupFraction() * total);
+        boolean oneCycle = recipe.lrShape() == LrShape.ONE_CYCLE;
+        // PyTorch's OneCycleLR: phase ends at float(pct_start * total_steps) - 1 and at total_steps - 1.
+        double peak = oneCycle ? recipe.warmupFraction() * total - 1 : warmup;
+        double end = oneCycle ? total - 1 : total;
+        return new Schedule(stepsPerEpoch, total, warmup, recipe.initialLrMultiplier(), recipe.finalLrMultiplier(),
                 (int) Math.ceil(recipe.whitenBiasEpochs() * stepsPerEpoch), recipe.whitenBiasOwnDecay(),
-                recipe.lookaheadEvery(), recipe.lookaheadBase());
+                recipe.lookaheadEvery(), recipe.lookaheadBase(), peak, end, recipe.lookaheadStart());
     }
 
     /** Everything step {@code step} (0-based, the step about to be taken) needs. */
@@ -49,21 +60,22 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
     }
 
     /**
-     * The lr multiplier s of step {@code step} (0-based, the step about to be taken):
-     * linear from {@code initialMultiplier} at step 0 to 1 at {@code warmupSteps}, then linear to
-     * {@code finalMultiplier} at {@code totalSteps} (numpy.interp over those three points).
+     * The lr multiplier s of step {@code step} (0-based, the step about to be taken): linear from
+     * {@code initialMultiplier} at step 0 to 1 at {@link #peakStep}, then linear to {@code finalMultiplier} at
+     * {@link #endStep}, and that value after it (numpy.interp over those three points; with no rise, when the peak
+     * is at or before step 0, the fall starts from 1 at the peak).
      */
     public double lrMultiplier(int step) {
-        if (step <= 0) {
-            return warmupSteps == 0 ? 1.0 : initialMultiplier;
+        if (step <= 0 && peakStep > 0) {
+            return initialMultiplier;
         }
-        if (step < warmupSteps) {
-            return initialMultiplier + (1 - initialMultiplier) * step / warmupSteps;
+        if (step < peakStep) {
+            return initialMultiplier + (1 - initialMultiplier) * step / peakStep;
         }
-        if (step >= totalSteps) {
+        if (step >= endStep) {
             return finalMultiplier;
         }
-        return 1 + (finalMultiplier - 1) * (step - warmupSteps) / (double) (totalSteps - warmupSteps);
+        return 1 + (finalMultiplier - 1) * (step - peakStep) / (endStep - peakStep);
     }
 
     /**
@@ -80,15 +92,28 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
     }
 
     /**
-     * Lookahead's a after {@code stepsDone} steps if a blend happens then (every {@code lookaheadEvery} steps, and
-     * only with Lookahead), else null: {@code a = base * (stepsDone / totalSteps)^3}. Early in the run a is near 0
-     * and the slow copy simply follows the fast weights; late in the run it averages over a longer window.
+     * Lookahead's a after {@code stepsDone} steps if a blend happens then (every {@code lookaheadEvery} steps from
+     * {@code lookaheadStart} on, and only with Lookahead), else null: {@code a = base * (stepsDone / totalSteps)^3},
+     * and 0 at {@code lookaheadStart} itself, where {@code slow = 0 slow + 1 fast} takes the slow copy from the
+     * fast weights (hlb's snapshot at step 100). Early in the run a is near 0 and the slow copy simply follows the
+     * fast weights; late in the run it averages over a longer window.
      */
     public Double lookaheadAlpha(int stepsDone) {
-        if (lookaheadEvery == 0 || stepsDone % lookaheadEvery != 0) {
+        if (lookaheadEvery == 0 || stepsDone % lookaheadEvery != 0 || stepsDone < lookaheadStart) {
             return null;
         }
+        if (stepsDone == lookaheadStart) {
+            return 0.0;
+        }
         return lookaheadBase * Math.pow((double) stepsDone / totalSteps, 3);
+    }
+
+    /**
+     * Whether the trained model is Lookahead's slow copy: with Lookahead, once it was taken (a run shorter than
+     * {@code lookaheadStart} ends on its fast weights). Without Lookahead there is no slow copy and nothing to copy.
+     */
+    public boolean endsOnSlowCopy() {
+        return lookaheadEvery > 0 && totalSteps >= lookaheadStart;
     }
 
     /** Epoch (0-based) of step {@code step}. */

@@ -65,9 +65,11 @@ final class TrainingLoop {
             trainSteps(training, model, batchStep, batchStep.batches(batches), schedule, progress, folder, testImages,
                     testLabels);
 
-            long start = System.nanoTime();
-            model.lookahead(1.0);  // the evaluated and exported model is the slow copy (without Lookahead: a no-op)
-            progress.trainSeconds += seconds(System.nanoTime() - start);
+            if (schedule.endsOnSlowCopy()) {
+                long start = System.nanoTime();
+                model.lookahead(1.0);  // the evaluated and exported model is the slow copy
+                progress.trainSeconds += seconds(System.nanoTime() - start);
+            }
             return new TrainedModel(model, recipe, seed, training.execution().precision(), train.dataset(),
                     train.classNames(), progress);
         } catch (RuntimeException | Error e) {
@@ -159,15 +161,22 @@ final class TrainingLoop {
         }
     }
 
+    /** Images normalized at a time for the whitening (61 MB of floats), not all 50,000 at once (614 MB). */
+    private static final int WHITEN_CHUNK = 5000;
+
     /**
      * The whitening filters of a run: from the recipe's first training images, normalized with the dataset's
-     * constants (docs/METHOD.md section 4).
+     * constants, by their second moment or (hlb) their centred covariance (docs/METHOD.md sections 4 and 13).
      */
     static float[] whiteningFilters(CifarDataset train, Recipe recipe) {
         int whitenImages = Math.min(recipe.whitenImages(), train.size());
-        float[] sample = train.dataset().normalization().apply(train.images(), 0,
-                whitenImages * CifarDataset.IMAGE_BYTES);
-        return PatchWhitening.filters(sample, whitenImages, recipe.whitenEpsilon());
+        PatchWhitening.Moments moments = new PatchWhitening.Moments();
+        for (int first = 0; first < whitenImages; first += WHITEN_CHUNK) {
+            int count = Math.min(WHITEN_CHUNK, whitenImages - first);
+            moments.add(train.dataset().normalization().apply(train.images(), first * CifarDataset.IMAGE_BYTES,
+                    count * CifarDataset.IMAGE_BYTES), count);
+        }
+        return PatchWhitening.whiten(moments, recipe.whitenCentred(), recipe.whitenEpsilon()).kernel();
     }
 
     static double seconds(long nanos) {

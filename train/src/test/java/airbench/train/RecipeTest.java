@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import airbench.data.AugmentSpec;
 import airbench.data.FlipMode;
 import airbench.model.GroupRule;
 import airbench.model.HeadScale;
+import airbench.model.IdentityInit;
+import airbench.model.LossSpec;
 import airbench.model.MuonSpec;
 import airbench.model.NetworkSpec;
 import airbench.model.OptimizerSpec;
@@ -113,7 +116,7 @@ class RecipeTest {
 
     @Test
     void muonIsListedAndDescribed() {
-        assertEquals(List.of("94", "95", "96", "94muon", "96faster"), Recipe.presetNames());
+        assertEquals(List.of("94", "95", "96", "94muon", "96faster", "hlb"), Recipe.presetNames());
         String text = Recipe.AIRBENCH94_MUON.describe();
         for (String expected : List.of("recipe 94muon", "Muon, lr 0.24", "head                   SGD lr 0.67",
                 "lookahead              none", "/ 256 (its width), weight init std 1", "decay per step 0.00400000")) {
@@ -153,7 +156,10 @@ class RecipeTest {
                 "94muon", List.of("name", "epochs", "optimizer", "network", "warmup_fraction", "final_lr_multiplier",
                         "whiten_bias_own_decay", "lookahead_every", "lookahead_base"),
                 "96faster", List.of("name", "epochs", "optimizer", "network", "augment", "warmup_fraction",
-                        "final_lr_multiplier", "whiten_bias_epochs", "filter"));
+                        "final_lr_multiplier", "whiten_bias_epochs", "filter"),
+                "hlb", List.of("name", "epochs", "augment", "network", "whiten_images", "whiten_epsilon",
+                        "whiten_centred", "whiten_bias_epochs", "loss_scale", "optimizer", "lr_shape",
+                        "initial_lr_multiplier", "lookahead_start", "tta_level"));
         differences.forEach((name, expected) -> {
             Map<String, Object> other = Json.toMap(Recipe.preset(name).orElseThrow());
             List<String> differing = new java.util.ArrayList<>();
@@ -190,5 +196,84 @@ class RecipeTest {
         assertEquals(128, r.filter().keep(), "half of each batch, as 512 of 1,024");
         assertEquals(100, r.network().numClasses());
         assertEquals(100, r.filter().proxy().numClasses());
+    }
+
+    /** hlb-CIFAR10 v0.7.0 (docs/METHOD.md section 13), every number that differs from airbench94. */
+    @Test
+    void hlbPresetHasSectionThirteensNumbers() {
+        Recipe r = Recipe.preset("hlb").orElseThrow();
+        assertEquals(12.1, r.epochs());
+        assertEquals(new AugmentSpec(2, 0, FlipMode.RANDOM, true, 3, 7), r.augment());
+        assertEquals(9 / 1024f, r.augment().cutmixShare(), 0f);
+        assertEquals(List.of(64, 256, 512), r.network().widths());
+        assertEquals(2, r.network().convsPerBlock());
+        assertTrue(!r.network().residual());
+        assertEquals(0.6, r.network().batchNormMemory());
+        assertEquals(1e-12, r.network().batchNormEpsilon());
+        assertEquals(HeadScale.NINTH, r.network().head());
+        assertEquals(IdentityInit.ADD_AND_RENORMALIZE, r.network().firstConvIdentity());
+        assertEquals(50_000, r.whitenImages());
+        assertEquals(1e-2, r.whitenEpsilon());
+        assertTrue(r.whitenCentred());
+        assertEquals(0.0, r.whitenBiasEpochs(), "no whitening bias: it never trains and stays 0");
+        assertEquals(new LossSpec(0.2, 0.5, true), r.loss());
+        assertEquals(LrShape.ONE_CYCLE, r.lrShape());
+        assertEquals(0.23, r.warmupFraction());
+        assertEquals(0.0, r.initialLrMultiplier());
+        assertEquals(0.07, r.finalLrMultiplier());
+        assertEquals(5, r.lookaheadEvery());
+        assertEquals(Math.pow(0.95, 5), r.lookaheadBase(), 1e-15);
+        assertEquals(100, r.lookaheadStart());
+        assertEquals(1, r.ttaLevel());
+        assertEquals(1024, r.optimizer().batchSize());
+        // The rates as hlb gives them to PyTorch's SGD, as the graph's float constants: lr, and the decay
+        // coefficient coupled into the gradient (wd / lr of the group).
+        GroupRule.NesterovSgd weights = (GroupRule.NesterovSgd) r.optimizer().rule(ParameterGroup.FILTERS);
+        GroupRule.NesterovSgd shifts = (GroupRule.NesterovSgd) r.optimizer().rule(ParameterGroup.NORM_SHIFTS);
+        assertEquals(r.optimizer().rule(ParameterGroup.HEAD), weights);
+        assertEquals(0.85, weights.momentum());
+        assertEquals(0.002978515625f, (float) weights.learningRate());
+        assertEquals(0.6847488f, (float) (weights.weightDecay() / weights.learningRate()));
+        assertEquals(0.190625f, (float) shifts.learningRate());
+        assertEquals(0.0106992f, (float) (shifts.weightDecay() / shifts.learningRate()));
+        assertEquals(1.525 / 512, weights.learningRate(), 1e-18);
+        assertEquals(1.525 / 512 * 6.687e-4 * 1024, weights.weightDecay(), 1e-15);
+        Schedule schedule = Schedule.of(r, 50_000 / 1024);
+        assertEquals(581, schedule.totalSteps());
+        assertEquals(0.0, schedule.lrMultiplier(0));
+    }
+
+    @Test
+    void hlbIsDescribedByItsPieces() {
+        String text = Recipe.HLB.describe();
+        for (String expected : List.of("recipe hlb", "(shifts -2 .. +1, hlb's off-by-one)", "flip                   random",
+                "3 x 3 from epoch 7 (0-based) on, target mixed by area 9/1024", "widths                 [64, 256, 512]",
+                "identity added, then renormalized", "from the first 50000 training images, centred covariance,"
+                        + " eigenvalue epsilon 0.01", "(it never trains: no whitening bias)", "times 0.5 in the gradient",
+                "OneCycleLR", "slow copy taken after step 100", "TTA level              1")) {
+            assertTrue(text.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + text);
+        }
+        String base = Recipe.AIRBENCH94.describe();
+        for (String expected : List.of("(shifts -2 .. +2)", "CutMix (px)            none",
+                "first filters replaced by the identity", "second moment")) {
+            assertTrue(base.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + base);
+        }
+    }
+
+    @Test
+    void theNewSettingsAreRefusedWhereTheyCannotWork() {
+        IllegalArgumentException start = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.HLB.toBuilder().lookaheadStart(102).build());
+        assertEquals("lookaheadStart must be a multiple (>= 0) of lookaheadEvery 5 (0 without Lookahead), got 102",
+                start.getMessage());
+        IllegalArgumentException filtered = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.AIRBENCH96_FASTER.toBuilder().cutmix(3).build());
+        assertTrue(filtered.getMessage().startsWith("CutMix (cutmix 3)"), filtered.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Recipe.HLB.toBuilder().lossScale(0).build());
+        // Any recipe may take any piece: airbench94 with hlb's CutMix and schedule shape.
+        Recipe mixed = Recipe.AIRBENCH94.toBuilder().cutmix(3).cutmixFromEpoch(7).lrShape(LrShape.ONE_CYCLE).build();
+        assertTrue(mixed.loss().softTargets());
+        assertTrue(!Recipe.AIRBENCH94.loss().softTargets());
+        assertEquals(new LossSpec(0.2), Recipe.AIRBENCH94.loss());
     }
 }

@@ -119,4 +119,46 @@ class ScheduleTest {
         assertNull(s.at(4).lookaheadAlpha(), "after 5 steps: not a multiple of 4");
         assertEquals(0.5 * Math.pow(8 / 476.0, 3), s.at(7).lookaheadAlpha(), 1e-15);
     }
+
+    /** hlb: ceil(48 * 12.1) = 581 steps, PyTorch's OneCycleLR from 0 to 1 at step 132.63 and to 0.07 at step 580. */
+    private final Schedule hlb = Schedule.of(Recipe.HLB, 48);
+
+    @Test
+    void hlbRisesFromZeroToOneAtStep132Point63AndFallsTo0Point07AtItsLastStep() {
+        assertEquals(581, hlb.totalSteps());
+        assertEquals(13, hlb.epochCount());
+        assertEquals(132.63, hlb.peakStep(), 1e-9);         // 0.23 * 581 - 1
+        assertEquals(580, hlb.endStep(), 0.0);
+        assertEquals(0.0, hlb.lrMultiplier(0), 0.0);        // the first step has lr 0
+        assertEquals(1 / 132.63, hlb.lrMultiplier(1), 1e-12);
+        assertEquals(132 / 132.63, hlb.lrMultiplier(132), 1e-12);
+        assertEquals(1 - 0.93 * (133 - 132.63) / 447.37, hlb.lrMultiplier(133), 1e-12);
+        assertEquals(1 - 0.93 * (400 - 132.63) / 447.37, hlb.lrMultiplier(400), 1e-12);
+        assertEquals(0.07, hlb.lrMultiplier(580), 1e-15);
+        assertEquals(0.07, hlb.at(580).lrMultiplier(), 1e-15);
+        // Its whitening has no bias: it never trains.
+        assertEquals(0, hlb.whitenBiasSteps());
+        assertFalse(hlb.at(0).trainsWhitenBias());
+    }
+
+    @Test
+    void hlbTakesItsSlowCopyAfterStep100AndBlendsEveryFifthStepAfterIt() {
+        for (int steps = 1; steps < 100; steps++) {
+            assertNull(hlb.lookaheadAlpha(steps), "no Lookahead before step 100, at " + steps);
+        }
+        assertEquals(0.0, hlb.lookaheadAlpha(100), 0.0, "the snapshot: slow = 0 slow + 1 fast");
+        for (int steps = 101; steps < 105; steps++) {
+            assertNull(hlb.lookaheadAlpha(steps));
+        }
+        assertEquals(Math.pow(0.95, 5) * Math.pow(105 / 581.0, 3), hlb.lookaheadAlpha(105), 1e-15);
+        assertEquals(Math.pow(0.95, 5) * Math.pow(580 / 581.0, 3), hlb.lookaheadAlpha(580), 1e-15);
+        assertEquals(0.0, hlb.at(99).lookaheadAlpha(), 0.0, "step index 99 is the 100th step");
+        assertNull(hlb.at(580).lookaheadAlpha(), "the 581st step's update never reaches the slow copy");
+        assertTrue(hlb.endsOnSlowCopy());
+        // Shorter than the start, the run ends on its fast weights; airbench94's copy exists from the start.
+        assertFalse(Schedule.of(Recipe.HLB.toBuilder().epochs(2).build(), 48).endsOnSlowCopy());
+        assertTrue(s94.endsOnSlowCopy());
+        assertFalse(muon.endsOnSlowCopy());
+        assertEquals(Math.pow(0.95, 5) * Math.pow(5 / 476.0, 3), s94.lookaheadAlpha(5), 1e-15);
+    }
 }

@@ -1,5 +1,6 @@
 package airbench.train.cli;
 
+import airbench.train.LrShape;
 import airbench.train.Recipe;
 import airbench.train.Schedule;
 import airbench.train.run.TrainOptions;
@@ -8,6 +9,7 @@ import airbench.data.AugmentSpec;
 import airbench.data.CifarData;
 import airbench.data.Normalization;
 import airbench.data.TrainingBatches;
+import airbench.model.IdentityInit;
 import airbench.model.NetworkSpec;
 import airbench.model.OptimizerSpec;
 import airbench.tools.AugmentationCheck;
@@ -176,6 +178,33 @@ final class ParityCommand {
     record Settings(TrainOptions options, String name, int steps, int firstStep, int testImages, Path folder,
                     List<String> pythons, boolean replay) {}
 
+    /** The settings of hlb-CIFAR10 (docs/METHOD.md section 13) the recipe uses, which the PyTorch side lacks. */
+    private static List<String> piecesThePyTorchSideLacks(Recipe recipe) {
+        List<String> pieces = new ArrayList<>();
+        if (recipe.augment().translateOffByOne()) {
+            pieces.add("off-by-one crop");
+        }
+        if (recipe.augment().cutmix() > 0) {
+            pieces.add("CutMix");
+        }
+        if (recipe.network().firstConvIdentity() != IdentityInit.REPLACE) {
+            pieces.add("renormalized identity init");
+        }
+        if (recipe.whitenCentred()) {
+            pieces.add("centred whitening");
+        }
+        if (recipe.lossScale() != 1) {
+            pieces.add("loss scale");
+        }
+        if (recipe.lrShape() != LrShape.TRIANGLE) {
+            pieces.add("one-cycle schedule");
+        }
+        if (recipe.lookaheadStart() != 0) {
+            pieces.add("late Lookahead start");
+        }
+        return pieces;
+    }
+
     static Settings settings(CommandLine line) {
         Map<String, String> raw = new LinkedHashMap<>();
         for (String name : SHARED) {
@@ -194,6 +223,11 @@ final class ParityCommand {
         if (recipe.filter() != null) {
             throw new UsageException("parity compares the recipes that train on whole batches (94, 95, 96);"
                     + " the PyTorch side has no proxy network to filter the batches of recipe " + recipe.name());
+        }
+        List<String> missing = piecesThePyTorchSideLacks(recipe);
+        if (!missing.isEmpty()) {
+            throw new UsageException("parity compares airbench's pieces (recipes 94, 95, 96); the PyTorch side has no "
+                    + String.join(", ", missing) + " for recipe " + recipe.name());
         }
         List<String> pieces = new ArrayList<>();
         try {

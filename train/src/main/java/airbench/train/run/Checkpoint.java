@@ -3,6 +3,7 @@ package airbench.train.run;
 import airbench.train.EpochRecord;
 import airbench.train.TrainingProgress;
 import airbench.model.HeadScale;
+import airbench.model.IdentityInit;
 import airbench.model.NetworkSpec;
 
 import java.io.BufferedInputStream;
@@ -134,18 +135,33 @@ public final class Checkpoint {
      * resume: the 1/9 head (before the 94muon change), and the constants that became recipe settings when the
      * recipe table got names (whitening from 5,000 images with epsilon 5e-4, warmup from 0.2, BatchNorm epsilon
      * 1e-12, Lookahead every 5 steps with base 0.95^5 for the SGD recipes and none for Muon, whose whitening
-     * bias had its own decay, evaluation batches of 2,000), and the label smoothing that the optimizer's settings held.
+     * bias had its own decay, evaluation batches of 2,000), the label smoothing that the optimizer's settings held,
+     * and airbench94's values of the settings recipe hlb brought (docs/METHOD.md section 13: symmetric shifts, no
+     * CutMix, the replaced identity of each block's first conv, the uncentred whitening, the plain loss sum, the
+     * triangle schedule, Lookahead's slow copy from the start).
      */
     @SuppressWarnings("unchecked")
     private static Header upgraded(Header header) {
         Map<String, Object> recipe = new LinkedHashMap<>(header.recipe());
-        if (recipe.get("network") instanceof Map<?, ?> network
-                && (!network.containsKey("head") || !network.containsKey("batch_norm_epsilon"))) {
-            Map<String, Object> upgradedNetwork = new LinkedHashMap<>((Map<String, Object>) network);
-            upgradedNetwork.putIfAbsent("head", HeadScale.NINTH.name());
-            upgradedNetwork.putIfAbsent("batch_norm_epsilon", NetworkSpec.DEFAULT_BATCH_NORM_EPSILON);
-            recipe.put("network", upgradedNetwork);
+        if (recipe.get("network") instanceof Map<?, ?> network) {
+            recipe.put("network", upgradedNetwork((Map<String, Object>) network));
         }
+        if (recipe.get("filter") instanceof Map<?, ?> f && f.get("proxy") instanceof Map<?, ?> proxy) {
+            Map<String, Object> filter = new LinkedHashMap<>((Map<String, Object>) f);
+            filter.put("proxy", upgradedNetwork((Map<String, Object>) proxy));
+            recipe.put("filter", filter);
+        }
+        if (recipe.get("augment") instanceof Map<?, ?> a) {
+            Map<String, Object> augment = new LinkedHashMap<>((Map<String, Object>) a);
+            augment.putIfAbsent("translate_off_by_one", false);
+            augment.putIfAbsent("cutmix", 0);
+            augment.putIfAbsent("cutmix_from_epoch", 0);
+            recipe.put("augment", augment);
+        }
+        recipe.putIfAbsent("whiten_centred", false);
+        recipe.putIfAbsent("loss_scale", 1.0);
+        recipe.putIfAbsent("lr_shape", "TRIANGLE");
+        recipe.putIfAbsent("lookahead_start", 0);
         if (!recipe.containsKey("whiten_images")) {
             boolean muon = recipe.get("optimizer") instanceof Map<?, ?> o && o.containsKey("muon_lr");
             recipe.put("whiten_images", 5000);
@@ -166,5 +182,14 @@ public final class Checkpoint {
         }
         return new Header(recipe, header.seed(), header.steps(), header.history(), header.trainSeconds(),
                 header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds(), header.dataset());
+    }
+
+    /** A network's settings with those older code fixed: the 1/9 head, BatchNorm epsilon 1e-12, the replaced identity. */
+    private static Map<String, Object> upgradedNetwork(Map<String, Object> network) {
+        Map<String, Object> upgraded = new LinkedHashMap<>(network);
+        upgraded.putIfAbsent("head", HeadScale.NINTH.name());
+        upgraded.putIfAbsent("batch_norm_epsilon", NetworkSpec.DEFAULT_BATCH_NORM_EPSILON);
+        upgraded.putIfAbsent("first_conv_identity", IdentityInit.REPLACE.name());
+        return upgraded;
     }
 }

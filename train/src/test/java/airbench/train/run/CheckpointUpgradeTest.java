@@ -53,4 +53,39 @@ class CheckpointUpgradeTest {
         Map<String, Object> now = Json.toMap(Recipe.AIRBENCH96_FASTER);
         assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
     }
+
+    /**
+     * The recipe as checkpoints held it before recipe hlb (2026-12-03): {@code current} without the settings hlb
+     * brought, which every recipe then had at airbench94's values.
+     */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> beforeHlb(Map<String, Object> current) throws Exception {
+        Map<String, Object> old = Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(current), Map.class);
+        for (String key : List.of("whiten_centred", "loss_scale", "lr_shape", "lookahead_start")) {
+            assertEquals(true, old.remove(key) != null, key);
+        }
+        Map<String, Object> augment = (Map<String, Object>) old.get("augment");
+        for (String key : List.of("translate_off_by_one", "cutmix", "cutmix_from_epoch")) {
+            assertEquals(true, augment.remove(key) != null, key);
+        }
+        ((Map<String, Object>) old.get("network")).remove("first_conv_identity");
+        if (old.get("filter") instanceof Map<?, ?> filter) {
+            ((Map<String, Object>) filter.get("proxy")).remove("first_conv_identity");
+        }
+        return old;
+    }
+
+    @Test
+    void aCheckpointFromBeforeHlbGetsAirbench94sValuesOfItsSettings(@TempDir Path dir) throws Exception {
+        for (Recipe r : List.of(Recipe.AIRBENCH94, Recipe.AIRBENCH94_MUON, Recipe.AIRBENCH96_FASTER)) {
+            Map<String, Object> old = beforeHlb(Json.toMap(r));
+            assertEquals(Json.toMap(r), readBack(dir, Json.MAPPER.writeValueAsString(old)), r.name());
+        }
+    }
+
+    @Test
+    void anHlbCheckpointIsReadAsWritten(@TempDir Path dir) throws Exception {
+        Map<String, Object> now = Json.toMap(Recipe.HLB);
+        assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
+    }
 }

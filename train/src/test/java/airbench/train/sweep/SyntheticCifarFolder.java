@@ -14,10 +14,10 @@ import java.util.SplittableRandom;
  * ({@code --data-dir}) on machines without the real archive. Each class has its own colour and stripe orientation,
  * plus noise. Written from the format (label byte, then the red, green and blue planes, rows first).
  */
-final class SyntheticCifarFolder {
+public final class SyntheticCifarFolder {
     private SyntheticCifarFolder() {}
 
-    static Path write(Path folder) throws IOException {
+    public static Path write(Path folder) throws IOException {
         Files.createDirectories(folder);
         SplittableRandom random = new SplittableRandom(20261130);
         CifarVariant cifar = CifarVariant.CIFAR10;
