@@ -126,15 +126,33 @@ public final class AirbenchNetwork {
         return gelu(x);
     }
 
-    /** Stride-1 convolution without bias; in BF16 mode the inputs are cast down and the result back up. */
+    /**
+     * Stride-1 convolution without bias; in BF16 mode the inputs are cast down and the result back up.
+     *
+     * <p>A bfloat16 convolution with an odd number of input channels gets one zero channel appended to its
+     * input and its kernel, which leaves every sum unchanged. oneDNN 3's bfloat16 kernels pair input channels,
+     * and on an AMD EPYC of family 26 (Zen 5) they compute wrong values for an odd count: the whitening conv's
+     * 3 channels came out up to 2.6x off and recipe 94 diverged at step 2 (docs/RESULTS.md, "bfloat16 on
+     * Zen 5"). Even counts (every block conv of every recipe) were within bfloat16's rounding there.
+     */
     private Operand<TFloat32> conv(Operand<TFloat32> x, StateVariable kernel, String padding) {
         List<Long> strides = Arrays.asList(1L, 1L, 1L, 1L);
         if (precision == Precision.BF16) {
-            Operand<TBfloat16> y = tf.nn.conv2d(tf.dtypes.cast(x, TBfloat16.class),
-                    tf.dtypes.cast(read(kernel), TBfloat16.class), strides, padding);
+            Operand<TFloat32> input = x;
+            Operand<TFloat32> filters = read(kernel);
+            if (kernel.shape().size(2) % 2 == 1) {
+                input = appendZeroChannel(input, new int[][] {{0, 0}, {0, 0}, {0, 0}, {0, 1}});
+                filters = appendZeroChannel(filters, new int[][] {{0, 0}, {0, 0}, {0, 1}, {0, 0}});
+            }
+            Operand<TBfloat16> y = tf.nn.conv2d(tf.dtypes.cast(input, TBfloat16.class),
+                    tf.dtypes.cast(filters, TBfloat16.class), strides, padding);
             return tf.dtypes.cast(y, TFloat32.class);
         }
         return tf.nn.conv2d(x, read(kernel), strides, padding);
+    }
+
+    private Operand<TFloat32> appendZeroChannel(Operand<TFloat32> x, int[][] paddings) {
+        return tf.pad(x, tf.constant(paddings), tf.constant(0f));
     }
 
     /**
