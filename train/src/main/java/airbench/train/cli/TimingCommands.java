@@ -37,7 +37,9 @@ final class TimingCommands {
     static final Command BENCH_COMMAND = Command.named(BENCH)
             .summary("the speed benchmark: every configuration this CPU runs natively, against PyTorch")
             .description("Times this project's training step and forward pass in every configuration this CPU runs"
-                    + " natively, and the same step in PyTorch, in one invocation. Options:")
+                    + " natively, and the same step in PyTorch (contiguous and channels-last, float32 and, with native"
+                    + " bf16, bf16 autocast), in one invocation; the headline is against PyTorch's fastest row."
+                    + " Options:")
             .footer("PyTorch: " + PythonScript.INSTALL_HINT + ". Without it the PyTorch column says 'not installed'.")
             .options(TimingCommands::benchOptions)
             .body(TimingCommands::bench);
