@@ -25,8 +25,14 @@ import org.tensorflow.ndarray.Shape;
  * @param kind        which of the three it is
  * @param output      the forward convolution's output, {@code [N, Ho, Wo, Cout]} (N may be -1: the batch)
  * @param filter      the filter, {@code [Kh, Kw, Cin, Cout]}
+ * @param fusedNames  the names the convolution may run under instead: Grappler's remapper fuses a convolution with
+ *                    the {@code BiasAdd} after it into one {@code _FusedConv2D} node named after the {@code BiasAdd}
+ *                    (the whitening layer's, in float32)
  */
-public record ConvolutionCost(String node, Kind kind, Shape output, Shape filter) {
+public record ConvolutionCost(String node, Kind kind, Shape output, Shape filter, List<String> fusedNames) {
+
+    /** Op types Grappler fuses into the convolution before them, the fused node taking their name. */
+    static final List<String> FUSED_CONSUMERS = List.of("BiasAdd", "FusedBatchNorm", "FusedBatchNormV3");
 
     /** Which computation of a convolution layer a node is. */
     public enum Kind {
@@ -55,7 +61,13 @@ public record ConvolutionCost(String node, Kind kind, Shape output, Shape filter
         }
     }
 
+    /** A convolution that runs under its own name. */
+    public ConvolutionCost(String node, Kind kind, Shape output, Shape filter) {
+        this(node, kind, output, filter, List.of());
+    }
+
     public ConvolutionCost {
+        fusedNames = List.copyOf(fusedNames);
         if (output.numDimensions() != 4 || filter.numDimensions() != 4) {
             throw new IllegalArgumentException("a 2-D convolution has rank-4 output and filter shapes, got " + output
                     + " and " + filter);
@@ -95,7 +107,9 @@ public record ConvolutionCost(String node, Kind kind, Shape output, Shape filter
                 continue;
             }
             costs.add(switch (kind.get()) {
-                case FORWARD -> new ConvolutionCost(op.name(), Kind.FORWARD, op.output(0).shape(), op.input(1).shape());
+                case FORWARD -> new ConvolutionCost(op.name(), Kind.FORWARD, op.output(0).shape(), op.input(1).shape(),
+                        op.consumers().stream().filter(c -> FUSED_CONSUMERS.contains(c.type()))
+                                .map(GraphOperation::name).sorted().toList());
                 case INPUT_GRADIENT -> new ConvolutionCost(op.name(), Kind.INPUT_GRADIENT, op.input(2).shape(),
                         op.input(1).shape());
                 case FILTER_GRADIENT -> new ConvolutionCost(op.name(), Kind.FILTER_GRADIENT, op.input(2).shape(),

@@ -75,6 +75,9 @@ class ConvolutionCostTest {
             Predicate<ConvolutionCost> step = c -> c.node().startsWith("optimizer/Gradients/");
             assertEquals(blocks, sum(convs, c -> c.kind() == ConvolutionCost.Kind.INPUT_GRADIENT && step.test(c)));
             assertEquals(blocks, sum(convs, c -> c.kind() == ConvolutionCost.Kind.FILTER_GRADIENT && step.test(c)));
+            // Grappler fuses the whitening conv with its BiasAdd, the fused node named after the BiasAdd.
+            assertEquals(List.of("net/whiten/BiasAdd"), convs.stream().filter(c -> c.node().equals("net/whiten/Conv2d"))
+                    .findFirst().orElseThrow().fusedNames());
             Map<ConvolutionCost.Kind, Long> counts = convs.stream().filter(step)
                     .collect(Collectors.groupingBy(ConvolutionCost::kind, Collectors.counting()));
             assertEquals(Map.of(ConvolutionCost.Kind.INPUT_GRADIENT, 6L, ConvolutionCost.Kind.FILTER_GRADIENT, 6L), counts);
