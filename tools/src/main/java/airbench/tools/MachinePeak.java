@@ -11,8 +11,11 @@ import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.random.RandomUniform;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DeviceStepStats;
 import org.tensorflow.proto.NodeExecStats;
@@ -77,11 +80,9 @@ public record MachinePeak(Precision precision, int size, String opType, double b
         TensorFlowRuntime.ensureConfigured();
         try (Graph graph = new Graph()) {
             Ops tf = Ops.create(graph);
-            Class<? extends TNumber> type = precision == Precision.BF16 ? TBfloat16.class : TFloat32.class;
-            List<Operand<?>> setters = new ArrayList<>();
-            Operand<? extends TNumber> a = operand(tf, "a", type, size, 1, setters);
-            Operand<? extends TNumber> b = operand(tf, "b", type, size, 2, setters);
-            String product = productName(tf, a, b);
+            List<Op> setters = new ArrayList<>();
+            String product = precision == Precision.BF16 ? product(tf, TBfloat16.class, size, setters)
+                    : product(tf, TFloat32.class, size, setters);
             ConfigProto config = ConfigProto.newBuilder().setIntraOpParallelismThreads(threads)
                     .setInterOpParallelismThreads(1).build();
             try (Session session = new Session(graph, config)) {
@@ -104,21 +105,21 @@ public record MachinePeak(Precision precision, int size, String opType, double b
         }
     }
 
-    /** A variable {@code name} of {@code n x n} uniform values in [-1, 1), and the op that sets it. */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static Operand<? extends TNumber> operand(Ops tf, String name, Class<? extends TNumber> type, int n,
-                                                      long seed, List<Operand<?>> setters) {
-        Operand<TFloat32> uniform = tf.math.sub(tf.math.mul(tf.random.randomUniform(tf.constant(new long[] {n, n}),
-                TFloat32.class, org.tensorflow.op.random.RandomUniform.seed(seed)), tf.constant(2f)), tf.constant(1f));
-        Operand value = type == TFloat32.class ? uniform : tf.dtypes.cast(uniform, (Class) type);
-        Variable variable = tf.withName(name).variable(org.tensorflow.ndarray.Shape.of(n, n), (Class) type);
-        setters.add(tf.assign(variable, value));
-        return variable;
+    /** The product of two {@code n x n} variables of {@code type}; adds the ops that set them to {@code setters}. */
+    private static <T extends TNumber> String product(Ops tf, Class<T> type, int n, List<Op> setters) {
+        Operand<T> a = operand(tf, "a", type, n, 1, setters);
+        Operand<T> b = operand(tf, "b", type, n, 2, setters);
+        return tf.withName("product").linalg.matMul(a, b).op().name();
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static String productName(Ops tf, Operand a, Operand b) {
-        return tf.withName("product").linalg.matMul(a, b).op().name();
+    /** A variable {@code name} to hold {@code n x n} uniform values in [-1, 1), and the op that sets it. */
+    private static <T extends TNumber> Operand<T> operand(Ops tf, String name, Class<T> type, int n, long seed,
+                                                          List<Op> setters) {
+        Operand<TFloat32> uniform = tf.math.sub(tf.math.mul(tf.random.randomUniform(tf.constant(new long[] {n, n}),
+                TFloat32.class, RandomUniform.seed(seed)), tf.constant(2f)), tf.constant(1f));
+        Variable<T> variable = tf.withName(name).variable(Shape.of(n, n), type);
+        setters.add(tf.assign(variable, tf.dtypes.cast(uniform, type)));
+        return variable;
     }
 
     /** The executed op type of node {@code name}, from the timeline label of a traced run. */

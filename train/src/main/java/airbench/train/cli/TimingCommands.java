@@ -31,6 +31,12 @@ final class TimingCommands {
     static final String STEP_TIMING = "step-timing";
     static final String BENCH = "bench";
     static final String PROFILE = "profile";
+    /** Untraced steps before the profile's: the first compiles, the second settles the allocator. */
+    static final int PROFILE_WARMUP = 2;
+    /** Timed and traced steps of the profile: a step varies a few percent, three give a stable mean. */
+    static final int PROFILE_STEPS = 3;
+    /** Timed matrix products per precision for the peak (the fastest counts). */
+    static final int PROFILE_PEAK_REPETITIONS = 5;
 
     static final Command STEP_TIMING_COMMAND = Command.named(STEP_TIMING)
             .summary("times the forward pass and training step eagerly, as a plain graph and with XLA")
@@ -108,11 +114,6 @@ final class TimingCommands {
         return options;
     }
 
-    /** Untraced steps before the profile's: the first compiles, the second settles the allocator. */
-    static final int PROFILE_WARMUP = 2;
-    /** Timed and traced steps of the profile: a step varies a few percent, three give a stable mean. */
-    static final int PROFILE_STEPS = 3;
-    static final int PROFILE_PEAK_REPETITIONS = 5;
 
     static Options stepTimingOptions() {
         Options options = networkAndTimingOptions(StepTiming.DEFAULT_WARMUP);
