@@ -95,9 +95,9 @@ public final class Bench {
     /**
      * The PyTorch side: rows, or why there are none.
      *
-     * @param skipped configurations not measured, each with why ("bf16 autocast (both layouts): ...")
+     * @param skipped configurations not measured, each with why
      */
-    public record PyTorch(List<Row> rows, String status, Map<String, Object> details, List<String> skipped) {
+    public record PyTorch(List<Row> rows, String status, Map<String, Object> details, List<Skipped> skipped) {
         public PyTorch {
             rows = List.copyOf(rows);
             skipped = List.copyOf(skipped);
@@ -110,16 +110,22 @@ public final class Bench {
      * @param precisions passed to the script's {@code --precisions}, "fp32" first
      * @param skipped    what is left out and why (empty when nothing is)
      */
-    record PyTorchPlan(List<String> precisions, List<String> skipped) {}
+    record PyTorchPlan(List<String> precisions, List<Skipped> skipped) {}
+
+    /** A configuration not measured: its row's label ("pytorch contiguous bf16 eager") and why. */
+    public record Skipped(String configuration, String reason) {}
+
+    /** Why PyTorch's bf16 rows are skipped on a CPU without native bf16. */
+    static final String NO_NATIVE_BF16 = "skipped: this CPU has no native bf16 (neither avx512_bf16 nor amx_bf16 in"
+            + " /proc/cpuinfo); emulated bf16 is slower than float32";
 
     /** The PyTorch rows of this CPU: float32 always, bf16 autocast only with native bf16 (see the class comment). */
     static PyTorchPlan pytorchPlan(CpuFeatures cpu) {
         if (cpu.hasNativeBf16()) {
             return new PyTorchPlan(List.of("fp32", "bf16"), List.of());
         }
-        return new PyTorchPlan(List.of("fp32"), List.of("bf16 autocast (contiguous and channels_last): skipped, this"
-                + " CPU has no native bf16 (neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo); emulated bf16 is"
-                + " slower than float32"));
+        return new PyTorchPlan(List.of("fp32"), List.of(new Skipped("pytorch contiguous bf16 eager", NO_NATIVE_BF16),
+                new Skipped("pytorch channels_last bf16 eager", NO_NATIVE_BF16)));
     }
 
     /**
@@ -307,7 +313,7 @@ public final class Bench {
     }
 
     /** The script's JSON as rows; a measurement without "precision" (an older script) is float32. */
-    static PyTorch pytorchRows(JsonNode root, String python, List<String> skipped) {
+    static PyTorch pytorchRows(JsonNode root, String python, List<Skipped> skipped) {
         List<Row> rows = new ArrayList<>();
         for (JsonNode m : root.path("measurements")) {
             rows.add(childRow(m, "pytorch", m.path("layout").asText(), m.path("precision").asText("fp32"), "eager"));
@@ -374,11 +380,11 @@ public final class Bench {
                     r.label() + (r.isDefault() ? " (default)" : ""), r.pass(), t.median(), t.min(), t.max(), t.iqr(),
                     r.firstCallMillis(), t.imagesPerSecond(s.batchSize()), ratio));
         }
+        for (Skipped skipped : report.pytorch().skipped()) {
+            out.append(String.format(Locale.ROOT, "%-46s %s%n", skipped.configuration(), skipped.reason()));
+        }
         out.append("oneDNN off: ").append(report.oneDnnOffStatus()).append(System.lineSeparator());
         out.append("PyTorch: ").append(report.pytorch().status()).append(System.lineSeparator());
-        for (String skipped : report.pytorch().skipped()) {
-            out.append("PyTorch ").append(skipped).append(System.lineSeparator());
-        }
         for (Headline h : report.headlines()) {
             out.append(h.describe()).append(System.lineSeparator());
         }
@@ -428,7 +434,8 @@ public final class Bench {
         root.put("onednn_off", report.oneDnnOffStatus());
         Map<String, Object> torch = new LinkedHashMap<>(report.pytorch().details());
         torch.put("status", report.pytorch().status());
-        torch.put("skipped", report.pytorch().skipped());
+        torch.put("skipped", report.pytorch().skipped().stream()
+                .map(k -> Map.of("configuration", k.configuration(), "reason", k.reason())).toList());
         root.put("pytorch", torch);
         root.put("ratios", report.ratios());
         List<Map<String, Object>> headlines = new ArrayList<>();

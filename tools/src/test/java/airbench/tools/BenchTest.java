@@ -72,9 +72,9 @@ class BenchTest {
     void withoutNativeBf16PyTorchRunsFloat32AloneAndSaysWhyBf16IsSkipped() {
         Bench.PyTorchPlan plain = Bench.pytorchPlan(new CpuFeatures("AVX2 only", Set.of("avx2", "avx512f")));
         assertEquals(List.of("fp32"), plain.precisions());
-        assertEquals(1, plain.skipped().size());
-        assertTrue(plain.skipped().get(0).startsWith("bf16 autocast"), plain.skipped().toString());
-        assertTrue(plain.skipped().get(0).contains("no native bf16"), plain.skipped().toString());
+        assertEquals(List.of("pytorch contiguous bf16 eager", "pytorch channels_last bf16 eager"),
+                plain.skipped().stream().map(Bench.Skipped::configuration).toList());
+        assertTrue(plain.skipped().get(0).reason().contains("no native bf16"), plain.skipped().toString());
 
         for (String flag : List.of("avx512_bf16", "amx_bf16")) {
             Bench.PyTorchPlan bf16 = Bench.pytorchPlan(new CpuFeatures("native", Set.of("avx2", flag)));
@@ -104,7 +104,7 @@ class BenchTest {
         Bench.PyTorch skipped = Bench.pytorch(settings(List.of(script.toString())),
                 Bench.pytorchPlan(new CpuFeatures("plain", Set.of("avx2"))));
         assertTrue(Files.readString(arguments).contains("--precisions fp32 "), Files.readString(arguments));
-        assertEquals(1, skipped.skipped().size());
+        assertEquals(2, skipped.skipped().size());
     }
 
     @Test
@@ -143,10 +143,14 @@ class BenchTest {
                 plan.skipped());
         Bench.Report report = new Bench.Report(settings(List.of()),
                 ExecutionPlan.resolve("auto", "auto", runtime.cpu()), runtime, List.of(), torch, "skipped", "now", 1);
-        assertTrue(Bench.table(report).contains("PyTorch bf16 autocast (contiguous and channels_last): skipped"),
-                Bench.table(report));
+        String table = Bench.table(report);
+        for (String layout : List.of("contiguous", "channels_last")) {
+            assertTrue(table.lines().anyMatch(l -> l.startsWith("pytorch " + layout + " bf16 eager")
+                    && l.contains("skipped: this CPU has no native bf16")), table);
+        }
         JsonNode json = new ObjectMapper().valueToTree(Bench.json(report));
-        assertEquals(plan.skipped().get(0), json.at("/pytorch/skipped/0").asText());
+        assertEquals("pytorch channels_last bf16 eager", json.at("/pytorch/skipped/1/configuration").asText());
+        assertEquals(Bench.NO_NATIVE_BF16, json.at("/pytorch/skipped/1/reason").asText());
     }
 
     private static Bench.Row torchRow(String layout, String precision, double millis) {
