@@ -42,7 +42,7 @@ public final class AirbenchNetwork {
     public record Forward(Operand<TFloat32> logits, List<Op> runningStatUpdates) {}
 
     /**
-     * The network's scope ("net"). Each layer's operations go under a sub-scope of their own ({@link #LAYERS}:
+     * The network's scope ("net"). Each layer's operations go under a sub-scope of their own ({@link #layerScopes}:
      * "net/block2/Conv2d"), so that a profile of a step can say which layer a node belongs to.
      */
     private final Ops root;
