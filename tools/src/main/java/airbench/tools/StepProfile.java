@@ -216,12 +216,16 @@ public final class StepProfile {
         shares(out, "kind of work", trace.byCategory(), Integer.MAX_VALUE);
         shares(out, "op type", trace.byOpType(), TABLE_OP_TYPES);
         shares(out, "layer and pass", trace.byLayer(), Integer.MAX_VALUE);
-        out.append(String.format(Locale.ROOT, "%-48s %-8s %-15s %-20s %8s %9s %9s %7s%n", "convolution node", "layer",
-                "kind", "output <- kernel", "GFLOP", "ms", "GFLOP/s", "% peak"));
+        // As wide as the longest node name ("optimizer/frozen_whitening/Gradients/Conv2DBackpropInput_5").
+        int width = report.convolutions().stream().mapToInt(c -> c.node().length()).max().orElse(0);
+        String row = "%-" + Math.max(width, 16) + "s %-8s %-15s %-20s %8s %9s %9s %7s%n";
+        out.append(String.format(Locale.ROOT, row, "convolution node", "layer", "kind", "output <- kernel", "GFLOP", "ms",
+                "GFLOP/s", "% peak"));
         for (ConvolutionRow c : report.convolutions()) {
-            out.append(String.format(Locale.ROOT, "%-48s %-8s %-15s %-20s %8.3f %9.2f %9.0f %7.0f%n", c.node(),
-                    c.layer(), c.kind().label(), c.shape(), c.flops() / 1e9, c.micros() / 1e3, c.gflops(),
-                    100 * c.gflops() / peak.gflops()));
+            out.append(String.format(Locale.ROOT, row, c.node(), c.layer(), c.kind().label(), c.shape(),
+                    String.format(Locale.ROOT, "%.3f", c.flops() / 1e9), String.format(Locale.ROOT, "%.2f", c.micros() / 1e3),
+                    String.format(Locale.ROOT, "%.0f", c.gflops()),
+                    String.format(Locale.ROOT, "%.0f", 100 * c.gflops() / peak.gflops())));
         }
         return out.toString();
     }
