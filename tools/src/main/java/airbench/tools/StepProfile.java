@@ -227,6 +227,12 @@ public final class StepProfile {
                     String.format(Locale.ROOT, "%.0f", c.gflops()),
                     String.format(Locale.ROOT, "%.0f", 100 * c.gflops() / peak.gflops())));
         }
+        if (report.convolutions().stream().anyMatch(c -> c.gflops() > peak.gflops())) {
+            // A convolution cannot outrun the densest arithmetic of the machine: the product was too small to be
+            // arithmetic-bound (its fixed costs dominate), or the machine was busier while it ran.
+            out.append(String.format(Locale.ROOT, "note: a convolution ran faster than the %d^3 product; that peak is"
+                    + " no peak (too small a --peak-size, or a busy machine)%n", peak.size()));
+        }
         return out.toString();
     }
 

@@ -335,17 +335,24 @@ public record StepTrace(List<NodeTime> nodes) {
             return result;
         }
 
-        /** The producers of a node's data inputs ("x:1" is x; control inputs "^x" are not data). */
+        /**
+         * The producers of a node's data inputs ("x:1" is x; control inputs "^x" are not data), but for the nodes of
+         * its own XLA launch ({@code cluster_5_1/predicated_compilation_key} of {@code cluster_5_1/xla_run}), which
+         * take their place from the launch's run node and hold no tensor of the network.
+         */
         private List<String> inputs(String name) {
             NodeDef def = defs.get(name);
             if (def == null) {
                 return List.of();
             }
+            String first = name.split("/")[0];
+            String ownLaunch = first.startsWith("cluster_") ? first + "/" : null;
             List<String> inputs = new ArrayList<>();
             for (String input : def.getInputList()) {
-                if (!input.startsWith("^")) {
-                    int colon = input.indexOf(':');
-                    inputs.add(colon < 0 ? input : input.substring(0, colon));
+                int colon = input.indexOf(':');
+                String producer = colon < 0 ? input : input.substring(0, colon);
+                if (!input.startsWith("^") && (ownLaunch == null || !producer.startsWith(ownLaunch))) {
+                    inputs.add(producer);
                 }
             }
             return inputs;

@@ -56,8 +56,10 @@ class StepTraceTest {
     /** The XLA launch on a second device: the cluster reads a backward tensor, so it is backward, block2's. */
     private static final List<N> XLA_NODES = List.of(
             new N("cluster_5_1/xla_compile", "_XlaCompile", 4, "net/block2/Conv2d"),
-            new N("cluster_5_1/xla_run", "_XlaRun", 200, "optimizer/Gradients/AddN", "net/block2/Conv2d",
+            new N("cluster_5_1/predicated_compilation_key", "Switch", 1, "cluster_5_1/xla_compile",
                     "cluster_5_1/xla_compile:1"),
+            new N("cluster_5_1/xla_run", "_XlaRun", 200, "optimizer/Gradients/AddN", "net/block2/Conv2d",
+                    "cluster_5_1/predicated_compilation_key:1"),
             new N("cluster_5_1/merge_oidx_0", "_XlaMerge", 1, "cluster_5_1/xla_run"));
 
     private static RunMetadata metadata() {
@@ -104,17 +106,18 @@ class StepTraceTest {
         assertEquals("variables other", places.get("block2/conv1/kernel/var"));
         assertEquals("block2 backward", places.get("cluster_5_1/xla_run"));
         assertEquals("block2 backward", places.get("cluster_5_1/merge_oidx_0"));   // with its cluster's run node
+        assertEquals("block2 backward", places.get("cluster_5_1/predicated_compilation_key"));   // placed before it
         assertEquals("_SOURCE other", places.get("_SOURCE"));
     }
 
     @Test
     void sumsPerOpTypeLayerAndKindOfWorkAddTheNodesTimes() {
         StepTrace trace = StepTrace.of(metadata(), LAYERS);
-        assertEquals(24, trace.nodes().size());
+        assertEquals(25, trace.nodes().size());
         assertEquals("_SOURCE", trace.nodes().get(0).name());   // in order of start
         assertEquals("NoOp", trace.nodes().get(0).opType());
         // By hand: every node's time.
-        double total = 1 + 0 + 40 + 10 + 1 + 300 + 2 + 5 + 3 + 7 + 20 + 6 + 30 + 15 + 1 + 3 + 0 + 500 + 25 + 12 + 4 + 200 + 1 + 2;
+        double total = 1 + 0 + 40 + 10 + 1 + 300 + 2 + 5 + 3 + 7 + 20 + 6 + 30 + 15 + 1 + 3 + 0 + 500 + 25 + 12 + 4 + 1 + 200 + 1 + 2;
         assertEquals(total, trace.totalMicros());
         Map<String, Double> byType = trace.byOpType().stream()
                 .collect(Collectors.toMap(StepTrace.Share::key, StepTrace.Share::micros));
@@ -126,14 +129,15 @@ class StepTraceTest {
         Map<String, Double> byLayer = trace.byLayer().stream()
                 .collect(Collectors.toMap(StepTrace.Share::key, StepTrace.Share::micros));
         assertEquals(10.0 + 1 + 300, byLayer.get("block2 forward"));
-        assertEquals(30.0 + 15 + 1 + 3 + 0 + 500 + 4 + 200 + 1, byLayer.get("block2 backward"));
+        assertEquals(30.0 + 15 + 1 + 3 + 0 + 500 + 4 + 1 + 200 + 1, byLayer.get("block2 backward"));
         assertEquals(2.0, byLayer.get("running_stats update"));
 
         Map<String, Double> byKind = trace.byCategory().stream()
                 .collect(Collectors.toMap(StepTrace.Share::key, StepTrace.Share::micros));
         assertEquals(800.0, byKind.get("convolution"));
         assertEquals(7.0, byKind.get("matrix product"));
-        double bookkeeping = 1 + 0 + 1 + 1 + 0 + 4 + 1 + 2;   // variable, consts, identity, shape, compile, merge, source
+        // variable, constants, identity, shape, compile, switch, merge, source
+        double bookkeeping = 1 + 0 + 1 + 1 + 0 + 4 + 1 + 1 + 2;
         assertEquals(bookkeeping, byKind.get("bookkeeping"));
         double memoryBound = total - 800 - 7 - bookkeeping;
         assertEquals(40.0 + 10 + 2 + 5 + 3 + 20 + 6 + 30 + 15 + 3 + 25 + 12 + 200, memoryBound);
