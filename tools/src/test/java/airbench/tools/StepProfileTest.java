@@ -64,6 +64,37 @@ class StepProfileTest {
         assertEquals(17.179869184e9 / 50e-3 / 1e9, peak.medianGflops(), 1e-9);
     }
 
+    @Test
+    void theTableSetsEachConvolutionAgainstThePeakOfTheStepsPrecisionAndNotesAPeakItOutran() {
+        StepTrace trace = new StepTrace(List.of(
+                new StepTrace.NodeTime("net/block1/Conv2d", "_MklNativeConv2D", "block1", StepTrace.Pass.FORWARD,
+                        StepTrace.Category.CONVOLUTION, 0, 1000),
+                new StepTrace.NodeTime("net/block1/Erf", "Erf", "block1", StepTrace.Pass.FORWARD,
+                        StepTrace.Category.MEMORY_BOUND, 1000, 3000)));
+        List<ConvolutionCost> costs = List.of(new ConvolutionCost("net/block1/Conv2d", ConvolutionCost.Kind.FORWARD,
+                Shape.of(-1, 32, 32, 64), Shape.of(3, 3, 24, 64)));
+        StepProfile.Settings settings = new StepProfile.Settings("94", NetworkSpec.AIRBENCH94, 2, Precision.BF16,
+                Compilation.XLA, 2, 0, 1, false, 2048, 1);
+        airbench.model.TensorFlowRuntime.Status runtime = new airbench.model.TensorFlowRuntime.Status(true,
+                "_MklNativeConv2D", true, new airbench.model.CpuFeatures("cpu", java.util.Set.of("avx512_bf16")));
+        // 2 n^3 = 17.18 GFLOP: 1718 GFLOP/s in float32 (10 ms), 429.5 in bf16 (40 ms), the step's precision.
+        List<MachinePeak> peaks = List.of(new MachinePeak(Precision.FP32, 2048, "_MklMatMul", 10, 10),
+                new MachinePeak(Precision.BF16, 2048, "_MklMatMul", 40, 40));
+        StepProfile.Report report = new StepProfile.Report(settings, runtime, peaks, trace,
+                StepProfile.convolutionRows(trace, costs, 2), TimingStats.of(5), TimingStats.of(6), "now", 1);
+        String table = StepProfile.table(report);
+        // 56.6 GFLOP/s is 13% of 429.5; the step (56.6 MFLOP in 5 ms) runs at 11.3 GFLOP/s of convolution work, 3%.
+        assertTrue(table.lines().anyMatch(l -> l.startsWith("net/block1/Conv2d ") && l.matches(".* 57 +13$")), table);
+        assertTrue(table.contains("memory-bound share: 75.0%"), table);
+        assertTrue(table.contains("= 57 GFLOP/s, 13% of the bf16 peak; the whole untraced step at 11 GFLOP/s"), table);
+        assertTrue(!table.contains("note: a convolution ran faster"), table);
+
+        List<MachinePeak> tooSmall = List.of(peaks.get(0), new MachinePeak(Precision.BF16, 64, "_MklMatMul", 0.01, 0.01));
+        String noted = StepProfile.table(new StepProfile.Report(settings, runtime, tooSmall, trace,
+                StepProfile.convolutionRows(trace, costs, 2), TimingStats.of(5), TimingStats.of(6), "now", 1));
+        assertTrue(noted.contains("note: a convolution ran faster than the 64^3 product"), noted);
+    }
+
     @ParameterizedTest
     @EnumSource(Compilation.class)
     void aTinyProfileHasEveryConvolutionOfTheStepWithPositiveTimesAndRates(Compilation compilation) throws Exception {
