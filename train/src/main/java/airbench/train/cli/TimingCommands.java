@@ -1,10 +1,10 @@
 package airbench.train.cli;
 
 import airbench.data.DatasetChoice;
-import airbench.model.NetworkSpec;
-import airbench.model.Precision;
 import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
+import airbench.model.NetworkSpec;
+import airbench.model.Precision;
 import airbench.tools.Bench;
 import airbench.tools.MachinePeak;
 import airbench.tools.PythonScript;
@@ -68,7 +68,7 @@ final class TimingCommands {
 
     private TimingCommands() {}
 
-    /** The options of both commands: network, batch, threads, repetitions, warm-up. */
+    /** The options of step-timing and bench: network, batch, threads, repetitions, warm-up. */
     private static Options networkAndTimingOptions(int defaultWarmup) {
         Options options = networkOptions();
         options.addOption(Option.builder().longOpt("repetitions").hasArg().argName("N")
@@ -113,7 +113,6 @@ final class TimingCommands {
                 .desc("JSON report [default: profile.json]").get());
         return options;
     }
-
 
     static Options stepTimingOptions() {
         Options options = networkAndTimingOptions(StepTiming.DEFAULT_WARMUP);
@@ -192,12 +191,14 @@ final class TimingCommands {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        return new StepProfile.Settings(network.name(), network.spec(), Command.wholeNumber(line, "batch-size", 1024, 1),
-                plan.precision(), plan.compilation(),
-                Command.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1),
-                Command.wholeNumber(line, "warmup", PROFILE_WARMUP, 0), Command.wholeNumber(line, "steps", PROFILE_STEPS, 1),
-                line.hasOption("frozen-whitening"), Command.wholeNumber(line, "peak-size", MachinePeak.DEFAULT_SIZE, 1),
-                Command.wholeNumber(line, "peak-repetitions", PROFILE_PEAK_REPETITIONS, 1));
+        int batch = Command.wholeNumber(line, "batch-size", 1024, 1);
+        int threads = Command.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1);
+        int warmup = Command.wholeNumber(line, "warmup", PROFILE_WARMUP, 0);
+        int steps = Command.wholeNumber(line, "steps", PROFILE_STEPS, 1);
+        int peakSize = Command.wholeNumber(line, "peak-size", MachinePeak.DEFAULT_SIZE, 1);
+        int peakRepetitions = Command.wholeNumber(line, "peak-repetitions", PROFILE_PEAK_REPETITIONS, 1);
+        return new StepProfile.Settings(network.name(), network.spec(), batch, plan.precision(), plan.compilation(),
+                threads, warmup, steps, line.hasOption("frozen-whitening"), peakSize, peakRepetitions);
     }
 
     /** A recipe's network by name, with the widths of {@code --widths} if given. */
