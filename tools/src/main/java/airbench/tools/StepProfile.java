@@ -45,16 +45,61 @@ public final class StepProfile {
     static final int TABLE_OP_TYPES = 15;
 
     /**
-     * What one invocation measures.
+     * What one invocation measures; {@link #of} gives the defaults, the {@code with} methods change them.
      *
      * @param frozenWhitening profile the step with the whitening bias frozen (airbench94's later epochs) rather than
      *                        trained
-     * @param steps           untraced timed steps, and traced steps averaged
+     * @param warmup          untraced steps first (the first compiles, the second settles the allocator)
+     * @param steps           untraced timed steps, and traced steps averaged (a step varies by a few percent)
      * @param peakSize        n of the n x n matrix products
+     * @param peakRepetitions timed products per precision (the fastest counts)
      */
     public record Settings(String network, NetworkSpec spec, int batchSize, Precision precision,
                            Compilation compilation, int threads, int warmup, int steps, boolean frozenWhitening,
                            int peakSize, int peakRepetitions) {
+        public static final int DEFAULT_BATCH_SIZE = 1024;
+        public static final int DEFAULT_WARMUP = 2;
+        public static final int DEFAULT_STEPS = 3;
+        public static final int DEFAULT_PEAK_REPETITIONS = 5;
+
+        /**
+         * The profile of {@code network}'s training step in the given precision and compilation: batch 1,024, one
+         * intra-op thread per core, 2 warm-up and 3 profiled steps, the step with the whitening bias trained, 5
+         * products of {@link MachinePeak#DEFAULT_SIZE} for the peak.
+         */
+        public static Settings of(String network, NetworkSpec spec, Precision precision, Compilation compilation) {
+            return new Settings(network, spec, DEFAULT_BATCH_SIZE, precision, compilation,
+                    Runtime.getRuntime().availableProcessors(), DEFAULT_WARMUP, DEFAULT_STEPS, false,
+                    MachinePeak.DEFAULT_SIZE, DEFAULT_PEAK_REPETITIONS);
+        }
+
+        public Settings withBatchSize(int batchSize) {
+            return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
+                    frozenWhitening, peakSize, peakRepetitions);
+        }
+
+        public Settings withThreads(int threads) {
+            return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
+                    frozenWhitening, peakSize, peakRepetitions);
+        }
+
+        /** {@code warmup} untraced steps, then {@code steps} timed and {@code steps} traced ones. */
+        public Settings withSteps(int warmup, int steps) {
+            return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
+                    frozenWhitening, peakSize, peakRepetitions);
+        }
+
+        public Settings withFrozenWhitening(boolean frozenWhitening) {
+            return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
+                    frozenWhitening, peakSize, peakRepetitions);
+        }
+
+        /** The peak from {@code repetitions} products of {@code size} x {@code size} matrices. */
+        public Settings withPeak(int size, int repetitions) {
+            return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
+                    frozenWhitening, size, repetitions);
+        }
+
         public Settings {
             Objects.requireNonNull(spec, "spec");
             Objects.requireNonNull(precision, "precision");

@@ -73,8 +73,8 @@ class StepProfileTest {
                         StepTrace.Category.MEMORY_BOUND, 1000, 3000)));
         List<ConvolutionCost> costs = List.of(new ConvolutionCost("net/block1/Conv2d", ConvolutionCost.Kind.FORWARD,
                 Shape.of(-1, 32, 32, 64), Shape.of(3, 3, 24, 64)));
-        StepProfile.Settings settings = new StepProfile.Settings("94", NetworkSpec.AIRBENCH94, 2, Precision.BF16,
-                Compilation.XLA, 2, 0, 1, false, 2048, 1);
+        StepProfile.Settings settings = StepProfile.Settings.of("94", NetworkSpec.AIRBENCH94, Precision.BF16,
+                Compilation.XLA).withBatchSize(2);
         airbench.model.TensorFlowRuntime.Status runtime = new airbench.model.TensorFlowRuntime.Status(true,
                 "_MklNativeConv2D", true, new airbench.model.CpuFeatures("cpu", java.util.Set.of("avx512_bf16")));
         // 2 n^3 = 17.18 GFLOP: 1718 GFLOP/s in float32 (10 ms), 429.5 in bf16 (40 ms), the step's precision.
@@ -98,8 +98,9 @@ class StepProfileTest {
     @ParameterizedTest
     @EnumSource(Compilation.class)
     void aTinyProfileHasEveryConvolutionOfTheStepWithPositiveTimesAndRates(Compilation compilation) throws Exception {
-        StepProfile.Settings settings = new StepProfile.Settings("94", NetworkSpec.preset("94").orElseThrow()
-                .withWidths(List.of(8, 16, 16)), 32, Precision.FP32, compilation, 1, 1, 1, false, 128, 1);
+        StepProfile.Settings settings = StepProfile.Settings.of("94", NetworkSpec.preset("94").orElseThrow()
+                .withWidths(List.of(8, 16, 16)), Precision.FP32, compilation)
+                .withBatchSize(32).withThreads(1).withSteps(1, 1).withPeak(128, 1);
         StepProfile.Report report = StepProfile.measure(settings);
         // The step with the whitening bias trained: 7 forward convolutions; input and filter gradients of the 6 block
         // convolutions (the whitening filters are frozen and the images need no gradient).

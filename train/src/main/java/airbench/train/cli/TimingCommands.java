@@ -31,12 +31,6 @@ final class TimingCommands {
     static final String STEP_TIMING = "step-timing";
     static final String BENCH = "bench";
     static final String PROFILE = "profile";
-    /** Untraced steps before the profile's: the first compiles, the second settles the allocator. */
-    static final int PROFILE_WARMUP = 2;
-    /** Timed and traced steps of the profile: a step varies a few percent, three give a stable mean. */
-    static final int PROFILE_STEPS = 3;
-    /** Timed matrix products per precision for the peak (the fastest counts). */
-    static final int PROFILE_PEAK_REPETITIONS = 5;
 
     static final Command STEP_TIMING_COMMAND = Command.named(STEP_TIMING)
             .summary("times the forward pass and training step eagerly, as a plain graph and with XLA")
@@ -102,13 +96,16 @@ final class TimingCommands {
         options.addOption(Option.builder().longOpt("frozen-whitening")
                 .desc("profile the step with the whitening bias frozen (airbench94's later epochs)").get());
         options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
-                .desc("untraced steps first, the first compiling [default: " + PROFILE_WARMUP + "]").get());
+                .desc("untraced steps first, the first compiling [default: " + StepProfile.Settings.DEFAULT_WARMUP
+                        + "]").get());
         options.addOption(Option.builder().longOpt("steps").hasArg().argName("N")
-                .desc("untraced timed steps, then traced steps averaged [default: " + PROFILE_STEPS + "]").get());
+                .desc("untraced timed steps, then traced steps averaged [default: "
+                        + StepProfile.Settings.DEFAULT_STEPS + "]").get());
         options.addOption(Option.builder().longOpt("peak-size").hasArg().argName("N")
                 .desc("n of the n x n matrix products of the peak [default: " + MachinePeak.DEFAULT_SIZE + "]").get());
         options.addOption(Option.builder().longOpt("peak-repetitions").hasArg().argName("N")
-                .desc("timed products per precision [default: " + PROFILE_PEAK_REPETITIONS + "]").get());
+                .desc("timed products per precision [default: " + StepProfile.Settings.DEFAULT_PEAK_REPETITIONS
+                        + "]").get());
         options.addOption(Option.builder().longOpt("output").hasArg().argName("FILE")
                 .desc("JSON report [default: profile.json]").get());
         return options;
@@ -191,14 +188,15 @@ final class TimingCommands {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        int batch = Command.wholeNumber(line, "batch-size", 1024, 1);
-        int threads = Command.wholeNumber(line, "threads", Runtime.getRuntime().availableProcessors(), 1);
-        int warmup = Command.wholeNumber(line, "warmup", PROFILE_WARMUP, 0);
-        int steps = Command.wholeNumber(line, "steps", PROFILE_STEPS, 1);
-        int peakSize = Command.wholeNumber(line, "peak-size", MachinePeak.DEFAULT_SIZE, 1);
-        int peakRepetitions = Command.wholeNumber(line, "peak-repetitions", PROFILE_PEAK_REPETITIONS, 1);
-        return new StepProfile.Settings(network.name(), network.spec(), batch, plan.precision(), plan.compilation(),
-                threads, warmup, steps, line.hasOption("frozen-whitening"), peakSize, peakRepetitions);
+        StepProfile.Settings defaults = StepProfile.Settings.of(network.name(), network.spec(), plan.precision(),
+                plan.compilation());
+        return defaults.withBatchSize(Command.wholeNumber(line, "batch-size", defaults.batchSize(), 1))
+                .withThreads(Command.wholeNumber(line, "threads", defaults.threads(), 1))
+                .withSteps(Command.wholeNumber(line, "warmup", defaults.warmup(), 0),
+                        Command.wholeNumber(line, "steps", defaults.steps(), 1))
+                .withPeak(Command.wholeNumber(line, "peak-size", defaults.peakSize(), 1),
+                        Command.wholeNumber(line, "peak-repetitions", defaults.peakRepetitions(), 1))
+                .withFrozenWhitening(line.hasOption("frozen-whitening"));
     }
 
     /** A recipe's network by name, with the widths of {@code --widths} if given. */

@@ -137,8 +137,8 @@ class TimingCommandsTest {
         assertEquals(plan.precision(), defaults.precision());
         assertEquals(plan.compilation(), defaults.compilation());
         assertEquals(1024, defaults.batchSize());
-        assertEquals(TimingCommands.PROFILE_STEPS, defaults.steps());
-        assertEquals(TimingCommands.PROFILE_WARMUP, defaults.warmup());
+        assertEquals(StepProfile.Settings.DEFAULT_STEPS, defaults.steps());
+        assertEquals(StepProfile.Settings.DEFAULT_WARMUP, defaults.warmup());
         assertEquals(MachinePeak.DEFAULT_SIZE, defaults.peakSize());
         assertEquals(false, defaults.frozenWhitening());
         StepProfile.Settings chosen = profileSettings("--recipe-network", "96", "--widths", "8,16,16", "--precision",
