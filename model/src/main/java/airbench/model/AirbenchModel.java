@@ -23,6 +23,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -50,6 +51,14 @@ public final class AirbenchModel implements AutoCloseable {
 
     /** Summed loss and number of correct arg-max predictions over one training batch. */
     public record StepResult(double lossSum, int correct) {}
+
+    /**
+     * A training step run with TensorFlow's full trace.
+     *
+     * @param metadata   the run's step statistics (one entry per executed node and device) and the graphs it ran
+     * @param wallMillis the {@code Session.run}'s wall time, tracing included
+     */
+    public record TracedStep(StepResult result, RunMetadata metadata, double wallMillis) {}
 
     /**
      * One step of the filtered training.
@@ -376,6 +385,40 @@ public final class AirbenchModel implements AutoCloseable {
      */
     public StepResult trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
                                 double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha) {
+        return trainStep(images, labels, targets, count, lrMultiplier, whitenBiasLrMultiplier, trainWhitenBias,
+                lookaheadAlpha, null).result();
+    }
+
+    /**
+     * The training step of {@link #trainStep(float[], int[], int, double, boolean, Double)} (no Lookahead blend),
+     * run with TensorFlow's full trace and the executed graphs in the metadata: what a profile of the step reads.
+     * Tracing costs time of its own, so the wall time is not a step time; run a few untraced steps first, or
+     * the trace holds graph optimization and XLA compilation.
+     */
+    public TracedStep tracedTrainStep(float[] images, int[] labels, int count, double lrMultiplier,
+                                      boolean trainWhitenBias) {
+        RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE)
+                .setOutputPartitionGraphs(true).build();
+        long start = System.nanoTime();
+        Ran ran = trainStep(images, labels, null, count, lrMultiplier, lrMultiplier, trainWhitenBias, null, trace);
+        return new TracedStep(ran.result(), ran.metadata(), (System.nanoTime() - start) / 1e6);
+    }
+
+    /**
+     * The convolutions of the graph this model runs (forward and both gradients, of the training step and of the
+     * inference pass), with the shapes their FLOPs follow from.
+     */
+    public List<ConvolutionCost> convolutions() {
+        return ConvolutionCost.inGraph(graph);
+    }
+
+    /** A step's result, and its trace when one was asked for (else null). */
+    private record Ran(StepResult result, RunMetadata metadata) {}
+
+    /** The training step; with {@code trace} (else null) a traced run outside the first-run XLA reports. */
+    private Ran trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
+                          double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha,
+                          RunOptions trace) {
         if (filter != null) {
             throw new IllegalStateException("this model filters its batches through a proxy network;"
                     + " train it with trainFilteredStep");
@@ -416,10 +459,13 @@ public final class AirbenchModel implements AutoCloseable {
                 kind = trainWhitenBias ? RunKind.TRAIN_STEP : RunKind.TRAIN_STEP_FROZEN_WHITENING;
             }
             runner.addTarget(target(kind).op());
-            try (Result result = run(runner, kind.label())) {
+            if (trace != null) {
+                runner.setOptions(trace);
+            }
+            try (Result result = trace != null ? runner.runAndFetchMetadata() : run(runner, kind.label())) {
                 float loss = ((TFloat32) result.get(0)).getFloat();
                 float correct = ((TFloat32) result.get(1)).getFloat();
-                return new StepResult(loss, Math.round(correct));
+                return new Ran(new StepResult(loss, Math.round(correct)), result.getMetadata().orElse(null));
             }
         }
     }

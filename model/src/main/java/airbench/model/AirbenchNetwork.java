@@ -3,6 +3,7 @@ package airbench.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
@@ -23,6 +24,10 @@ public final class AirbenchNetwork {
 
     /** Sub-scope (under the network's) of the ops that move the BatchNorm running statistics. */
     static final String RUNNING_STATS_SCOPE = "running_stats";
+    /** Sub-scope of the whitening layer's operations; the blocks' are "block1", "block2", ... */
+    public static final String WHITEN_SCOPE = "whiten";
+    /** Sub-scope of the last pooling and the linear head. */
+    public static final String HEAD_SCOPE = "head";
 
     /** Training uses batch statistics and updates the running ones; inference uses the running ones. */
     public enum Mode { TRAINING, INFERENCE }
@@ -36,11 +41,15 @@ public final class AirbenchNetwork {
     /** Logits plus, in training mode, the assignments that move the running statistics. */
     public record Forward(Operand<TFloat32> logits, List<Op> runningStatUpdates) {}
 
-    private final Ops tf;
+    /**
+     * The network's scope ("net"). Each layer's operations go under a sub-scope of their own ({@link #layerScopes}:
+     * "net/block2/Conv2d"), so that a profile of a step can say which layer a node belongs to.
+     */
+    private final Ops root;
     /** Scope {@value #RUNNING_STATS_SCOPE} of the running-statistics updates (kept out of XLA clusters). */
     private final Ops statsScope;
     /** How the forward pass reads a parameter: see {@link #read}. */
-    private final Function<StateVariable, Operand<TFloat32>> reader;
+    private final BiFunction<Ops, StateVariable, Operand<TFloat32>> reader;
     private final NetworkSpec spec;
     private final Precision precision;
     private final StateVariable whitenKernel;
@@ -58,9 +67,9 @@ public final class AirbenchNetwork {
      */
     AirbenchNetwork(Ops tf, StateVariable.Factory variables, NetworkSpec spec, Precision precision,
                     Function<StateVariable, Operand<TFloat32>> reader) {
-        this.tf = tf;
+        this.root = tf;
         this.statsScope = tf.withSubScope(RUNNING_STATS_SCOPE);
-        this.reader = reader != null ? reader : v -> this.tf.identity(v.variable());
+        this.reader = reader != null ? (scope, v) -> reader.apply(v) : (scope, v) -> scope.identity(v.variable());
         this.spec = spec;
         this.precision = precision;
         int k = NetworkSpec.WHITEN_KERNEL;
@@ -73,7 +82,7 @@ public final class AirbenchNetwork {
             List<StateVariable> convs = new ArrayList<>();
             List<Norm> norms = new ArrayList<>();
             for (int c = 0; c < spec.convsPerBlock(); c++) {
-                String prefix = "block" + (b + 1) + "/";
+                String prefix = blockScope(b) + "/";
                 convs.add(variables.create(prefix + "conv" + (c + 1) + "/kernel",
                         Shape.of(3, 3, c == 0 ? in : width, width)));
                 String norm = prefix + "norm" + (c + 1) + "/";
@@ -88,42 +97,59 @@ public final class AirbenchNetwork {
     }
 
     /**
-     * The network, top to bottom. {@code images} are normalized NHWC float32
+     * The network, top to bottom, each layer under its own scope. {@code images} are normalized NHWC float32
      * [N, 32, 32, 3]; the result is [N, classes].
      */
     public Forward forward(Operand<TFloat32> images, Mode mode) {
         List<Op> statUpdates = new ArrayList<>();
         Operand<TFloat32> x = images;                                     // [N, 32, 32, 3]
-        x = tf.nn.biasAdd(conv(x, whitenKernel, "VALID"), read(whitenBias));  // [N, 31, 31, 24]
-        x = gelu(x);
-        for (Block block : blocks) {
-            x = block(x, block, mode, statUpdates);                        // 31 -> 15 -> 7 -> 3
+        Ops whiten = root.withSubScope(WHITEN_SCOPE);
+        x = whiten.nn.biasAdd(conv(whiten, x, whitenKernel, "VALID"), read(whiten, whitenBias));  // [N, 31, 31, 24]
+        x = gelu(whiten, x);
+        for (int b = 0; b < blocks.size(); b++) {
+            x = block(root.withSubScope(blockScope(b)), x, blocks.get(b), mode, statUpdates);  // 31 -> 15 -> 7 -> 3
         }
-        x = maxPool(x, 3);                                                 // [N, 1, 1, w3]
+        Ops tf = root.withSubScope(HEAD_SCOPE);
+        x = maxPool(tf, x, 3);                                             // [N, 1, 1, w3]
         x = tf.reshape(x, tf.constant(new int[] {-1, spec.widths().get(2)}));
-        Operand<TFloat32> logits = tf.math.mul(tf.linalg.matMul(x, read(head)),
+        Operand<TFloat32> logits = tf.math.mul(tf.linalg.matMul(x, read(tf, head)),
                 tf.constant(spec.head().factor(spec.widths().get(2))));     // [N, classes]
         return new Forward(logits, List.copyOf(statUpdates));
     }
 
-    private Operand<TFloat32> block(Operand<TFloat32> x, Block block, Mode mode, List<Op> statUpdates) {
-        x = conv(x, block.convs().get(0), "SAME");
-        x = maxPool(x, 2);
-        x = batchNorm(x, block.norms().get(0), mode, statUpdates);
-        x = gelu(x);
-        Operand<TFloat32> blockInput = x;
-        x = conv(x, block.convs().get(1), "SAME");
-        x = batchNorm(x, block.norms().get(1), mode, statUpdates);
-        if (spec.convsPerBlock() == 2) {
-            return gelu(x);
+    /** The scope of block {@code index} (from 0): "block1", "block2", ... as the block's variables are named. */
+    public static String blockScope(int index) {
+        return "block" + (index + 1);
+    }
+
+    /** The layer scopes of a network of {@code blocks} blocks, in network order: whiten, block1, ..., head. */
+    public static List<String> layerScopes(int blocks) {
+        List<String> scopes = new ArrayList<>(List.of(WHITEN_SCOPE));
+        for (int b = 0; b < blocks; b++) {
+            scopes.add(blockScope(b));
         }
-        x = gelu(x);
-        x = conv(x, block.convs().get(2), "SAME");
-        x = batchNorm(x, block.norms().get(2), mode, statUpdates);
+        scopes.add(HEAD_SCOPE);
+        return List.copyOf(scopes);
+    }
+
+    private Operand<TFloat32> block(Ops tf, Operand<TFloat32> x, Block block, Mode mode, List<Op> statUpdates) {
+        x = conv(tf, x, block.convs().get(0), "SAME");
+        x = maxPool(tf, x, 2);
+        x = batchNorm(tf, x, block.norms().get(0), mode, statUpdates);
+        x = gelu(tf, x);
+        Operand<TFloat32> blockInput = x;
+        x = conv(tf, x, block.convs().get(1), "SAME");
+        x = batchNorm(tf, x, block.norms().get(1), mode, statUpdates);
+        if (spec.convsPerBlock() == 2) {
+            return gelu(tf, x);
+        }
+        x = gelu(tf, x);
+        x = conv(tf, x, block.convs().get(2), "SAME");
+        x = batchNorm(tf, x, block.norms().get(2), mode, statUpdates);
         if (spec.residual()) {
             x = tf.math.add(x, blockInput);
         }
-        return gelu(x);
+        return gelu(tf, x);
     }
 
     /**
@@ -135,23 +161,23 @@ public final class AirbenchNetwork {
      * 3 channels came out up to 2.6x off and recipe 94 diverged at step 2 (docs/RESULTS.md, "bfloat16 on
      * Zen 5"). Even counts (every block conv of every recipe) were within bfloat16's rounding there.
      */
-    private Operand<TFloat32> conv(Operand<TFloat32> x, StateVariable kernel, String padding) {
+    private Operand<TFloat32> conv(Ops tf, Operand<TFloat32> x, StateVariable kernel, String padding) {
         List<Long> strides = Arrays.asList(1L, 1L, 1L, 1L);
         if (precision == Precision.BF16) {
             Operand<TFloat32> input = x;
-            Operand<TFloat32> filters = read(kernel);
+            Operand<TFloat32> filters = read(tf, kernel);
             if (kernel.shape().size(2) % 2 == 1) {
-                input = appendZeroChannel(input, new int[][] {{0, 0}, {0, 0}, {0, 0}, {0, 1}});
-                filters = appendZeroChannel(filters, new int[][] {{0, 0}, {0, 0}, {0, 1}, {0, 0}});
+                input = appendZeroChannel(tf, input, new int[][] {{0, 0}, {0, 0}, {0, 0}, {0, 1}});
+                filters = appendZeroChannel(tf, filters, new int[][] {{0, 0}, {0, 0}, {0, 1}, {0, 0}});
             }
             Operand<TBfloat16> y = tf.nn.conv2d(tf.dtypes.cast(input, TBfloat16.class),
                     tf.dtypes.cast(filters, TBfloat16.class), strides, padding);
             return tf.dtypes.cast(y, TFloat32.class);
         }
-        return tf.nn.conv2d(x, read(kernel), strides, padding);
+        return tf.nn.conv2d(x, read(tf, kernel), strides, padding);
     }
 
-    private Operand<TFloat32> appendZeroChannel(Operand<TFloat32> x, int[][] paddings) {
+    private static Operand<TFloat32> appendZeroChannel(Ops tf, Operand<TFloat32> x, int[][] paddings) {
         return tf.pad(x, tf.constant(paddings), tf.constant(0f));
     }
 
@@ -162,18 +188,18 @@ public final class AirbenchNetwork {
      * cannot). The values are the same as reading the variable directly: every read belongs to the
      * forward or backward pass, and the training step's updates wait for all gradients.
      */
-    private Operand<TFloat32> read(StateVariable v) {
-        return reader.apply(v);
+    private Operand<TFloat32> read(Ops tf, StateVariable v) {
+        return reader.apply(tf, v);
     }
 
     /** Max-pooling with a size x size window and stride, VALID (floor) as in PyTorch. */
-    private Operand<TFloat32> maxPool(Operand<TFloat32> x, int size) {
+    private static Operand<TFloat32> maxPool(Ops tf, Operand<TFloat32> x, int size) {
         Operand<org.tensorflow.types.TInt32> window = tf.constant(new int[] {1, size, size, 1});
         return tf.nn.maxPool(x, window, window, "VALID");
     }
 
     /** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)); TensorFlow has no Gelu op. */
-    private Operand<TFloat32> gelu(Operand<TFloat32> x) {
+    private static Operand<TFloat32> gelu(Ops tf, Operand<TFloat32> x) {
         Operand<TFloat32> erf = tf.math.erf(tf.math.mul(x, tf.constant((float) (1 / Math.sqrt(2)))));
         return tf.math.mul(tf.math.mul(x, tf.constant(0.5f)), tf.math.add(erf, tf.constant(1f)));
     }
@@ -183,16 +209,16 @@ public final class AirbenchNetwork {
      * In training the running statistics move as {@code m * running + (1 - m) * batch}
      * (FusedBatchNormV3 reports the unbiased batch variance, as PyTorch uses).
      */
-    private Operand<TFloat32> batchNorm(Operand<TFloat32> x, Norm norm, Mode mode, List<Op> statUpdates) {
+    private Operand<TFloat32> batchNorm(Ops tf, Operand<TFloat32> x, Norm norm, Mode mode, List<Op> statUpdates) {
         int channels = norm.shift().size();
         Operand<TFloat32> scale = tf.constant(filled(channels, 1f));
         FusedBatchNorm.Options eps = FusedBatchNorm.epsilon((float) spec.batchNormEpsilon());
         if (mode == Mode.INFERENCE) {
-            return tf.nn.fusedBatchNorm(x, scale, read(norm.shift()), read(norm.mean()),
-                    read(norm.variance()), eps, FusedBatchNorm.isTraining(false)).y();
+            return tf.nn.fusedBatchNorm(x, scale, read(tf, norm.shift()), read(tf, norm.mean()),
+                    read(tf, norm.variance()), eps, FusedBatchNorm.isTraining(false)).y();
         }
         Operand<TFloat32> empty = tf.constant(new float[0]);
-        FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, scale, read(norm.shift()),
+        FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, scale, read(tf, norm.shift()),
                 empty, empty, eps, FusedBatchNorm.isTraining(true));
         float m = (float) spec.batchNormMemory();
         statUpdates.add(statsScope.assign(norm.mean().variable(), blend(norm.mean().variable(), bn.batchMean(), m)));

@@ -41,10 +41,15 @@ import org.apache.logging.log4j.Logger;
  *   <li>TensorFlow with oneDNN off, fp32 (a second JVM, since TensorFlow reads the switch once per
  *       process): what a user got before oneDNN was forced on, on CPUs where TensorFlow leaves it off.</li>
  *   <li>PyTorch on the CPU (a python3 process running {@code pytorch_bench.py}, written from docs/METHOD.md:
- *       the same network, summed label-smoothed loss and Nesterov SGD, float32, the same threads and
- *       batch) in its default and its channels-last memory layout; the faster is the comparison.
- *       Without PyTorch the column says "not installed" and the rest still runs.</li>
+ *       the same network, summed label-smoothed loss and Nesterov SGD, the same threads and batch) in its
+ *       default and its channels-last memory layout, each in float32 and, where the CPU has native bf16, in
+ *       bf16 autocast ({@code torch.autocast("cpu", dtype=torch.bfloat16)}, PyTorch's fastest configuration on
+ *       such a CPU). Without native bf16 the bf16 rows are skipped and the table says why: emulated bf16 is
+ *       slower than float32 and would only make PyTorch look slow. Without PyTorch the column says "not
+ *       installed" and the rest still runs.</li>
  * </ol>
+ * The comparison is always against PyTorch's fastest row of a pass, whichever layout and precision that is,
+ * and the headline names it: a yardstick that PyTorch's own best configuration sets.
  * This is the measurement ({@link #measure}, {@link #table}, {@link #json}); its command line is the trainer's
  * {@code bench} command.
  */
@@ -87,8 +92,54 @@ public final class Bench {
         }
     }
 
-    /** The PyTorch side: rows, or why there are none. */
-    public record PyTorch(List<Row> rows, String status, Map<String, Object> details) {}
+    /**
+     * The PyTorch side: rows, or why there are none.
+     *
+     * @param skipped configurations not measured, each with why
+     */
+    public record PyTorch(List<Row> rows, String status, Map<String, Object> details, List<Skipped> skipped) {
+        public PyTorch {
+            rows = List.copyOf(rows);
+            skipped = List.copyOf(skipped);
+        }
+    }
+
+    /**
+     * Which precisions PyTorch runs on this CPU.
+     *
+     * @param precisions passed to the script's {@code --precisions}, "fp32" first
+     * @param skipped    what is left out and why (empty when nothing is)
+     */
+    record PyTorchPlan(List<String> precisions, List<Skipped> skipped) {}
+
+    /** A configuration not measured: its row's label ("pytorch contiguous bf16 eager") and why. */
+    public record Skipped(String configuration, String reason) {}
+
+    /** Why PyTorch's bf16 rows are skipped on a CPU without native bf16. */
+    static final String NO_NATIVE_BF16 = "skipped: this CPU has no native bf16 (neither avx512_bf16 nor amx_bf16 in"
+            + " /proc/cpuinfo); emulated bf16 is slower than float32";
+
+    /** The PyTorch rows of this CPU: float32 always, bf16 autocast only with native bf16 (see the class comment). */
+    static PyTorchPlan pytorchPlan(CpuFeatures cpu) {
+        if (cpu.hasNativeBf16()) {
+            return new PyTorchPlan(List.of("fp32", "bf16"), List.of());
+        }
+        return new PyTorchPlan(List.of("fp32"), List.of(new Skipped("pytorch contiguous bf16 eager", NO_NATIVE_BF16),
+                new Skipped("pytorch channels_last bf16 eager", NO_NATIVE_BF16)));
+    }
+
+    /**
+     * The headline comparison of a pass: the default configuration's row against PyTorch's fastest row.
+     *
+     * @param speedup PyTorch's fastest median over the default's median (above 1: this project is faster)
+     */
+    public record Headline(String pass, Row chosen, Row pytorchFastest, double speedup) {
+        String describe() {
+            return String.format(Locale.ROOT, "default %s (%s, %.0f ms) against PyTorch's fastest (%s, %.0f ms): %.2fx",
+                    pass, chosen.label(), chosen.stats().median(), pytorchFastest.label(),
+                    pytorchFastest.stats().median(), speedup);
+        }
+    }
 
     /** Everything measured. */
     public record Report(Settings settings, ExecutionPlan defaults, TensorFlowRuntime.Status runtime,
@@ -102,22 +153,31 @@ public final class Bench {
             return rows.stream().filter(r -> r.isDefault() && r.pass().equals(pass)).findFirst();
         }
 
-        /** PyTorch's faster layout for a pass. */
+        /** PyTorch's fastest row of a pass (lowest median), over every layout and precision measured. */
         Optional<Row> pytorchBest(String pass) {
             return pytorch.rows().stream().filter(r -> r.pass().equals(pass))
                     .min((a, b) -> Double.compare(a.stats().median(), b.stats().median()));
         }
 
-        /** How many times faster than PyTorch's best (PyTorch median / this median), per row and pass. */
-        Map<String, Double> ratios() {
-            Map<String, Double> ratios = new LinkedHashMap<>();
+        /** The default configuration against PyTorch's fastest, for each pass both sides measured. */
+        List<Headline> headlines() {
+            List<Headline> headlines = new ArrayList<>();
             for (String pass : List.of(StepTiming.TRAIN_STEP, StepTiming.FORWARD)) {
                 Optional<Row> torch = pytorchBest(pass);
                 Optional<Row> chosen = defaultRow(pass);
                 if (torch.isPresent() && chosen.isPresent()) {
-                    ratios.put("default_" + pass.replace(' ', '_') + "_speedup_over_pytorch",
-                            TimingStats.speedup(torch.get().stats(), chosen.get().stats()));
+                    headlines.add(new Headline(pass, chosen.get(), torch.get(),
+                            TimingStats.speedup(torch.get().stats(), chosen.get().stats())));
                 }
+            }
+            return headlines;
+        }
+
+        /** How many times faster than PyTorch's fastest (its median / this median), per pass. */
+        Map<String, Double> ratios() {
+            Map<String, Double> ratios = new LinkedHashMap<>();
+            for (Headline h : headlines()) {
+                ratios.put("default_" + h.pass().replace(' ', '_') + "_speedup_over_pytorch", h.speedup());
             }
             return ratios;
         }
@@ -155,7 +215,8 @@ public final class Bench {
         } else {
             oneDnnOffStatus = oneDnnOff(s, rows);
         }
-        PyTorch pytorch = s.pytorch() ? pytorch(s) : new PyTorch(List.of(), "skipped (--no-pytorch)", Map.of());
+        PyTorch pytorch = s.pytorch() ? pytorch(s, pytorchPlan(cpu))
+                : new PyTorch(List.of(), "skipped (--no-pytorch)", Map.of(), List.of());
         return new Report(s, defaults, runtime, rows, pytorch, oneDnnOffStatus, startedAt,
                 (System.nanoTime() - start) / 1e9);
     }
@@ -220,8 +281,8 @@ public final class Bench {
         }
     }
 
-    /** PyTorch through the bundled script; tries each interpreter until one has PyTorch. */
-    static PyTorch pytorch(Settings s) {
+    /** PyTorch through the bundled script in the plan's precisions; tries each interpreter until one has PyTorch. */
+    static PyTorch pytorch(Settings s, PyTorchPlan plan) {
         Path json;
         try {
             json = Files.createTempFile("airbench-bench-pytorch", ".json");
@@ -233,26 +294,29 @@ public final class Bench {
                     "--widths", widthsArgument(s),
                     "--batch-size", String.valueOf(s.batchSize()), "--threads", String.valueOf(s.threads()),
                     "--repetitions", String.valueOf(s.repetitions()), "--warmup", String.valueOf(s.warmup()),
+                    "--precisions", String.join(",", plan.precisions()),
                     "--json", json.toString()), s.pythons(), "pytorch");
             if (!outcome.installed()) {
-                return new PyTorch(List.of(), outcome.notInstalledMessage(), Map.of("tried", outcome.tried()));
+                return new PyTorch(List.of(), outcome.notInstalledMessage(), Map.of("tried", outcome.tried()),
+                        plan.skipped());
             }
             if (!outcome.succeeded()) {
                 return new PyTorch(List.of(), "failed: " + outcome.python() + " exited with " + outcome.exitCode()
-                        + " (its output is in the log above)", Map.of());
+                        + " (its output is in the log above)", Map.of(), plan.skipped());
             }
-            return pytorchRows(new ObjectMapper().readTree(json.toFile()), outcome.python());
+            return pytorchRows(new ObjectMapper().readTree(json.toFile()), outcome.python(), plan.skipped());
         } catch (IOException e) {
-            return new PyTorch(List.of(), "failed: " + e.getMessage(), Map.of());
+            return new PyTorch(List.of(), "failed: " + e.getMessage(), Map.of(), plan.skipped());
         } finally {
             json.toFile().delete();
         }
     }
 
-    static PyTorch pytorchRows(JsonNode root, String python) {
+    /** The script's JSON as rows; a measurement without "precision" (an older script) is float32. */
+    static PyTorch pytorchRows(JsonNode root, String python, List<Skipped> skipped) {
         List<Row> rows = new ArrayList<>();
         for (JsonNode m : root.path("measurements")) {
-            rows.add(childRow(m, "pytorch", m.path("layout").asText(), "fp32", "eager"));
+            rows.add(childRow(m, "pytorch", m.path("layout").asText(), m.path("precision").asText("fp32"), "eager"));
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("python", python);
@@ -260,7 +324,8 @@ public final class Bench {
         details.put("threads", root.path("threads").asInt());
         details.put("mkldnn", root.path("mkldnn").asBoolean());
         details.put("build_config", root.path("config").asText());
-        return new PyTorch(rows, "measured: PyTorch " + root.path("torch").asText() + " (" + python + ")", details);
+        return new PyTorch(rows, "measured: PyTorch " + root.path("torch").asText() + " (" + python + ")", details,
+                skipped);
     }
 
     private static String javaExecutable() {
@@ -291,7 +356,7 @@ public final class Bench {
         return p.name().toLowerCase(Locale.ROOT);
     }
 
-    /** The console table, then the ratios against PyTorch. */
+    /** The console table (the ratio column against PyTorch's fastest row of the pass), then the headlines. */
     public static String table(Report report) {
         Settings s = report.settings();
         StringBuilder out = new StringBuilder();
@@ -304,7 +369,7 @@ public final class Bench {
         out.append("default (--precision auto --compile auto): ").append(report.defaults().describe())
                 .append(System.lineSeparator());
         out.append(String.format(Locale.ROOT, "%-46s %-10s %9s %9s %9s %9s %9s %9s %s%n", "configuration", "pass",
-                "median ms", "min ms", "max ms", "IQR ms", "first ms", "images/s", "PyTorch / this"));
+                "median ms", "min ms", "max ms", "IQR ms", "first ms", "images/s", "PyTorch's fastest / this"));
         List<Row> all = new ArrayList<>(report.rows());
         all.addAll(report.pytorch().rows());
         for (Row r : all) {
@@ -315,9 +380,14 @@ public final class Bench {
                     r.label() + (r.isDefault() ? " (default)" : ""), r.pass(), t.median(), t.min(), t.max(), t.iqr(),
                     r.firstCallMillis(), t.imagesPerSecond(s.batchSize()), ratio));
         }
+        for (Skipped skipped : report.pytorch().skipped()) {
+            out.append(String.format(Locale.ROOT, "%-46s %s%n", skipped.configuration(), skipped.reason()));
+        }
         out.append("oneDNN off: ").append(report.oneDnnOffStatus()).append(System.lineSeparator());
         out.append("PyTorch: ").append(report.pytorch().status()).append(System.lineSeparator());
-        report.ratios().forEach((name, value) -> out.append(String.format(Locale.ROOT, "%s = %.2f%n", name, value)));
+        for (Headline h : report.headlines()) {
+            out.append(h.describe()).append(System.lineSeparator());
+        }
         return out.toString();
     }
 
@@ -364,8 +434,22 @@ public final class Bench {
         root.put("onednn_off", report.oneDnnOffStatus());
         Map<String, Object> torch = new LinkedHashMap<>(report.pytorch().details());
         torch.put("status", report.pytorch().status());
+        torch.put("skipped", report.pytorch().skipped().stream()
+                .map(k -> Map.of("configuration", k.configuration(), "reason", k.reason())).toList());
         root.put("pytorch", torch);
         root.put("ratios", report.ratios());
+        List<Map<String, Object>> headlines = new ArrayList<>();
+        for (Headline h : report.headlines()) {
+            Map<String, Object> headline = new LinkedHashMap<>();
+            headline.put("pass", h.pass());
+            headline.put("default", h.chosen().label());
+            headline.put("default_median_ms", h.chosen().stats().median());
+            headline.put("pytorch_fastest", h.pytorchFastest().label());
+            headline.put("pytorch_fastest_median_ms", h.pytorchFastest().stats().median());
+            headline.put("speedup", h.speedup());
+            headlines.add(headline);
+        }
+        root.put("headlines", headlines);
         return root;
     }
 }

@@ -1,6 +1,5 @@
 package airbench.tools;
 
-import airbench.model.PatchWhitening;
 import airbench.data.DatasetChoice;
 import airbench.model.AirbenchModel;
 import airbench.model.Compilation;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.stream.Collectors;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -43,9 +41,7 @@ import org.apache.logging.log4j.Logger;
 public final class StepTiming {
     private static final Logger LOG = LogManager.getLogger(StepTiming.class);
     /** Seed of the synthetic batch and of the initial weights. */
-    static final long SEED = 1;
-    /** Whitening epsilon of the method (docs/METHOD.md section 4); the filters come from the synthetic batch. */
-    static final double WHITEN_EPSILON = 5e-4;
+    static final long SEED = SyntheticBatch.SEED;
     /** Schedule multiplier fed to the timed steps (the schedule's first value); speed does not depend on it. */
     static final double LR_MULTIPLIER = 0.2;
     /** Untimed calls per configuration after the first, unless given. */
@@ -134,16 +130,10 @@ public final class StepTiming {
         String startedAt = Instant.now().toString();
         long wallStart = System.nanoTime();
         int batch = s.batchSize();
-        Random random = new Random(SEED);
-        float[] images = new float[batch * NetworkSpec.IMAGE_SIZE * NetworkSpec.IMAGE_SIZE * NetworkSpec.CHANNELS];
-        for (int i = 0; i < images.length; i++) {
-            images[i] = (float) random.nextGaussian();   // normalized pixels: mean 0, standard deviation 1
-        }
-        int[] labels = new int[batch];
-        for (int i = 0; i < batch; i++) {
-            labels[i] = random.nextInt(s.spec().numClasses());
-        }
-        float[] whitening = PatchWhitening.filters(images, batch, WHITEN_EPSILON);
+        SyntheticBatch synthetic = SyntheticBatch.of(batch, s.spec().numClasses());
+        float[] images = synthetic.images();
+        int[] labels = synthetic.labels();
+        float[] whitening = synthetic.whitening();
         // airbench94's hyperparameters: the optimizer's values do not change the work of a step.
         OptimizerSpec optimizer = new OptimizerSpec(batch, 11.5, 0.85, 0.0153, 64);
         LOG.info("building the plain and the XLA model: {} network {}, batch {}, {}, {} threads", s.network(),

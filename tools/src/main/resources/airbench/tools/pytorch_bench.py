@@ -5,12 +5,18 @@ Written from docs/METHOD.md sections 3 and 5, not copied from the reference scri
 whitening conv 2x2 (3 -> 24, with bias), GELU, three blocks of conv3x3 -> max-pool 2 -> BatchNorm ->
 GELU -> conv3x3 -> BatchNorm -> GELU, max-pool 3, linear without bias times 1/9; label-smoothed
 (0.2) cross-entropy summed over the batch; Nesterov SGD (momentum 0.85) with two parameter groups
-(BatchNorm shifts at 64x the rate). float32, the given number of threads, synthetic normal(0, 1)
-images. The weights' values do not change the work of a step, so they are PyTorch's defaults.
+(BatchNorm shifts at 64x the rate). The given number of threads, synthetic normal(0, 1) images. The
+weights' values do not change the work of a step, so they are PyTorch's defaults.
+
+Every layout (contiguous, channels_last) runs in every precision asked for: fp32, and bf16 as
+`torch.autocast("cpu", dtype=torch.bfloat16)` around the forward pass and the loss (PyTorch's fastest
+CPU configuration where the CPU has native bf16; the weights, gradients and optimizer stay float32, as
+autocast intends). The Java side asks for bf16 only where the CPU has avx512_bf16 or amx_bf16.
 
 Exit codes: 0 measured, 3 PyTorch is not installed (the JSON says so), 2 bad arguments.
 """
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -25,6 +31,7 @@ def parse():
     p.add_argument("--repetitions", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--layouts", default="contiguous,channels_last")
+    p.add_argument("--precisions", default="fp32")
     p.add_argument("--json", required=True)
     return p.parse_args()
 
@@ -80,7 +87,16 @@ def main():
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2, reduction="sum")
 
     results = []
-    for layout in args.layouts.split(","):
+    configurations = [(layout, precision) for layout in args.layouts.split(",")
+                      for precision in args.precisions.split(",")]
+    for layout, precision in configurations:
+        if precision not in ("fp32", "bf16"):
+            print(f"unknown precision {precision!r}; valid: fp32, bf16", file=sys.stderr)
+            return 2
+        # bf16: autocast runs convolutions, the linear layer and the matrix products in bfloat16 and keeps
+        # BatchNorm and the loss in float32 (PyTorch's own lists); fp32: a context that changes nothing.
+        autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" \
+            else contextlib.nullcontext
         fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
         model = network().to(memory_format=fmt)
         model[0].weight.requires_grad = False  # the whitening filters are frozen (docs/METHOD.md section 4)
@@ -97,13 +113,14 @@ def main():
         def train_step():
             model.train()
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(images), labels)
+            with autocast():
+                loss = loss_fn(model(images), labels)
             loss.backward()
             optimizer.step()
 
         def forward():
             model.eval()
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 model(images)
 
         timed = {"train step": train_step, "forward": forward}
@@ -122,9 +139,9 @@ def main():
                     if phase == "timed":
                         samples[name].append(millis)
         for name in timed:
-            results.append({"layout": layout, "pass": name, "first_call_ms": first[name],
+            results.append({"layout": layout, "precision": precision, "pass": name, "first_call_ms": first[name],
                             "samples_ms": samples[name], "median_ms": statistics.median(samples[name])})
-        print(f"pytorch {layout}: " + ", ".join(
+        print(f"pytorch {layout} {precision}: " + ", ".join(
             f"{name} {statistics.median(samples[name]):.0f} ms" for name in timed), file=sys.stderr, flush=True)
 
     write(args.json, {

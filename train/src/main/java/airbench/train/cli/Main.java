@@ -44,7 +44,8 @@ public final class Main {
             MergeCommand.COMMAND,
             ParityCommand.COMMAND,
             TimingCommands.STEP_TIMING_COMMAND,
-            TimingCommands.BENCH_COMMAND);
+            TimingCommands.BENCH_COMMAND,
+            TimingCommands.PROFILE_COMMAND);
 
     private Main() {}
 

@@ -34,7 +34,7 @@ class MainTest {
     void theRegistryHasEveryCommandOnceWithASummary() {
         List<String> names = Main.COMMANDS.stream().map(Command::name).toList();
         assertEquals(List.of("train", "evaluate", "predict", "export-images", "plot", "select", "sweep", "merge",
-                "parity", "step-timing", "bench"), names);
+                "parity", "step-timing", "bench", "profile"), names);
         Set<String> seen = new HashSet<>();
         for (Command c : Main.COMMANDS) {
             assertTrue(seen.add(c.name()), "twice: " + c.name());
@@ -72,7 +72,7 @@ class MainTest {
         assertEquals(2, unknown.code());
         assertEquals("", unknown.out());
         assertEquals("error: frobnicate: unknown command; the commands are train, evaluate, predict, export-images,"
-                + " plot, select, sweep, merge, parity, step-timing, bench (see --help)", unknown.err().strip());
+                + " plot, select, sweep, merge, parity, step-timing, bench, profile (see --help)", unknown.err().strip());
         assertEquals(2, run("help", "frobnicate").code());
     }
 

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import airbench.data.DatasetChoice;
 import airbench.model.NetworkSpec;
+import airbench.model.Compilation;
+import airbench.model.CpuFeatures;
+import airbench.model.ExecutionPlan;
+import airbench.model.Precision;
+import airbench.tools.MachinePeak;
+import airbench.tools.StepProfile;
 import airbench.tools.StepTiming;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -118,6 +124,50 @@ class TimingCommandsTest {
         assertTrue(printed.err().startsWith("error: step-timing: could not write " + blocker.resolve("timing.json")),
                 printed.err());
         assertEquals(1, printed.err().strip().lines().count(), printed.err());
+    }
+
+    private static StepProfile.Settings profileSettings(String... args) throws Exception {
+        return TimingCommands.profileSettings(DefaultParser.builder().get().parse(TimingCommands.profileOptions(), args));
+    }
+
+    @Test
+    void theProfileResolvesAutoAsTheTrainerDoesAndTakesItsCounts() throws Exception {
+        StepProfile.Settings defaults = profileSettings();
+        ExecutionPlan plan = ExecutionPlan.resolve("auto", "auto", CpuFeatures.detect());
+        assertEquals(plan.precision(), defaults.precision());
+        assertEquals(plan.compilation(), defaults.compilation());
+        assertEquals(1024, defaults.batchSize());
+        assertEquals(StepProfile.Settings.DEFAULT_STEPS, defaults.steps());
+        assertEquals(StepProfile.Settings.DEFAULT_WARMUP, defaults.warmup());
+        assertEquals(MachinePeak.DEFAULT_SIZE, defaults.peakSize());
+        assertEquals(false, defaults.frozenWhitening());
+        StepProfile.Settings chosen = profileSettings("--recipe-network", "96", "--widths", "8,16,16", "--precision",
+                "FP32", "--compile", "xla", "--steps", "2", "--warmup", "0", "--peak-size", "512", "--frozen-whitening");
+        assertEquals(Precision.FP32, chosen.precision());
+        assertEquals(Compilation.XLA, chosen.compilation());
+        assertEquals(java.util.List.of(8, 16, 16), chosen.spec().widths());
+        assertEquals(NetworkSpec.AIRBENCH96.convsPerBlock(), chosen.spec().convsPerBlock());
+        assertEquals(2, chosen.steps());
+        assertEquals(0, chosen.warmup());
+        assertEquals(512, chosen.peakSize());
+        assertTrue(chosen.frozenWhitening());
+        assertTrue(run(2, "profile", "--precision", "fp16").contains("valid values: auto, fp32, bf16"));
+        assertTrue(run(2, "profile", "--compile", "jit").contains("valid values: auto, none, xla"));
+        assertTrue(run(2, "profile", "--steps", "0").contains("--steps"));
+        assertTrue(run(0, "profile", "--help").contains("--peak-size"));
+    }
+
+    @Test
+    void aTinyProfileWritesItsReport(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("profile.json");
+        String out = run(0, "profile", "--widths", "4,8,8", "--batch-size", "4", "--threads", "1", "--steps", "1",
+                "--warmup", "1", "--precision", "fp32", "--compile", "none", "--peak-size", "64",
+                "--peak-repetitions", "1", "--output", json.toString());
+        assertTrue(out.strip().endsWith("JSON written to " + json), out);
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertEquals(19, root.get("convolutions").size());
+        assertEquals("fp32", root.at("/settings/precision").asText());
+        assertEquals(2, root.get("peaks").size());
     }
 
     private static String[] concat(String[] head, String last) {
