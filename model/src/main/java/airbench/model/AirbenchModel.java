@@ -24,6 +24,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.proto.RunOptions;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -131,6 +132,8 @@ public final class AirbenchModel implements AutoCloseable {
     private final Port lrMultiplier;
     private final Port whitenBiasLrMultiplier;
     private final Port lookaheadAlpha;
+    /** The Muon renormalization flag of a graph that renormalizes at some steps only; else null. */
+    private final Port renormalizeFilters;
     private final Port lossSum;
     private final Port correctCount;
     private final Port trainStep;
@@ -227,6 +230,7 @@ public final class AirbenchModel implements AutoCloseable {
             lrMultiplier = Port.of(training.lrMultiplier);
             whitenBiasLrMultiplier = Port.of(training.whitenBiasLrMultiplier);
             lookaheadAlpha = Port.of(training.lookaheadAlpha);
+            renormalizeFilters = training.renormalizeFilters == null ? null : Port.of(training.renormalizeFilters);
             lossSum = Port.of(training.lossSum);
             correctCount = Port.of(training.correctCount);
             trainStep = Port.of(training.trainStep);
@@ -376,6 +380,24 @@ public final class AirbenchModel implements AutoCloseable {
      */
     public StepResult trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
                                 double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha) {
+        return trainStep(images, labels, targets, count, lrMultiplier, whitenBiasLrMultiplier, trainWhitenBias,
+                lookaheadAlpha, true);
+    }
+
+    /**
+     * {@link #trainStep(float[], int[], float[], int, double, double, boolean, Double)} with the step's Muon
+     * renormalization flag (docs/METHOD.md section 14): whether the filters are renormalized before this step's
+     * update. Only a model whose Muon renormalizes at some steps only takes {@code false}.
+     *
+     * @throws IllegalArgumentException if {@code renormalizeFilters} is false for a model without that input
+     */
+    public StepResult trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
+                                double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha,
+                                boolean renormalizeFilters) {
+        if (!renormalizeFilters && this.renormalizeFilters == null) {
+            throw new IllegalArgumentException("this model's optimizer renormalizes at every step (or has no Muon):"
+                    + " it cannot skip a renormalization");
+        }
         if (filter != null) {
             throw new IllegalStateException("this model filters its batches through a proxy network;"
                     + " train it with trainFilteredStep");
@@ -397,12 +419,16 @@ public final class AirbenchModel implements AutoCloseable {
                      DataBuffers.of(targets, true, false).narrow((long) count * classes));
              TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
              TFloat32 sWhiten = TFloat32.scalarOf((float) whitenBiasLrMultiplier);
-             TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue())) {
+             TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue());
+             TBool renormalize = TBool.scalarOf(renormalizeFilters)) {
             Session.Runner runner = session.runner();
             feed(runner, this.images, x);
             feed(runner, this.labels, y);
             if (t != null) {
                 feed(runner, this.targets, t);
+            }
+            if (this.renormalizeFilters != null) {
+                feed(runner, this.renormalizeFilters, renormalize);
             }
             feed(runner, this.lrMultiplier, s);
             feed(runner, this.whitenBiasLrMultiplier, sWhiten);

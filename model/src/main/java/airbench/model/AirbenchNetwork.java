@@ -95,7 +95,7 @@ public final class AirbenchNetwork {
         List<Op> statUpdates = new ArrayList<>();
         Operand<TFloat32> x = images;                                     // [N, 32, 32, 3]
         x = tf.nn.biasAdd(conv(x, whitenKernel, "VALID"), read(whitenBias));  // [N, 31, 31, 24]
-        x = gelu(x);
+        x = gelu(x);                                                       // GELU here in every recipe
         for (Block block : blocks) {
             x = block(x, block, mode, statUpdates);                        // 31 -> 15 -> 7 -> 3
         }
@@ -110,20 +110,20 @@ public final class AirbenchNetwork {
         x = conv(x, block.convs().get(0), "SAME");
         x = maxPool(x, 2);
         x = batchNorm(x, block.norms().get(0), mode, statUpdates);
-        x = gelu(x);
+        x = activation(x);
         Operand<TFloat32> blockInput = x;
         x = conv(x, block.convs().get(1), "SAME");
         x = batchNorm(x, block.norms().get(1), mode, statUpdates);
         if (spec.convsPerBlock() == 2) {
-            return gelu(x);
+            return activation(x);
         }
-        x = gelu(x);
+        x = activation(x);
         x = conv(x, block.convs().get(2), "SAME");
         x = batchNorm(x, block.norms().get(2), mode, statUpdates);
         if (spec.residual()) {
             x = tf.math.add(x, blockInput);
         }
-        return gelu(x);
+        return activation(x);
     }
 
     /**
@@ -170,6 +170,14 @@ public final class AirbenchNetwork {
     private Operand<TFloat32> maxPool(Operand<TFloat32> x, int size) {
         Operand<org.tensorflow.types.TInt32> window = tf.constant(new int[] {1, size, size, 1});
         return tf.nn.maxPool(x, window, window, "VALID");
+    }
+
+    /** The blocks' activation: GELU, or SiLU x sigmoid(x) (the network spec's {@code blockActivation}). */
+    private Operand<TFloat32> activation(Operand<TFloat32> x) {
+        return switch (spec.blockActivation()) {
+            case GELU -> gelu(x);
+            case SILU -> tf.math.mul(x, tf.math.sigmoid(x));
+        };
     }
 
     /** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)); TensorFlow has no Gelu op. */
