@@ -128,7 +128,7 @@ class CommandLineTest {
 
     @Test
     void badInputGivesOneLineNamingTheValidChoices() {
-        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb", "--recipe", "97");
+        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb, 94hiverge", "--recipe", "97");
         assertMessage("bad value 'sideways' for --flip; valid values: alternating, random, none", "--flip", "sideways");
         assertMessage("bad value '3' for --tta; valid levels: 0, 1, 2", "--tta", "3");
         assertMessage("bad value 'many' for --runs; expected a whole number", "--runs", "many");
@@ -164,7 +164,7 @@ class CommandLineTest {
         } finally {
             System.setErr(err);
         }
-        assertEquals("error: train: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb",
+        assertEquals("error: train: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb, 94hiverge",
                 captured.toString().trim());
     }
 
