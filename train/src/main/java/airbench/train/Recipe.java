@@ -82,6 +82,9 @@ import java.util.Optional;
  * @param lookaheadStart     steps after which the slow copy is taken from the fast weights (a multiple of
  *                           lookaheadEvery); blends only after it. 0: the slow copy starts as the initial weights.
  * @param ttaLevel           test-time augmentation of the final evaluation (0, 1, 2)
+ * @param ttaSelective       selective TTA (docs/METHOD.md section 14): the share of the test images, the least
+ *                           confident ones, whose plain logits give way to the equal mean of six views (0: none, every
+ *                           image at {@code ttaLevel}; above 0 it needs level 0, which the other images keep)
  * @param evalBatch          images per evaluation call (the reference's 2,000: large enough to keep the model busy,
  *                           small enough to bound memory)
  * @param filter             data filtering by a proxy network (96faster), or null: the network trains on every
@@ -97,7 +100,7 @@ public record Recipe(String name, double epochs,
                      LrShape lrShape, double warmupFraction, double initialLrMultiplier, double finalLrMultiplier,
                      boolean whitenBiasOwnDecay,
                      int lookaheadEvery, double lookaheadBase, int lookaheadStart,
-                     int ttaLevel, int evalBatch,
+                     int ttaLevel, double ttaSelective, int evalBatch,
                      @JsonInclude(JsonInclude.Include.NON_NULL) ProxyFilterSpec filter) {
 
     /** airbench94 (docs/METHOD.md sections 1-7), every setting by name. */
@@ -124,7 +127,7 @@ public record Recipe(String name, double epochs,
             // averaging: Lookahead every 5 steps with base 0.95^5, its slow copy the initial weights
             .lookahead(5, Math.pow(0.95, 5)).lookaheadStart(0)
             // evaluation: TTA level 2 (flip and two translations), 2,000 images per call
-            .ttaLevel(2).evalBatch(2000)
+            .ttaLevel(2).ttaSelective(0).evalBatch(2000)
             .build();
 
     /** airbench95: wider, 15 epochs, lr 10.0 per 1024 examples. */
@@ -196,7 +199,8 @@ public record Recipe(String name, double epochs,
      * (shift 0.1399, factor 1 +- 0.1308), SiLU in the blocks and BatchNorm memory 0.5566, whitening from the first
      * 960 images with its bias trained 7 steps (7/32 of an epoch, multiplier 1 - k / 7), label smoothing 0.09, and
      * {@link MuonSpec#HIVERGE}: SGD momentum 0.825, rates 0.0573 / 0.5415, Muon lr 0.205 and momentum 0.655 with new
-     * Newton-Schulz coefficients, the filters' decoupled decay at every step and their renormalization at 37 steps.
+     * Newton-Schulz coefficients, the filters' decoupled decay at every step and their renormalization at 37 steps;
+     * selective TTA at the end: plain logits, the six-view mean for the least confident 25% of the test images.
      */
     public static final Recipe HIVERGE = AIRBENCH94_MUON.toBuilder().name("94hiverge")
             .epochs(7.59)
@@ -205,6 +209,7 @@ public record Recipe(String name, double epochs,
             .whitenImages(960).whitenBiasEpochs(7.0 / 32)
             .labelSmoothing(0.09)
             .optimizer(MuonSpec.HIVERGE)
+            .ttaLevel(0).ttaSelective(0.25)
             .build();
 
     private static final Map<String, Recipe> PRESETS = new LinkedHashMap<>();
@@ -265,6 +270,15 @@ public record Recipe(String name, double epochs,
         }
         if (ttaLevel < 0 || ttaLevel > 2) {
             throw new IllegalArgumentException("ttaLevel must be 0, 1 or 2, got " + ttaLevel);
+        }
+        if (!(ttaSelective >= 0 && ttaSelective <= 1)) {
+            throw new IllegalArgumentException("ttaSelective must be a share of the test images in [0, 1] (0: none),"
+                    + " got " + ttaSelective);
+        }
+        if (ttaSelective > 0 && ttaLevel != 0) {
+            throw new IllegalArgumentException("selective TTA (ttaSelective " + ttaSelective + ") gives the images it"
+                    + " does not select their plain logits, TTA level 0; got level " + ttaLevel + ": give level 0, or"
+                    + " ttaSelective 0 for TTA level " + ttaLevel + " on every image");
         }
         if (evalBatch < 1) {
             throw new IllegalArgumentException("evalBatch must be at least 1, got " + evalBatch);
@@ -336,6 +350,7 @@ public record Recipe(String name, double epochs,
         b.lookaheadBase = lookaheadBase;
         b.lookaheadStart = lookaheadStart;
         b.ttaLevel = ttaLevel;
+        b.ttaSelective = ttaSelective;
         b.evalBatch = evalBatch;
         b.filter = filter;
         return b;
@@ -373,6 +388,7 @@ public record Recipe(String name, double epochs,
         private double lookaheadBase = Double.NaN;
         private int lookaheadStart = -1;
         private int ttaLevel = -1;
+        private double ttaSelective = Double.NaN;
         private int evalBatch;
         private ProxyFilterSpec filter;
 
@@ -596,6 +612,15 @@ public record Recipe(String name, double epochs,
             return this;
         }
 
+        /**
+         * Selective TTA: the share of the test images, the least confident, that get the six-view mean instead of
+         * their plain logits (0: none; above 0 with TTA level 0).
+         */
+        public Builder ttaSelective(double share) {
+            ttaSelective = share;
+            return this;
+        }
+
         /** Images per evaluation call. */
         public Builder evalBatch(int images) {
             evalBatch = images;
@@ -626,6 +651,9 @@ public record Recipe(String name, double epochs,
                     throw new IllegalArgumentException("recipe " + name + ": " + e.getKey() + " is not set");
                 }
             }
+            if (Double.isNaN(ttaSelective)) {
+                throw new IllegalArgumentException("recipe " + name + ": ttaSelective is not set");
+            }
             if (Double.isNaN(brightness) || Double.isNaN(contrast)) {
                 throw new IllegalArgumentException("recipe " + name + ": colourJitter is not set");
             }
@@ -638,7 +666,8 @@ public record Recipe(String name, double epochs,
                     cutmix, cutmixFromEpoch, brightness, contrast), require(network, "network"), whitenImages, whitenEpsilon, whitenCentred,
                     whitenBiasEpochs, labelSmoothing, lossScale, require(optimizer, "optimizer"),
                     require(lrShape, "lrShape"), warmupFraction, initialLrMultiplier, finalLrMultiplier,
-                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, lookaheadStart, ttaLevel, evalBatch, filter);
+                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, lookaheadStart, ttaLevel, ttaSelective, evalBatch,
+                    filter);
         }
 
         private <T> T require(T value, String setting) {
@@ -711,6 +740,8 @@ public record Recipe(String name, double epochs,
                 : "every " + lookaheadEvery + " steps, base " + String.format(Locale.ROOT, "%.6g", lookaheadBase)
                 + (lookaheadStart == 0 ? "" : ", slow copy taken after step " + lookaheadStart)));
         lines.add("  TTA level              " + ttaLevel + ", " + evalBatch + " images per evaluation call");
+        lines.add("  selective TTA          " + (ttaSelective == 0 ? "none" : "the least confident "
+                + ttaSelective + " of the test images get the mean of six views (1/6 each), the rest level 0"));
         if (filter != null) {
             filter.describe(optimizer.batchSize()).forEach(line -> lines.add("  " + line));
             lines.add("  batches                straddle epoch boundaries (nothing dropped; fresh augmentation and"

@@ -163,7 +163,7 @@ class RecipeTest {
                         "initial_lr_multiplier", "lookahead_start", "tta_level"),
                 "94hiverge", List.of("name", "epochs", "augment", "network", "whiten_images", "whiten_bias_epochs",
                         "label_smoothing", "optimizer", "warmup_fraction", "final_lr_multiplier",
-                        "whiten_bias_own_decay", "lookahead_every", "lookahead_base"));
+                        "whiten_bias_own_decay", "lookahead_every", "lookahead_base", "tta_level", "tta_selective"));
         differences.forEach((name, expected) -> {
             Map<String, Object> other = Json.toMap(Recipe.preset(name).orElseThrow());
             List<String> differing = new java.util.ArrayList<>();
@@ -298,7 +298,14 @@ class RecipeTest {
         assertEquals(MuonSpec.HIVERGE, r.optimizer());
         assertEquals(1536, r.optimizer().batchSize());
         assertEquals(0, r.lookaheadEvery());
-        assertEquals(2, r.ttaLevel());
+        assertEquals(0, r.ttaLevel(), "plain logits for the images selective TTA leaves");
+        assertEquals(0.25, r.ttaSelective());
+        for (Recipe other : List.of(Recipe.AIRBENCH94, Recipe.AIRBENCH94_MUON, Recipe.HLB)) {
+            assertEquals(0.0, other.ttaSelective(), other.name());
+        }
+        IllegalArgumentException level2 = assertThrows(IllegalArgumentException.class,
+                () -> r.toBuilder().ttaLevel(2).build());
+        assertTrue(level2.getMessage().contains("give level 0, or ttaSelective 0"), level2.getMessage());
 
         Schedule schedule = Schedule.of(r, 50_000 / 1536);
         assertEquals(32, schedule.stepsPerEpoch());
@@ -336,12 +343,13 @@ class RecipeTest {
                 "BatchNorm memory       0.5566", "from the first 960 training images", "label smoothing        0.09",
                 "Muon, lr 0.205, momentum (Nesterov) 0.655, decoupled decay", "Newton-Schulz (a,b,c)  (3.4576, -4.7391,"
                         + " 2.0843)", "filter renormalization when s - last >= 2 + floor(15 s / total steps)",
-                "SGD momentum           0.825")) {
+                "SGD momentum           0.825", "selective TTA          the least confident 0.25 of the test images"
+                        + " get the mean of six views (1/6 each), the rest level 0")) {
             assertTrue(text.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + text);
         }
         String muon = Recipe.AIRBENCH94_MUON.describe();
         for (String expected : List.of("colour jitter          none", "block activation       GELU",
-                "filter renormalization every step", "no weight decay")) {
+                "filter renormalization every step", "no weight decay", "selective TTA          none")) {
             assertTrue(muon.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + muon);
         }
     }

@@ -142,7 +142,7 @@ public final class Checkpoint {
      * CutMix, the replaced identity of each block's first conv, the uncentred whitening, the plain loss sum, the
      * triangle schedule, Lookahead's slow copy from the start), and 94muon's values of those recipe 94hiverge
      * brought (section 14: no colour jitter, GELU in the blocks, Muon without decay, with 94muon's Newton-Schulz
-     * coefficients and renormalization at every step).
+     * coefficients and renormalization at every step, no selective TTA).
      */
     @SuppressWarnings("unchecked")
     private static Header upgraded(Header header) {
@@ -178,6 +178,7 @@ public final class Checkpoint {
             recipe.put("lookahead_base", muon ? 0.0 : Math.pow(0.95, 5));
         }
         recipe.putIfAbsent("eval_batch", 2000);
+        recipe.putIfAbsent("tta_selective", 0.0);
         if (recipe.get("optimizer") instanceof Map<?, ?> o && o.containsKey("muon_lr")) {
             Map<String, Object> optimizer = new LinkedHashMap<>((Map<String, Object>) o);
             optimizer.putIfAbsent("muon_wd_per_example", 0.0);

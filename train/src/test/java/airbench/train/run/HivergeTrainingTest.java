@@ -1,5 +1,9 @@
 package airbench.train.run;
 
+import airbench.data.CifarDataset;
+import airbench.eval.Evaluator;
+import airbench.eval.ExportedModel;
+import airbench.eval.SelectiveTta;
 import airbench.model.MuonRenormalization;
 import airbench.model.MuonSpec;
 import airbench.train.EpochRecord;
@@ -57,6 +61,23 @@ class HivergeTrainingTest {
         float[] bias = Checkpoint.read(dir.resolve("seed-3/model-weights.bin")).state().get("whiten/bias");
         assertArrayEquals(atStep10.get("whiten/bias"), bias);
         assertFalse(Arrays.equals(new float[24], bias), "the whitening bias never trained");
+
+        // The final figure is selective TTA of a quarter of the test images, beside the plain accuracy (level 0),
+        // and the exported model gives it through the documented client-side combination of its plain logits.
+        assertEquals(0.25, result.selectiveTta());
+        assertEquals(0, result.ttaLevel());
+        assertEquals(List.of("0"), List.copyOf(result.accuracyByTtaLevel().keySet()));
+        try (ExportedModel exported = ExportedModel.load(dir.resolve("seed-3/model"))) {
+            CifarDataset test = SYNTHETIC.test();
+            float[] images = test.dataset().normalization().apply(test.images());
+            SelectiveTta.Logits logits = new SelectiveTta(0.25).logits(exported, images, test.size(), 2000);
+            assertEquals(125, logits.selected().length, "a quarter of 500");
+            double selective = Evaluator.score(0, SelectiveTta.predictions(logits.selective(), 10), test.labels())
+                    .accuracy();
+            double plain = Evaluator.score(0, SelectiveTta.predictions(logits.plain(), 10), test.labels()).accuracy();
+            assertEquals(result.ttaAccuracy(), selective, 1e-9);
+            assertEquals(result.accuracyByTtaLevel().get("0"), plain, 1e-9);
+        }
     }
 
     /**
