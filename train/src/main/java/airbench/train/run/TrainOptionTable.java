@@ -57,6 +57,8 @@ public final class TrainOptionTable {
             new Def("batch-size", "N", "recipe's", "images per optimizer step"),
             new Def("seed", "N", "0", "random seed of the first run; run k uses seed + k"),
             new Def("runs", "N", "1", "number of trainings; mean and spread are reported"),
+            new Def("claim-above", "ACC", "0.94", "with several runs, the summary gives the one-sided t-test p-value"
+                    + " that the mean final accuracy exceeds ACC (a fraction)"),
             new Def("tta", "LEVEL", "recipe's", "test-time augmentation of the final evaluation: 0, 1, 2 or"
                     + " selective (plain logits, the six-view mean for the least confident --tta-fraction)"),
             new Def("tta-fraction", "F", "0.25", "share of the test images selective TTA augments (the least"

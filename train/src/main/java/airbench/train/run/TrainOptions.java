@@ -121,6 +121,9 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         } catch (IllegalArgumentException e) {
             throw new UsageException("invalid recipe override: " + e.getMessage());
         }
+        if (raw.containsKey("claim-above")) {
+            claimAbove(raw);  // refused now, not after the runs
+        }
         long seed = raw.containsKey("seed") ? longValue(raw, "seed") : 0;
         int runs = raw.containsKey("runs") ? positiveInt(raw, "runs") : 1;
         int threads = raw.containsKey("threads") ? positiveInt(raw, "threads") : Runtime.getRuntime().availableProcessors();
@@ -142,6 +145,28 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
                 execution, oneDnn, threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
                 Optional.ofNullable(raw.get("export")).map(Path::of),
                 raw.containsKey("overwrite-export") && bool(raw, "overwrite-export"), Map.copyOf(new LinkedHashMap<>(raw)));
+    }
+
+    /** The accuracy the summary tests the mean against ({@code --claim-above}, a fraction; 0.94 by default). */
+    public double claimAbove() {
+        return raw.containsKey("claim-above") ? claimAbove(raw) : DEFAULT_CLAIM_ABOVE;
+    }
+
+    /** The accuracy a record claim is tested against by default: 94%. */
+    public static final double DEFAULT_CLAIM_ABOVE = 0.94;
+
+    private static double claimAbove(Map<String, String> raw) {
+        double a;
+        try {
+            a = Double.parseDouble(raw.get("claim-above"));
+        } catch (NumberFormatException e) {
+            a = Double.NaN;
+        }
+        if (!(a > 0 && a < 1)) {
+            throw new UsageException("bad value '" + raw.get("claim-above") + "' for --claim-above; give the accuracy"
+                    + " the mean over the runs is tested to exceed as a fraction in (0, 1), like 0.94");
+        }
+        return a;
     }
 
     /** {@code --tta-fraction}: a share of the test images in (0, 1]. */
