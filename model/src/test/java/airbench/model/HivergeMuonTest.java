@@ -173,4 +173,29 @@ class HivergeMuonTest {
         }
         return sum;
     }
+
+    /**
+     * Only a graph whose Muon skips renormalizations has the per-step flag (true unless fed), and only one with a
+     * filter decay has its multiply: 94muon's graph is the one it was, op for op.
+     */
+    @Test
+    void only94hivergesGraphHasTheRenormalizationFlag() {
+        NetworkSpec narrow = NetworkSpec.HIVERGE.withWidths(List.of(8, 16, 16));
+        try (Graph muon = new Graph(); Graph hiverge = new Graph()) {
+            new TrainingGraph(muon, narrow, Precision.FP32, MuonSpec.AIRBENCH94_MUON, LossSpec.AIRBENCH);
+            TrainingGraph h = new TrainingGraph(hiverge, narrow, Precision.FP32, MuonSpec.HIVERGE, LossSpec.AIRBENCH);
+            assertTrue(muon.operation("input/renormalize_filters") == null);
+            assertEquals("PlaceholderWithDefault", hiverge.operation("input/renormalize_filters").type());
+            assertEquals("input/renormalize_filters", h.renormalizeFilters.op().name());
+            // one Select per block filter (six) in each of the two training steps (whitening bias trained, frozen)
+            assertEquals(12, countOps(hiverge, "Select") + countOps(hiverge, "SelectV2"));
+            assertEquals(0, countOps(muon, "Select") + countOps(muon, "SelectV2"));
+        }
+    }
+
+    private static long countOps(Graph graph, String type) {
+        List<String> types = new ArrayList<>();
+        graph.operations().forEachRemaining(op -> types.add(op.type()));
+        return types.stream().filter(type::equals).count();
+    }
 }
