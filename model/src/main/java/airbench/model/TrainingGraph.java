@@ -22,6 +22,10 @@ import org.tensorflow.types.TInt32;
  * on every fifth step) is one optimizer step. The same graph holds an
  * inference forward pass over the same variables for evaluation.
  *
+ * <p>A Muon that renormalizes the filters at some steps only (94hiverge, docs/METHOD.md section 14) reads
+ * {@link #renormalizeFilters}, a boolean the trainer feeds per step from the schedule (true when not fed), so that
+ * the same graph serves the steps with and without the renormalization.
+ *
  * <p>Once the whitening bias is frozen (after its first epochs) the trainer runs
  * {@link #trainStepFrozenWhitening} instead: the same step without the whitening bias among
  * the trained variables, so TensorFlow no longer computes the gradient that only it needs (the
