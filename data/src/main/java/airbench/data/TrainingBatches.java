@@ -20,6 +20,12 @@ import java.util.SplittableRandom;
  * ({@link Batch#targets}). Its draws come after the epoch's other draws, so the
  * translations, flips and order of an epoch are the same with and without it.
  *
+ * <p>Colour jitter (the hiverge record, docs/METHOD.md section 14) draws a brightness shift b
+ * and a contrast factor c per image per epoch, after every other draw of the epoch (so,
+ * again, the rest of the epoch stays as without it), and maps every value of the
+ * normalized, translated and flipped image (its CutMix square included) to
+ * {@code (x + b) * c} in float, before cutout zeros its square.
+ *
  * <p>Resumable by construction: every random draw of epoch {@code e} comes from
  * a generator seeded by a hash of (seed, e), and the pre-flip from one seeded by
  * (seed, a fixed stream), so an epoch's batches do not depend on which epochs
@@ -139,6 +145,9 @@ public final class TrainingBatches implements BatchSource {
         if (plan.partner != null) {
             copySquare(plan, plan.partner[image], plan.mixTop[image], plan.mixLeft[image], images, slot);
         }
+        if (plan.brightness != null) {
+            jitter(images, slot, plan.brightness[image], plan.contrast[image]);
+        }
         if (aug.cutout() > 0) {
             zeroSquare(images, slot, plan.cutoutTop[image], plan.cutoutLeft[image], aug.cutout());
         }
@@ -189,6 +198,14 @@ public final class TrainingBatches implements BatchSource {
         }
     }
 
+    /** Colour jitter of one image: {@code x = (x + b) * c} for every value of slot {@code slot}. */
+    private static void jitter(float[] out, int slot, float b, float c) {
+        int start = slot * CifarDataset.IMAGE_BYTES;
+        for (int k = start; k < start + CifarDataset.IMAGE_BYTES; k++) {
+            out[k] = (out[k] + b) * c;
+        }
+    }
+
     private static void zeroSquare(float[] out, int slot, int top, int left, int side) {
         for (int y = top; y < top + side; y++) {
             int start = slot * CifarDataset.IMAGE_BYTES + (y * W + left) * C;
@@ -230,6 +247,9 @@ public final class TrainingBatches implements BatchSource {
         final int[] partner;
         final byte[] mixTop;
         final byte[] mixLeft;
+        /** Colour jitter's shift and factor of every image; null without jitter. */
+        final float[] brightness;
+        final float[] contrast;
 
         EpochPlan(int epoch, int size, AugmentSpec aug, SplittableRandom random) {
             this.epoch = epoch;
@@ -271,6 +291,18 @@ public final class TrainingBatches implements BatchSource {
                 partner = null;
                 mixTop = null;
                 mixLeft = null;
+            }
+            if (aug.colourJitter()) {
+                // Drawn last, so that every draw above stays as without the jitter.
+                brightness = new float[size];
+                contrast = new float[size];
+                for (int i = 0; i < size; i++) {
+                    brightness[i] = (float) ((random.nextDouble() * 2 - 1) * aug.brightness());
+                    contrast[i] = (float) (1 + (random.nextDouble() * 2 - 1) * aug.contrast());
+                }
+            } else {
+                brightness = null;
+                contrast = null;
             }
         }
 

@@ -34,9 +34,20 @@ import java.util.Optional;
  * @param predicted every test image's predicted class at each level, {@code [level][image]}
  * @param results   the accuracy at each level, by level
  * @param seconds   the time the scoring took (without loading the model and the data)
+ * @param selective with selective TTA ({@link SelectiveTta}, docs/METHOD.md section 14): its share, every image's
+ *                  prediction and its accuracy, beside level 0 in {@code results}; else null
  */
 public record TestSetEvaluation(Path model, DatasetChoice dataset, Path data, int[] labels, int[][] predicted,
-                                Map<Integer, Evaluation> results, double seconds) {
+                                Map<Integer, Evaluation> results, double seconds, Selective selective) {
+
+    /**
+     * Selective TTA's result.
+     *
+     * @param fraction  the share of the test images given the six views
+     * @param predicted every test image's predicted class
+     * @param result    the accuracy
+     */
+    public record Selective(double fraction, int[] predicted, Evaluation result) {}
 
     /**
      * Loads the model, then (once the model's dataset is known and agrees with {@code requested}) the test set, and
@@ -50,6 +61,20 @@ public record TestSetEvaluation(Path model, DatasetChoice dataset, Path data, in
      */
     public static TestSetEvaluation run(Path modelDir, Optional<DatasetChoice> requested, int maxLevel, int threads,
                                         Optional<Path> dataDir, List<Path> fallbacks) {
+        return run(modelDir, requested, maxLevel, threads, dataDir, fallbacks, 0);
+    }
+
+    /**
+     * The same, with selective TTA of {@code selectiveFraction} of the test images if it is above 0 (then
+     * {@code maxLevel} must be 0: the plain accuracy is printed beside it, from the same forward passes).
+     */
+    public static TestSetEvaluation run(Path modelDir, Optional<DatasetChoice> requested, int maxLevel, int threads,
+                                        Optional<Path> dataDir, List<Path> fallbacks, double selectiveFraction) {
+        SelectiveTta tta = new SelectiveTta(selectiveFraction);
+        if (selectiveFraction > 0 && maxLevel != 0) {
+            throw new IllegalArgumentException("selective TTA gives the images it leaves their plain logits (level 0);"
+                    + " got level " + maxLevel);
+        }
         if (maxLevel < 0 || maxLevel > TestTimeAugmentation.MAX_LEVEL) {
             throw new IllegalArgumentException("TTA level " + maxLevel + " is not one of 0 to "
                     + TestTimeAugmentation.MAX_LEVEL);
@@ -61,14 +86,23 @@ public record TestSetEvaluation(Path model, DatasetChoice dataset, Path data, in
             CifarDataset test = CifarReader.read(source, dataset).test();
             long start = System.nanoTime();
             float[] images = dataset.normalization().apply(test.images());
-            int[][] predicted = new Evaluator(model, Evaluator.DEFAULT_BATCH)
-                    .predictions(images, test.size(), model.numClasses(), maxLevel);
+            int[][] predicted;
+            Selective selective = null;
+            if (selectiveFraction > 0) {
+                SelectiveTta.Logits logits = tta.logits(model, images, test.size(), Evaluator.DEFAULT_BATCH);
+                predicted = new int[][] {SelectiveTta.predictions(logits.plain(), model.numClasses())};
+                int[] chosen = SelectiveTta.predictions(logits.selective(), model.numClasses());
+                selective = new Selective(selectiveFraction, chosen, Evaluator.score(0, chosen, test.labels()));
+            } else {
+                predicted = new Evaluator(model, Evaluator.DEFAULT_BATCH)
+                        .predictions(images, test.size(), model.numClasses(), maxLevel);
+            }
             Map<Integer, Evaluation> results = new LinkedHashMap<>();
             for (int level = 0; level <= maxLevel; level++) {
                 results.put(level, Evaluator.score(level, predicted[level], test.labels()));
             }
             return new TestSetEvaluation(modelDir, dataset, source, test.labels(), predicted, results,
-                    (System.nanoTime() - start) / 1e9);
+                    (System.nanoTime() - start) / 1e9, selective);
         }
     }
 
@@ -80,6 +114,11 @@ public record TestSetEvaluation(Path model, DatasetChoice dataset, Path data, in
         for (Evaluation e : results.values()) {
             lines.add(String.format(Locale.ROOT, "test accuracy with TTA level %d: %.4f (%d/%d correct)",
                     e.ttaLevel(), e.accuracy(), e.correct(), e.total()));
+        }
+        if (selective != null) {
+            Evaluation e = selective.result();
+            lines.add(String.format(Locale.ROOT, "test accuracy with selective TTA (six views for the least confident"
+                    + " %s): %.4f (%d/%d correct)", selective.fraction(), e.accuracy(), e.correct(), e.total()));
         }
         lines.add(String.format(Locale.ROOT, "evaluated in %.1f s", seconds));
         return lines;
@@ -97,6 +136,11 @@ public record TestSetEvaluation(Path model, DatasetChoice dataset, Path data, in
             levels.addObject().put("tta_level", e.ttaLevel()).put("accuracy", e.accuracy())
                     .put("correct", e.correct()).put("total", e.total());
         }
+        if (selective != null) {
+            Evaluation e = selective.result();
+            root.putObject("selective_tta").put("fraction", selective.fraction()).put("accuracy", e.accuracy())
+                    .put("correct", e.correct()).put("total", e.total());
+        }
         try {
             writeAtomically(file, mapper.writeValueAsString(root));
         } catch (JsonProcessingException e) {
@@ -104,17 +148,23 @@ public record TestSetEvaluation(Path model, DatasetChoice dataset, Path data, in
         }
     }
 
-    /** One CSV row per test image: {@code index,label,tta0[,tta1[,tta2]]}, class indices. */
+    /** One CSV row per test image: {@code index,label,tta0[,tta1[,tta2]][,selective]}, class indices. */
     public void writePredictions(Path file) {
         StringBuilder csv = new StringBuilder("index,label");
         for (int level = 0; level < predicted.length; level++) {
             csv.append(",tta").append(level);
+        }
+        if (selective != null) {
+            csv.append(",selective");
         }
         csv.append('\n');
         for (int i = 0; i < labels.length; i++) {
             csv.append(i).append(',').append(labels[i]);
             for (int[] atLevel : predicted) {
                 csv.append(',').append(atLevel[i]);
+            }
+            if (selective != null) {
+                csv.append(',').append(selective.predicted()[i]);
             }
             csv.append('\n');
         }

@@ -139,4 +139,38 @@ class EvaluateAndPredictTest {
         System.out.println("real-data evaluation test took " + (System.nanoTime() - start) / 1_000_000 + " ms; "
                 + result.lines());
     }
+
+    /**
+     * Needs the real CIFAR-10 archive (skipped visibly without it). Selective TTA of a quarter: printed, written and
+     * counted as the in-memory model combined the same way gives it, beside the plain accuracy.
+     */
+    @Test
+    void selectiveTtaOnTheRealTestSetMatchesTheTrainedModel() throws IOException {
+        Path archive = Path.of(System.getProperty("airbench.shared.data", "../../shared/data"))
+                .resolve("cifar-10-binary.tar.gz");
+        assumeTrue(Files.isRegularFile(archive), "the CIFAR-10 archive is not at " + archive);
+        TestSetEvaluation result = TestSetEvaluation.run(modelDir, Optional.empty(), 0, 1, Optional.of(archive),
+                List.of(), 0.25);
+        CifarDataset test = CifarReader.read(archive, CifarVariant.CIFAR10).test();
+        SelectiveTta.Logits logits = new SelectiveTta(0.25).logits(trained::logits,
+                Normalization.normalize(test.images()), test.size(), Evaluator.DEFAULT_BATCH);
+        Evaluation selective = Evaluator.score(0, SelectiveTta.predictions(logits.selective(), 10), test.labels());
+        Evaluation plain = Evaluator.score(0, SelectiveTta.predictions(logits.plain(), 10), test.labels());
+        assertEquals(selective.correct(), result.selective().result().correct());
+        assertEquals(plain.correct(), result.results().get(0).correct());
+        assertEquals(List.of(0), List.copyOf(result.results().keySet()));
+        String printed = String.join("\n", result.lines());
+        assertTrue(printed.contains(String.format(java.util.Locale.ROOT, "test accuracy with selective TTA (six views"
+                + " for the least confident 0.25): %.4f (%d/10000 correct)", selective.accuracy(), selective.correct())),
+                printed);
+        Path json = tmp.resolve("selective.json");
+        result.writeJson(json);
+        JsonNode written = new ObjectMapper().readTree(json.toFile()).get("selective_tta");
+        assertEquals(0.25, written.get("fraction").asDouble());
+        assertEquals(selective.correct(), written.get("correct").asInt());
+        result.writePredictions(tmp.resolve("selective.csv"));
+        assertEquals("index,label,tta0,selective", Files.readAllLines(tmp.resolve("selective.csv")).get(0));
+        assertThrows(IllegalArgumentException.class, () -> TestSetEvaluation.run(modelDir, Optional.empty(), 2, 1,
+                Optional.of(archive), List.of(), 0.25));
+    }
 }

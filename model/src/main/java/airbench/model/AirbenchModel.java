@@ -25,6 +25,7 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -140,6 +141,8 @@ public final class AirbenchModel implements AutoCloseable {
     private final Port lrMultiplier;
     private final Port whitenBiasLrMultiplier;
     private final Port lookaheadAlpha;
+    /** The Muon renormalization flag of a graph that renormalizes at some steps only; else null. */
+    private final Port renormalizeFilters;
     private final Port lossSum;
     private final Port correctCount;
     private final Port trainStep;
@@ -236,6 +239,7 @@ public final class AirbenchModel implements AutoCloseable {
             lrMultiplier = Port.of(training.lrMultiplier);
             whitenBiasLrMultiplier = Port.of(training.whitenBiasLrMultiplier);
             lookaheadAlpha = Port.of(training.lookaheadAlpha);
+            renormalizeFilters = training.renormalizeFilters == null ? null : Port.of(training.renormalizeFilters);
             lossSum = Port.of(training.lossSum);
             correctCount = Port.of(training.correctCount);
             trainStep = Port.of(training.trainStep);
@@ -386,7 +390,21 @@ public final class AirbenchModel implements AutoCloseable {
     public StepResult trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
                                 double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha) {
         return trainStep(images, labels, targets, count, lrMultiplier, whitenBiasLrMultiplier, trainWhitenBias,
-                lookaheadAlpha, null).result();
+                lookaheadAlpha, true);
+    }
+
+    /**
+     * {@link #trainStep(float[], int[], float[], int, double, double, boolean, Double)} with the step's Muon
+     * renormalization flag (docs/METHOD.md section 14): whether the filters are renormalized before this step's
+     * update. Only a model whose Muon renormalizes at some steps only takes {@code false}.
+     *
+     * @throws IllegalArgumentException if {@code renormalizeFilters} is false for a model without that input
+     */
+    public StepResult trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
+                                double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha,
+                                boolean renormalizeFilters) {
+        return trainStep(images, labels, targets, count, lrMultiplier, whitenBiasLrMultiplier, trainWhitenBias,
+                lookaheadAlpha, renormalizeFilters, null).result();
     }
 
     /**
@@ -400,7 +418,7 @@ public final class AirbenchModel implements AutoCloseable {
         RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE)
                 .setOutputPartitionGraphs(true).build();
         long start = System.nanoTime();
-        Ran ran = trainStep(images, labels, null, count, lrMultiplier, lrMultiplier, trainWhitenBias, null, trace);
+        Ran ran = trainStep(images, labels, null, count, lrMultiplier, lrMultiplier, trainWhitenBias, null, true, trace);
         return new TracedStep(ran.result(), ran.metadata(), (System.nanoTime() - start) / 1e6);
     }
 
@@ -418,7 +436,11 @@ public final class AirbenchModel implements AutoCloseable {
     /** The training step; with {@code trace} (else null) a traced run outside the first-run XLA reports. */
     private Ran trainStep(float[] images, int[] labels, float[] targets, int count, double lrMultiplier,
                           double whitenBiasLrMultiplier, boolean trainWhitenBias, Double lookaheadAlpha,
-                          RunOptions trace) {
+                          boolean renormalizeFilters, RunOptions trace) {
+        if (!renormalizeFilters && this.renormalizeFilters == null) {
+            throw new IllegalArgumentException("this model's optimizer renormalizes at every step (or has no Muon):"
+                    + " it cannot skip a renormalization");
+        }
         if (filter != null) {
             throw new IllegalStateException("this model filters its batches through a proxy network;"
                     + " train it with trainFilteredStep");
@@ -440,12 +462,16 @@ public final class AirbenchModel implements AutoCloseable {
                      DataBuffers.of(targets, true, false).narrow((long) count * classes));
              TFloat32 s = TFloat32.scalarOf((float) lrMultiplier);
              TFloat32 sWhiten = TFloat32.scalarOf((float) whitenBiasLrMultiplier);
-             TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue())) {
+             TFloat32 alpha = TFloat32.scalarOf(lookaheadAlpha == null ? 0f : lookaheadAlpha.floatValue());
+             TBool renormalize = TBool.scalarOf(renormalizeFilters)) {
             Session.Runner runner = session.runner();
             feed(runner, this.images, x);
             feed(runner, this.labels, y);
             if (t != null) {
                 feed(runner, this.targets, t);
+            }
+            if (this.renormalizeFilters != null) {
+                feed(runner, this.renormalizeFilters, renormalize);
             }
             feed(runner, this.lrMultiplier, s);
             feed(runner, this.whitenBiasLrMultiplier, sWhiten);

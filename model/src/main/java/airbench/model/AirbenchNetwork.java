@@ -105,7 +105,7 @@ public final class AirbenchNetwork {
         Operand<TFloat32> x = images;                                     // [N, 32, 32, 3]
         Ops whiten = root.withSubScope(WHITEN_SCOPE);
         x = whiten.nn.biasAdd(conv(whiten, x, whitenKernel, "VALID"), read(whiten, whitenBias));  // [N, 31, 31, 24]
-        x = gelu(whiten, x);
+        x = gelu(whiten, x);                                               // GELU here in every recipe
         for (int b = 0; b < blocks.size(); b++) {
             x = block(root.withSubScope(blockScope(b)), x, blocks.get(b), mode, statUpdates);  // 31 -> 15 -> 7 -> 3
         }
@@ -136,20 +136,20 @@ public final class AirbenchNetwork {
         x = conv(tf, x, block.convs().get(0), "SAME");
         x = maxPool(tf, x, 2);
         x = batchNorm(tf, x, block.norms().get(0), mode, statUpdates);
-        x = gelu(tf, x);
+        x = activation(tf, x);
         Operand<TFloat32> blockInput = x;
         x = conv(tf, x, block.convs().get(1), "SAME");
         x = batchNorm(tf, x, block.norms().get(1), mode, statUpdates);
         if (spec.convsPerBlock() == 2) {
-            return gelu(tf, x);
+            return activation(tf, x);
         }
-        x = gelu(tf, x);
+        x = activation(tf, x);
         x = conv(tf, x, block.convs().get(2), "SAME");
         x = batchNorm(tf, x, block.norms().get(2), mode, statUpdates);
         if (spec.residual()) {
             x = tf.math.add(x, blockInput);
         }
-        return gelu(tf, x);
+        return activation(tf, x);
     }
 
     /**
@@ -196,6 +196,14 @@ public final class AirbenchNetwork {
     private static Operand<TFloat32> maxPool(Ops tf, Operand<TFloat32> x, int size) {
         Operand<org.tensorflow.types.TInt32> window = tf.constant(new int[] {1, size, size, 1});
         return tf.nn.maxPool(x, window, window, "VALID");
+    }
+
+    /** The blocks' activation: GELU, or SiLU x sigmoid(x) (the network spec's {@code blockActivation}). */
+    private Operand<TFloat32> activation(Ops tf, Operand<TFloat32> x) {
+        return switch (spec.blockActivation()) {
+            case GELU -> gelu(tf, x);
+            case SILU -> tf.math.mul(x, tf.math.sigmoid(x));
+        };
     }
 
     /** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)); TensorFlow has no Gelu op. */

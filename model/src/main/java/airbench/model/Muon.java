@@ -7,17 +7,21 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.types.TBfloat16;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The Muon update of a 3x3 filter tensor (docs/METHOD.md section 10) as graph operations:
+ * The Muon update of a 3x3 filter tensor (docs/METHOD.md sections 10 and 14) as graph operations:
  * <pre>
  *   buf = mu buf + g;  u = g + mu buf                (Nesterov)
- *   W = W sqrt(out) / ||W||_F                        (renormalize before the step)
+ *   W = W sqrt(out) / ||W||_F                        (renormalize before the step: 94muon at every step, the
+ *                                                     hiverge record only where a fed flag says so)
  *   W = W - s lr NS(u as an out x (in*9) matrix)
+ *   W = W (1 - s lr wd)                              (decoupled decay, hiverge; none in 94muon)
  * </pre>
  * NS is the quintic Newton-Schulz iteration, which maps a matrix to roughly the orthogonal factor
- * of its polar decomposition (singular values pushed into about [0.5, 1.5], on purpose not to 1).
+ * of its polar decomposition (singular values pushed into about [0.5, 1.5], on purpose not to 1),
+ * with the recipe's coefficients ({@link NewtonSchulz}).
  *
  * <p><b>Layout.</b> The kernels here are HWIO, {@code [kh, kw, in, out]}; the reference's are
  * PyTorch's {@code [out, in, kh, kw]} reshaped to {@code [out, in*9]}. {@link #filterMatrix} forms that
@@ -36,7 +40,7 @@ import org.tensorflow.types.TFloat32;
 public final class Muon {
     /** Newton-Schulz iterations per step. */
     public static final int NEWTON_SCHULZ_STEPS = 3;
-    /** Coefficients (a, b, c) of the quintic iteration X = a X + (b A + c A A) X with A = X X^T. */
+    /** 94muon's coefficients (a, b, c) of the quintic iteration X = a X + (b A + c A A) X with A = X X^T. */
     public static final double NS_A = 3.4445;
     public static final double NS_B = -4.7750;
     public static final double NS_C = 2.0315;
@@ -46,13 +50,33 @@ public final class Muon {
     private Muon() {}
 
     /**
-     * One Muon step of the HWIO filter {@code parameter} with gradient {@code gradient}; no weight decay.
-     * Returns the op that assigns the new filter (it depends on the buffer's assignment).
+     * One 94muon step of the HWIO filter {@code parameter} with gradient {@code gradient}: renormalized at every
+     * step, 94muon's coefficients, no weight decay. Returns the op that assigns the new filter (it depends on the
+     * buffer's assignment).
      *
      * @param lrScale the schedule's multiplier s, a float scalar
      */
     public static Op update(Ops tf, Variable<TFloat32> parameter, Variable<TFloat32> buffer, Operand<TFloat32> gradient,
                             double learningRate, double momentum, Operand<TFloat32> lrScale) {
+        return update(tf, parameter, buffer, gradient, learningRate, momentum, 0, NewtonSchulz.AIRBENCH94_MUON, null,
+                lrScale);
+    }
+
+    /**
+     * One Muon step of the HWIO filter {@code parameter} with gradient {@code gradient}, in the order of
+     * docs/METHOD.md section 14: Newton-Schulz of the Nesterov direction, renormalization of the filter as it was
+     * before this step (always if {@code renormalize} is null, else where that boolean scalar is true), the step,
+     * then the decoupled decay {@code W (1 - s lr wd)} (no op at all when {@code weightDecay} is 0, so that 94muon's
+     * graph is the one it always was). Returns the op that assigns the new filter.
+     *
+     * @param weightDecay  wd of the decoupled decay, per step at s = 1 and lr 1
+     * @param coefficients the Newton-Schulz iteration's (a, b, c)
+     * @param renormalize  a boolean scalar fed per step, or null to renormalize at every step
+     * @param lrScale      the schedule's multiplier s, a float scalar
+     */
+    public static Op update(Ops tf, Variable<TFloat32> parameter, Variable<TFloat32> buffer, Operand<TFloat32> gradient,
+                            double learningRate, double momentum, double weightDecay, NewtonSchulz coefficients,
+                            Operand<TBool> renormalize, Operand<TFloat32> lrScale) {
         Shape shape = parameter.shape();
         if (shape.numDimensions() != 4) {
             throw new IllegalArgumentException("Muon updates 4-d HWIO filters, got shape " + shape);
@@ -63,9 +87,21 @@ public final class Muon {
         // sqrt(out) / ||W||_F, with out the number of filters (PyTorch's len(p), HWIO's last dimension)
         Operand<TFloat32> renorm = tf.math.div(tf.constant((float) Math.sqrt(shape.get(3))),
                 tf.math.sqrt(tf.reduceSum(tf.math.square(parameter), tf.constant(new int[] {0, 1, 2, 3}))));
-        Operand<TFloat32> orthogonal = filterFromMatrix(tf, newtonSchulz(tf, filterMatrix(tf, nesterov)), shape);
-        Operand<TFloat32> step = tf.math.mul(orthogonal, tf.math.mul(lrScale, tf.constant((float) learningRate)));
-        return tf.assign(parameter, tf.math.sub(tf.math.mul(parameter, renorm), step));
+        Operand<TFloat32> orthogonal = filterFromMatrix(tf,
+                newtonSchulz(tf, filterMatrix(tf, nesterov), coefficients), shape);
+        Operand<TFloat32> scaledLr = tf.math.mul(lrScale, tf.constant((float) learningRate));
+        Operand<TFloat32> step = tf.math.mul(orthogonal, scaledLr);
+        Operand<TFloat32> start = tf.math.mul(parameter, renorm);
+        if (renormalize != null) {
+            // a select, not a blend: where the flag is true the value is W * renorm exactly, elsewhere W
+            start = tf.select(renormalize, start, parameter);
+        }
+        Operand<TFloat32> updated = tf.math.sub(start, step);
+        if (weightDecay != 0) {
+            updated = tf.math.mul(updated, tf.math.sub(tf.constant(1f),
+                    tf.math.mul(scaledLr, tf.constant((float) weightDecay))));
+        }
+        return tf.assign(parameter, updated);
     }
 
     /** {@code [kh, kw, in, out]} to PyTorch's {@code [out, in, kh, kw]} reshaped to {@code [out, in*kh*kw]}. */
@@ -83,12 +119,18 @@ public final class Muon {
     }
 
     /**
-     * Quintic Newton-Schulz of a 2-d matrix of static shape, in bfloat16 (see the class comment):
+     * Quintic Newton-Schulz of a 2-d matrix of static shape with 94muon's coefficients, in bfloat16 (see the class
+     * comment):
      * {@code X = G / (||G||_F + 1e-7)}; transposed if it has more rows than columns (so that
      * {@code X X^T} is the smaller Gram matrix); three times {@code A = X X^T; B = b A + c A A;
      * X = a X + B X}; transposed back. The result holds bfloat16 values (in a float32 tensor).
      */
     static Operand<TFloat32> newtonSchulz(Ops tf, Operand<TFloat32> g) {
+        return newtonSchulz(tf, g, NewtonSchulz.AIRBENCH94_MUON);
+    }
+
+    /** The same with the coefficients {@code k}. */
+    static Operand<TFloat32> newtonSchulz(Ops tf, Operand<TFloat32> g, NewtonSchulz k) {
         Shape shape = g.shape();
         if (shape.numDimensions() != 2 || shape.hasUnknownDimension()) {
             throw new IllegalArgumentException("Newton-Schulz needs a matrix of known shape, got " + shape);
@@ -103,9 +145,9 @@ public final class Muon {
         if (tall) {
             x = tf.linalg.transpose(x, tf.constant(new int[] {1, 0}));
         }
-        Operand<TFloat32> a = tf.constant((float) NS_A);
-        Operand<TFloat32> b = tf.constant((float) NS_B);
-        Operand<TFloat32> c = tf.constant((float) NS_C);
+        Operand<TFloat32> a = tf.constant((float) k.a());
+        Operand<TFloat32> b = tf.constant((float) k.b());
+        Operand<TFloat32> c = tf.constant((float) k.c());
         for (int i = 0; i < NEWTON_SCHULZ_STEPS; i++) {
             Operand<TFloat32> gram = bf16(tf, tf.linalg.matMul(x, x, MatMul.transposeB(true)));
             Operand<TFloat32> gramSquared = bf16(tf, tf.linalg.matMul(gram, gram));

@@ -20,10 +20,13 @@ import java.util.Optional;
  *                        published recipe), so that BatchNorm normalizes almost exactly
  * @param firstConvIdentity how each block's first conv gets its identity part: {@link IdentityInit#REPLACE}
  *                        (airbench) or {@link IdentityInit#ADD_AND_RENORMALIZE} (hlb, docs/METHOD.md section 13)
+ * @param blockActivation the activation after every BatchNorm of the blocks: {@link Activation#GELU} (airbench, hlb,
+ *                        94muon) or {@link Activation#SILU} (hiverge, docs/METHOD.md section 14); the activation
+ *                        right after the whitening conv is GELU whatever this says
  */
 public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual,
                           double batchNormMemory, int numClasses, HeadScale head, double batchNormEpsilon,
-                          IdentityInit firstConvIdentity) {
+                          IdentityInit firstConvIdentity, Activation blockActivation) {
 
     /** Images are 32x32 RGB. */
     public static final int IMAGE_SIZE = 32;
@@ -48,6 +51,13 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
      */
     public static final NetworkSpec HLB = new NetworkSpec(List.of(64, 256, 512), 2, false, 0.6, 10, HeadScale.NINTH,
             DEFAULT_BATCH_NORM_EPSILON, IdentityInit.ADD_AND_RENORMALIZE);
+
+    /**
+     * The hiverge record (docs/METHOD.md section 14): 94muon's network (widths 64/256/256, the head divided by 256)
+     * with SiLU in the blocks and BatchNorm memory 0.5566.
+     */
+    public static final NetworkSpec HIVERGE = new NetworkSpec(List.of(64, 256, 256), 2, false, 0.5566, 10,
+            HeadScale.INPUT_WIDTH, DEFAULT_BATCH_NORM_EPSILON, IdentityInit.REPLACE, Activation.SILU);
 
     /** The network of a published recipe by its name ("94", "95", "96"). */
     public static Optional<NetworkSpec> preset(String name) {
@@ -83,8 +93,16 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
                 IdentityInit.REPLACE);
     }
 
+    /** A network with GELU in its blocks ({@link Activation#GELU}). */
+    public NetworkSpec(List<Integer> widths, int convsPerBlock, boolean residual, double batchNormMemory,
+                       int numClasses, HeadScale head, double batchNormEpsilon, IdentityInit firstConvIdentity) {
+        this(widths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon, firstConvIdentity,
+                Activation.GELU);
+    }
+
     public NetworkSpec {
         widths = List.copyOf(widths);
+        java.util.Objects.requireNonNull(blockActivation, "blockActivation");
         java.util.Objects.requireNonNull(head, "head");
         java.util.Objects.requireNonNull(firstConvIdentity, "firstConvIdentity");
         if (widths.size() != 3 || widths.stream().anyMatch(w -> w < 1)) {
@@ -110,19 +128,31 @@ public record NetworkSpec(List<Integer> widths, int convsPerBlock, boolean resid
     /** Same network with other block widths (used by tests and ablations). */
     public NetworkSpec withWidths(List<Integer> newWidths) {
         return new NetworkSpec(newWidths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon,
-                firstConvIdentity);
+                firstConvIdentity, blockActivation);
     }
 
     /** Same network with a head of {@code classes} outputs (CIFAR-100: 100; docs/METHOD.md section 9 changes nothing else). */
     public NetworkSpec withNumClasses(int classes) {
         return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, classes, head, batchNormEpsilon,
-                firstConvIdentity);
+                firstConvIdentity, blockActivation);
     }
 
     /** Same network with another start of each block's first conv. */
     public NetworkSpec withFirstConvIdentity(IdentityInit init) {
         return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon,
-                init);
+                init, blockActivation);
+    }
+
+    /** Same network with another activation in its blocks. */
+    public NetworkSpec withBlockActivation(Activation activation) {
+        return new NetworkSpec(widths, convsPerBlock, residual, batchNormMemory, numClasses, head, batchNormEpsilon,
+                firstConvIdentity, activation);
+    }
+
+    /** Same network with another BatchNorm running-statistics memory m. */
+    public NetworkSpec withBatchNormMemory(double memory) {
+        return new NetworkSpec(widths, convsPerBlock, residual, memory, numClasses, head, batchNormEpsilon,
+                firstConvIdentity, blockActivation);
     }
 
     /** Number of trainable-or-frozen parameters of the network (weights, whitening bias, BatchNorm shifts). */

@@ -8,6 +8,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -20,6 +21,10 @@ import org.tensorflow.types.TInt32;
  * {@code Session.run} of {@link #trainStep} (or {@link #trainStepWithLookahead}
  * on every fifth step) is one optimizer step. The same graph holds an
  * inference forward pass over the same variables for evaluation.
+ *
+ * <p>A Muon that renormalizes the filters at some steps only (94hiverge, docs/METHOD.md section 14) reads
+ * {@link #renormalizeFilters}, a boolean the trainer feeds per step from the schedule (true when not fed), so that
+ * the same graph serves the steps with and without the renormalization.
  *
  * <p>Once the whitening bias is frozen (after its first epochs) the trainer runs
  * {@link #trainStepFrozenWhitening} instead: the same step without the whitening bias among
@@ -67,6 +72,11 @@ public final class TrainingGraph {
     final Placeholder<TFloat32> whitenBiasLrMultiplier;
     /** Lookahead's a: slow = a * slow + (1 - a) * fast. */
     final Placeholder<TFloat32> lookaheadAlpha;
+    /**
+     * Whether this step's Muon update renormalizes the filters (docs/METHOD.md section 14), true unless fed: only
+     * in a graph whose Muon renormalizes at some steps only; else null (no such input, the graph as before).
+     */
+    final Operand<TBool> renormalizeFilters;
 
     final Operand<TFloat32> lossSum;
     final Operand<TFloat32> correctCount;
@@ -107,6 +117,9 @@ public final class TrainingGraph {
         whitenBiasLrMultiplier = in.withName("whiten_bias_lr_multiplier").placeholder(TFloat32.class,
                 Placeholder.shape(Shape.scalar()));
         lookaheadAlpha = in.withName("lookahead_alpha").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        renormalizeFilters = optimizer.rule(ParameterGroup.FILTERS) instanceof GroupRule.MuonFilters m
+                && !m.renormalization().everyStep()
+                ? in.withName("renormalize_filters").placeholderWithDefault(in.constant(true), Shape.scalar()) : null;
 
         if (loss.softTargets()) {
             if (batch != null) {
@@ -136,10 +149,10 @@ public final class TrainingGraph {
         addGroup(variables, ParameterGroup.HEAD, List.of(network.head()), lrMultiplier);
         addGroup(variables, ParameterGroup.NORM_SHIFTS, network.normShifts(), lrMultiplier);
         Ops optimizerScope = tf.withSubScope("optimizer");
-        trainStep = updateStep(optimizerScope, objective, trained, forward.runningStatUpdates());
+        trainStep = updateStep(optimizerScope, objective, trained, forward.runningStatUpdates(), renormalizeFilters);
         List<Trained> withoutWhitenBias = trained.stream().filter(t -> t.parameter() != network.whitenBias()).toList();
         trainStepFrozenWhitening = updateStep(optimizerScope.withSubScope(FROZEN_WHITENING_SCOPE), objective,
-                withoutWhitenBias, forward.runningStatUpdates());
+                withoutWhitenBias, forward.runningStatUpdates(), renormalizeFilters);
 
         Ops la = tf.withSubScope("lookahead");
         if (optimizer.usesLookahead()) {
@@ -212,6 +225,12 @@ public final class TrainingGraph {
      * The updates wait for every gradient so that no backward op reads a weight that was already updated.
      */
     static Op updateStep(Ops tf, Operand<TFloat32> loss, List<Trained> trained, List<Op> runningStatUpdates) {
+        return updateStep(tf, loss, trained, runningStatUpdates, null);
+    }
+
+    /** The same with the step's renormalization flag for the Muon filters (null: renormalized at every step). */
+    static Op updateStep(Ops tf, Operand<TFloat32> loss, List<Trained> trained, List<Op> runningStatUpdates,
+                         Operand<TBool> renormalizeFilters) {
         List<Operand<?>> parameters = trained.stream().<Operand<?>>map(t -> t.parameter().variable()).toList();
         List<Operand<?>> gradients = new ArrayList<>();
         tf.gradients(loss, parameters).forEach(gradients::add);
@@ -225,7 +244,10 @@ public final class TrainingGraph {
             Trained t = trained.get(i);
             @SuppressWarnings("unchecked")
             Operand<TFloat32> g = (Operand<TFloat32>) gradients.get(i);
-            updates.add(t.rule().update(after, t.parameter().variable(), t.momentum().variable(), g, t.multiplier()));
+            updates.add(renormalizeFilters == null
+                    ? t.rule().update(after, t.parameter().variable(), t.momentum().variable(), g, t.multiplier())
+                    : t.rule().update(after, t.parameter().variable(), t.momentum().variable(), g, t.multiplier(),
+                    renormalizeFilters));
         }
         return tf.withControlDependencies(updates).withName("step").noOp();
     }

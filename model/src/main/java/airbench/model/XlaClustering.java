@@ -80,9 +80,9 @@ final class XlaClustering {
 
     /** Operation types that are compiled (when the other rules allow it). */
     static final Set<String> COMPILED_TYPES = Set.of(
-            // element-wise arithmetic and the GELU (0.5 x (1 + erf(x / sqrt 2))) and its gradient
+            // element-wise arithmetic, the GELU (0.5 x (1 + erf(x / sqrt 2))), the SiLU (x sigmoid(x)) and gradients
             "Add", "AddV2", "AddN", "Sub", "Mul", "Div", "RealDiv", "Neg", "Square", "Sqrt", "Rsqrt",
-            "Exp", "Log", "Erf", "Maximum", "Minimum", "OnesLike", "ZerosLike", "Identity", "Cast",
+            "Exp", "Log", "Erf", "Sigmoid", "SigmoidGrad", "Maximum", "Minimum", "OnesLike", "ZerosLike", "Identity", "Cast",
             // shapes and reductions (gradients of broadcasting operations)
             "Const", "Shape", "Size", "Rank", "Range", "Mod", "Fill", "Reshape", "ExpandDims", "Squeeze",
             "Tile", "Sum", "Mean", "BroadcastGradientArgs", "DynamicStitch",

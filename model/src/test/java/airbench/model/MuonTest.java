@@ -144,7 +144,7 @@ class MuonTest {
     }
 
     /** {@code [kh, kw, in, out]} values as PyTorch's {@code [out, in * 9]} matrix, written as index arithmetic. */
-    private static double[][] asPyTorchMatrix(double[] hwio, int in, int out) {
+    static double[][] asPyTorchMatrix(double[] hwio, int in, int out) {
         double[][] m = new double[out][in * 9];
         for (int row = 0; row < 3; row++) {
             for (int col = 0; col < 3; col++) {
@@ -160,6 +160,11 @@ class MuonTest {
 
     /** The reference's zeropower_via_newtonschulz5, in double precision. */
     static double[][] newtonSchulz(double[][] g, int steps) {
+        return newtonSchulz(g, steps, NewtonSchulz.AIRBENCH94_MUON);
+    }
+
+    /** The same with the coefficients {@code k}. */
+    static double[][] newtonSchulz(double[][] g, int steps, NewtonSchulz k) {
         double norm = 0;
         for (double[] row : g) {
             for (double v : row) {
@@ -180,13 +185,13 @@ class MuonTest {
             double[][] b = new double[a.length][a.length];
             for (int i = 0; i < a.length; i++) {
                 for (int j = 0; j < a.length; j++) {
-                    b[i][j] = Muon.NS_B * a[i][j] + Muon.NS_C * aa[i][j];
+                    b[i][j] = k.b() * a[i][j] + k.c() * aa[i][j];
                 }
             }
             double[][] bx = multiply(b, x);
             for (int i = 0; i < x.length; i++) {
                 for (int j = 0; j < x[0].length; j++) {
-                    x[i][j] = Muon.NS_A * x[i][j] + bx[i][j];
+                    x[i][j] = k.a() * x[i][j] + bx[i][j];
                 }
             }
         }
@@ -259,7 +264,7 @@ class MuonTest {
         return m;
     }
 
-    private static float[] floats(int n, Random random, double scale) {
+    static float[] floats(int n, Random random, double scale) {
         float[] values = new float[n];
         for (int i = 0; i < n; i++) {
             values[i] = (float) (random.nextGaussian() * scale);
@@ -267,7 +272,7 @@ class MuonTest {
         return values;
     }
 
-    private static float[] fetch(Session session, Operand<TFloat32> operand) {
+    static float[] fetch(Session session, Operand<TFloat32> operand) {
         try (var result = session.runner().fetch(operand).run()) {
             TFloat32 t = (TFloat32) result.get(0);
             float[] out = new float[(int) t.shape().size()];

@@ -43,7 +43,8 @@ interface BatchStep {
         public AirbenchModel.StepResult take(AirbenchModel model, Batch batch, int step, Schedule schedule) {
             Schedule.Step plan = schedule.at(step);
             return model.trainStep(batch.images(), batch.labels(), batch.targets(), batchSize, plan.lrMultiplier(),
-                    plan.whitenBiasMultiplier(), plan.trainsWhitenBias(), plan.lookaheadAlpha());
+                    plan.whitenBiasMultiplier(), plan.trainsWhitenBias(), plan.lookaheadAlpha(),
+                    plan.renormalizesFilters());
         }
     }
 }

@@ -33,9 +33,12 @@ final class ConsoleReporter implements TrainingListener {
         StringBuilder levels = new StringBuilder();
         result.accuracyByTtaLevel().forEach((level, acc) ->
                 levels.append(String.format(Locale.ROOT, " level %s %.4f", level, acc)));
+        String tta = result.selectiveTta() == null ? "TTA level " + result.ttaLevel()
+                : String.format(Locale.ROOT, "selective TTA (six views for the least confident %s)",
+                result.selectiveTta());
         LOG.info(String.format(Locale.ROOT,
-                "seed %d: final test accuracy with TTA level %d: %.4f (%s), train time %.1f s, wall %.1f s",
-                result.seed(), result.ttaLevel(), result.ttaAccuracy(), levels.toString().trim(),
+                "seed %d: final test accuracy with %s: %.4f (%s), train time %.1f s, wall %.1f s",
+                result.seed(), tta, result.ttaAccuracy(), levels.toString().trim(),
                 result.trainSeconds(), result.wallSeconds()));
     }
 }

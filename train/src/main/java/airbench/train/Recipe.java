@@ -3,9 +3,11 @@ package airbench.train;
 import airbench.data.AugmentSpec;
 import airbench.data.CifarDataset;
 import airbench.data.FlipMode;
+import airbench.model.Activation;
 import airbench.model.HeadScale;
 import airbench.model.IdentityInit;
 import airbench.model.LossSpec;
+import airbench.model.MuonRenormalization;
 import airbench.model.MuonSpec;
 import airbench.model.NetworkSpec;
 import airbench.model.OptimizerSpec;
@@ -21,7 +23,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Every setting of a training recipe, in one table (docs/METHOD.md sections 2-7, 10, 11 and 13). airbench94 is
+ * Every setting of a training recipe, in one table (docs/METHOD.md sections 2-7, 10, 11, 13 and 14). airbench94 is
  * written out in full below, setting by setting, in the order the method reads: data and augmentation, network,
  * initialization and whitening, loss and optimizer, schedule, averaging, evaluation. Every other recipe is
  * airbench94 with its differences, as docs/METHOD.md describes them. Command-line options and library callers
@@ -30,27 +32,32 @@ import java.util.Optional;
  *
  * <table>
  * <caption>The presets (every field: {@code --list-recipes}, or docs/recipes.md)</caption>
- * <tr><th></th><th>94</th><th>95</th><th>96</th><th>94muon</th><th>96faster</th><th>hlb</th></tr>
- * <tr><td>epochs</td><td>9.9</td><td>15</td><td>37</td><td>8</td><td>45</td><td>12.1</td></tr>
- * <tr><td>batch</td><td>1,024</td><td>1,024</td><td>1,024</td><td>2,000</td><td>1,024 (512 kept)</td><td>1,024</td></tr>
+ * <tr><th></th><th>94</th><th>95</th><th>96</th><th>94muon</th><th>96faster</th><th>hlb</th><th>94hiverge</th></tr>
+ * <tr><td>epochs</td><td>9.9</td><td>15</td><td>37</td><td>8</td><td>45</td><td>12.1</td><td>7.59</td></tr>
+ * <tr><td>batch</td><td>1,024</td><td>1,024</td><td>1,024</td><td>2,000</td><td>1,024 (512 kept)</td><td>1,024</td>
+ *     <td>1,536</td></tr>
  * <tr><td>translate / cutout (px)</td><td>2 / 0</td><td>2 / 0</td><td>4 / 12</td><td>2 / 0</td><td>4 / 12</td>
- *     <td>-2..+1 / 0, CutMix 3 from epoch 7</td></tr>
+ *     <td>-2..+1 / 0, CutMix 3 from epoch 7</td><td>2 / 0, colour jitter 0.1399 / 0.1308</td></tr>
  * <tr><td>widths</td><td>64/256/256</td><td>128/384/384</td><td>128/384/512</td><td>64/256/256</td><td>128/384/512</td>
- *     <td>64/256/512</td></tr>
- * <tr><td>label smoothing</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2, loss x 0.5</td></tr>
+ *     <td>64/256/512</td><td>64/256/256, SiLU, BatchNorm memory 0.5566</td></tr>
+ * <tr><td>label smoothing</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2</td><td>0.2, loss x 0.5</td>
+ *     <td>0.09</td></tr>
  * <tr><td>optimizer</td><td>Nesterov SGD, lr 11.5, wd 0.0153 per 1024</td><td>lr 10.0</td><td>lr 9.0, wd 0.012</td>
- *     <td>Muon + SGD ({@link MuonSpec#AIRBENCH94_MUON})</td><td>as 96</td><td>lr 1.525/512, wd 6.687e-4 x 1024 per step</td></tr>
+ *     <td>Muon + SGD ({@link MuonSpec#AIRBENCH94_MUON})</td><td>as 96</td><td>lr 1.525/512, wd 6.687e-4 x 1024 per step</td>
+ *     <td>Muon + SGD ({@link MuonSpec#HIVERGE})</td></tr>
  * <tr><td>warmup / final multiplier</td><td>0.23 / 0.07</td><td>0.23 / 0.07</td><td>0.1 / 0</td><td>0 / 0</td><td>0.1 / 0</td>
- *     <td>one-cycle 0 -> 1 at 132.63 -> 0.07</td></tr>
- * <tr><td>Lookahead</td><td>every 5, 0.95^5</td><td>as 94</td><td>as 94</td><td>none</td><td>as 94</td><td>as 94 from step 100</td></tr>
+ *     <td>one-cycle 0 -> 1 at 132.63 -> 0.07</td><td>0 / 0</td></tr>
+ * <tr><td>Lookahead</td><td>every 5, 0.95^5</td><td>as 94</td><td>as 94</td><td>none</td><td>as 94</td><td>as 94 from step 100</td>
+ *     <td>none</td></tr>
  * </table>
  *
- * @param name               preset name ("94", "95", "96", "94muon", "96faster", "hlb")
+ * @param name               preset name ("94", "95", "96", "94muon", "96faster", "hlb", "94hiverge")
  * @param epochs             passes over the training set; fractional values stop mid-pass
  * @param augment            translation (px, and whether hlb's off-by-one range), cutout (px, 0 = none), flip mode,
- *                           CutMix (px, 0 = none) and its first epoch
+ *                           CutMix (px, 0 = none) and its first epoch, colour jitter's brightness and contrast ranges
+ *                           (0 = none)
  * @param network            widths, convs per block, residual, BatchNorm memory and epsilon, head, the start of each
- *                           block's first conv
+ *                           block's first conv, the blocks' activation
  * @param whitenImages       training images the whitening filters are computed from (the first ones)
  * @param whitenEpsilon      added to the patch covariance's eigenvalues before the whitening divides by their root
  * @param whitenCentred      the whitening decomposes the mean-centred, unbiased patch covariance (hlb) instead of the
@@ -75,6 +82,9 @@ import java.util.Optional;
  * @param lookaheadStart     steps after which the slow copy is taken from the fast weights (a multiple of
  *                           lookaheadEvery); blends only after it. 0: the slow copy starts as the initial weights.
  * @param ttaLevel           test-time augmentation of the final evaluation (0, 1, 2)
+ * @param ttaSelective       selective TTA (docs/METHOD.md section 14): the share of the test images, the least
+ *                           confident ones, whose plain logits give way to the equal mean of six views (0: none, every
+ *                           image at {@code ttaLevel}; above 0 it needs level 0, which the other images keep)
  * @param evalBatch          images per evaluation call (the reference's 2,000: large enough to keep the model busy,
  *                           small enough to bound memory)
  * @param filter             data filtering by a proxy network (96faster), or null: the network trains on every
@@ -90,7 +100,7 @@ public record Recipe(String name, double epochs,
                      LrShape lrShape, double warmupFraction, double initialLrMultiplier, double finalLrMultiplier,
                      boolean whitenBiasOwnDecay,
                      int lookaheadEvery, double lookaheadBase, int lookaheadStart,
-                     int ttaLevel, int evalBatch,
+                     int ttaLevel, double ttaSelective, int evalBatch,
                      @JsonInclude(JsonInclude.Include.NON_NULL) ProxyFilterSpec filter) {
 
     /** airbench94 (docs/METHOD.md sections 1-7), every setting by name. */
@@ -99,8 +109,10 @@ public record Recipe(String name, double epochs,
             // data and augmentation: pad 2 px and crop back (shifts -2..+2), flip every other epoch after a random
             // pre-flip, no CutMix
             .translate(2).translateOffByOne(false).cutout(0).flip(FlipMode.ALTERNATING).cutmix(0).cutmixFromEpoch(0)
+            // no colour jitter
+            .colourJitter(0, 0)
             // network: widths of the three blocks, two convs each, BatchNorm running-stat memory and epsilon, the
-            // first conv of each block with its first filters replaced by the identity
+            // first conv of each block with its first filters replaced by the identity, GELU everywhere
             .network(NetworkSpec.AIRBENCH94)
             // initialization and whitening: 2x2 patch whitening from the first 5,000 images by their uncentred second
             // moment; its bias trains 3 epochs
@@ -115,7 +127,7 @@ public record Recipe(String name, double epochs,
             // averaging: Lookahead every 5 steps with base 0.95^5, its slow copy the initial weights
             .lookahead(5, Math.pow(0.95, 5)).lookaheadStart(0)
             // evaluation: TTA level 2 (flip and two translations), 2,000 images per call
-            .ttaLevel(2).evalBatch(2000)
+            .ttaLevel(2).ttaSelective(0).evalBatch(2000)
             .build();
 
     /** airbench95: wider, 15 epochs, lr 10.0 per 1024 examples. */
@@ -181,10 +193,29 @@ public record Recipe(String name, double epochs,
             .ttaLevel(1)
             .build();
 
+    /**
+     * hiverge/cifar10-speedrun, the current 94% record (docs/METHOD.md section 14): 94muon with batches of 1,536 for
+     * ceil(32 * 7.59) = 243 steps (7 passes and 19 steps of an 8th), colour jitter after normalization, crop and flip
+     * (shift 0.1399, factor 1 +- 0.1308), SiLU in the blocks and BatchNorm memory 0.5566, whitening from the first
+     * 960 images with its bias trained 7 steps (7/32 of an epoch, multiplier 1 - k / 7), label smoothing 0.09, and
+     * {@link MuonSpec#HIVERGE}: SGD momentum 0.825, rates 0.0573 / 0.5415, Muon lr 0.205 and momentum 0.655 with new
+     * Newton-Schulz coefficients, the filters' decoupled decay at every step and their renormalization at 37 steps;
+     * selective TTA at the end: plain logits, the six-view mean for the least confident 25% of the test images.
+     */
+    public static final Recipe HIVERGE = AIRBENCH94_MUON.toBuilder().name("94hiverge")
+            .epochs(7.59)
+            .colourJitter(0.1399, 0.1308)
+            .network(NetworkSpec.HIVERGE)
+            .whitenImages(960).whitenBiasEpochs(7.0 / 32)
+            .labelSmoothing(0.09)
+            .optimizer(MuonSpec.HIVERGE)
+            .ttaLevel(0).ttaSelective(0.25)
+            .build();
+
     private static final Map<String, Recipe> PRESETS = new LinkedHashMap<>();
 
     static {
-        for (Recipe r : List.of(AIRBENCH94, AIRBENCH95, AIRBENCH96, AIRBENCH94_MUON, AIRBENCH96_FASTER, HLB)) {
+        for (Recipe r : List.of(AIRBENCH94, AIRBENCH95, AIRBENCH96, AIRBENCH94_MUON, AIRBENCH96_FASTER, HLB, HIVERGE)) {
             PRESETS.put(r.name(), r);
         }
     }
@@ -240,6 +271,15 @@ public record Recipe(String name, double epochs,
         if (ttaLevel < 0 || ttaLevel > 2) {
             throw new IllegalArgumentException("ttaLevel must be 0, 1 or 2, got " + ttaLevel);
         }
+        if (!(ttaSelective >= 0 && ttaSelective <= 1)) {
+            throw new IllegalArgumentException("ttaSelective must be a share of the test images in [0, 1] (0: none),"
+                    + " got " + ttaSelective);
+        }
+        if (ttaSelective > 0 && ttaLevel != 0) {
+            throw new IllegalArgumentException("selective TTA (ttaSelective " + ttaSelective + ") gives the images it"
+                    + " does not select their plain logits, TTA level 0; got level " + ttaLevel + ": give level 0, or"
+                    + " ttaSelective 0 for TTA level " + ttaLevel + " on every image");
+        }
         if (evalBatch < 1) {
             throw new IllegalArgumentException("evalBatch must be at least 1, got " + evalBatch);
         }
@@ -250,6 +290,10 @@ public record Recipe(String name, double epochs,
         if (filter != null && augment.cutmix() > 0) {
             throw new IllegalArgumentException("CutMix (cutmix " + augment.cutmix() + ") mixes the targets of the"
                     + " per-epoch batches; the proxy filter's straddling batches have none: use one or the other");
+        }
+        if (filter != null && optimizer instanceof MuonSpec m && !m.renormalization().everyStep()) {
+            throw new IllegalArgumentException("the proxy filter's step feeds no renormalization flag; Muon with the"
+                    + " filter must renormalize at every step, got " + m.renormalization());
         }
         if (filter != null && filter.proxy().numClasses() != network.numClasses()) {
             throw new IllegalArgumentException("the proxy network has " + filter.proxy().numClasses()
@@ -287,6 +331,8 @@ public record Recipe(String name, double epochs,
         b.flip = augment.flip();
         b.cutmix = augment.cutmix();
         b.cutmixFromEpoch = augment.cutmixFromEpoch();
+        b.brightness = augment.brightness();
+        b.contrast = augment.contrast();
         b.network = network;
         b.whitenImages = whitenImages;
         b.whitenEpsilon = whitenEpsilon;
@@ -304,6 +350,7 @@ public record Recipe(String name, double epochs,
         b.lookaheadBase = lookaheadBase;
         b.lookaheadStart = lookaheadStart;
         b.ttaLevel = ttaLevel;
+        b.ttaSelective = ttaSelective;
         b.evalBatch = evalBatch;
         b.filter = filter;
         return b;
@@ -322,6 +369,8 @@ public record Recipe(String name, double epochs,
         private FlipMode flip;
         private int cutmix = -1;
         private int cutmixFromEpoch = -1;
+        private double brightness = Double.NaN;
+        private double contrast = Double.NaN;
         private NetworkSpec network;
         private int whitenImages;
         private double whitenEpsilon = Double.NaN;
@@ -339,6 +388,7 @@ public record Recipe(String name, double epochs,
         private double lookaheadBase = Double.NaN;
         private int lookaheadStart = -1;
         private int ttaLevel = -1;
+        private double ttaSelective = Double.NaN;
         private int evalBatch;
         private ProxyFilterSpec filter;
 
@@ -382,6 +432,16 @@ public record Recipe(String name, double epochs,
             return this;
         }
 
+        /**
+         * Colour jitter, one draw per image per pass after normalization, crop and flip: {@code x = (x + b) c} with
+         * {@code b ~ U(-brightness, brightness)} and {@code c ~ U(1 - contrast, 1 + contrast)}; 0 and 0 for none.
+         */
+        public Builder colourJitter(double brightness, double contrast) {
+            this.brightness = brightness;
+            this.contrast = contrast;
+            return this;
+        }
+
         /** Side of the zeroed square in pixels; 0 for no cutout. */
         public Builder cutout(int pixels) {
             cutout = pixels;
@@ -401,6 +461,18 @@ public record Recipe(String name, double epochs,
         /** How each block's first conv starts near the identity (the rest of the network stays). */
         public Builder firstConvIdentity(IdentityInit init) {
             network = require(network, "network").withFirstConvIdentity(init);
+            return this;
+        }
+
+        /** The activation of the network's blocks (GELU after the whitening conv stays). */
+        public Builder blockActivation(Activation activation) {
+            network = require(network, "network").withBlockActivation(activation);
+            return this;
+        }
+
+        /** The BatchNorm running-statistics memory m of the network: running = m running + (1 - m) batch. */
+        public Builder batchNormMemory(double memory) {
+            network = require(network, "network").withBatchNormMemory(memory);
             return this;
         }
 
@@ -540,6 +612,15 @@ public record Recipe(String name, double epochs,
             return this;
         }
 
+        /**
+         * Selective TTA: the share of the test images, the least confident, that get the six-view mean instead of
+         * their plain logits (0: none; above 0 with TTA level 0).
+         */
+        public Builder ttaSelective(double share) {
+            ttaSelective = share;
+            return this;
+        }
+
         /** Images per evaluation call. */
         public Builder evalBatch(int images) {
             evalBatch = images;
@@ -570,16 +651,23 @@ public record Recipe(String name, double epochs,
                     throw new IllegalArgumentException("recipe " + name + ": " + e.getKey() + " is not set");
                 }
             }
+            if (Double.isNaN(ttaSelective)) {
+                throw new IllegalArgumentException("recipe " + name + ": ttaSelective is not set");
+            }
+            if (Double.isNaN(brightness) || Double.isNaN(contrast)) {
+                throw new IllegalArgumentException("recipe " + name + ": colourJitter is not set");
+            }
             if (translate < 0 || cutout < 0 || cutmix < 0 || cutmixFromEpoch < 0 || lookaheadEvery < 0
                     || lookaheadStart < 0 || ttaLevel < 0) {
                 throw new IllegalArgumentException("recipe " + name + ": translate, cutout, cutmix, cutmixFromEpoch,"
                         + " lookahead, lookaheadStart and ttaLevel must all be set");
             }
             return new Recipe(name, epochs, new AugmentSpec(translate, cutout, require(flip, "flip"), translateOffByOne,
-                    cutmix, cutmixFromEpoch), require(network, "network"), whitenImages, whitenEpsilon, whitenCentred,
+                    cutmix, cutmixFromEpoch, brightness, contrast), require(network, "network"), whitenImages, whitenEpsilon, whitenCentred,
                     whitenBiasEpochs, labelSmoothing, lossScale, require(optimizer, "optimizer"),
                     require(lrShape, "lrShape"), warmupFraction, initialLrMultiplier, finalLrMultiplier,
-                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, lookaheadStart, ttaLevel, evalBatch, filter);
+                    whitenBiasOwnDecay, lookaheadEvery, lookaheadBase, lookaheadStart, ttaLevel, ttaSelective, evalBatch,
+                    filter);
         }
 
         private <T> T require(T value, String setting) {
@@ -622,6 +710,9 @@ public record Recipe(String name, double epochs,
         lines.add("  CutMix (px)            " + (augment.cutmix() == 0 ? "none" : augment.cutmix() + " x "
                 + augment.cutmix() + " from epoch " + augment.cutmixFromEpoch() + " (0-based) on, target mixed by area "
                 + augment.cutmix() * augment.cutmix() + "/1024"));
+        lines.add("  colour jitter          " + (augment.colourJitter() ? "x = (x + b) c per image and pass, b ~ U(-"
+                + augment.brightness() + ", " + augment.brightness() + "), c ~ U(1 - " + augment.contrast() + ", 1 + "
+                + augment.contrast() + "), after normalization, crop and flip" : "none"));
         lines.add("  widths                 " + network.widths());
         lines.add("  convs per block        " + network.convsPerBlock() + (network.residual() ? ", residual" : ""));
         lines.add("  BatchNorm memory       " + network.batchNormMemory() + ", epsilon " + network.batchNormEpsilon());
@@ -629,6 +720,8 @@ public record Recipe(String name, double epochs,
                 : "/ " + network.widths().get(2) + " (its width), weight init std 1"));
         lines.add("  first conv of a block  " + (network.firstConvIdentity() == IdentityInit.REPLACE
                 ? "first filters replaced by the identity" : "identity added, then renormalized to its mean and std"));
+        lines.add("  block activation       " + (network.blockActivation() == Activation.GELU ? "GELU"
+                : "SiLU (GELU after the whitening conv)"));
         lines.add("  parameters             " + network.parameterCount());
         lines.add("  whitening              from the first " + whitenImages + " training images, "
                 + (whitenCentred ? "centred covariance" : "second moment") + ", eigenvalue epsilon " + whitenEpsilon);
@@ -647,6 +740,8 @@ public record Recipe(String name, double epochs,
                 : "every " + lookaheadEvery + " steps, base " + String.format(Locale.ROOT, "%.6g", lookaheadBase)
                 + (lookaheadStart == 0 ? "" : ", slow copy taken after step " + lookaheadStart)));
         lines.add("  TTA level              " + ttaLevel + ", " + evalBatch + " images per evaluation call");
+        lines.add("  selective TTA          " + (ttaSelective == 0 ? "none" : "the least confident "
+                + ttaSelective + " of the test images get the mean of six views (1/6 each), the rest level 0"));
         if (filter != null) {
             filter.describe(optimizer.batchSize()).forEach(line -> lines.add("  " + line));
             lines.add("  batches                straddle epoch boundaries (nothing dropped; fresh augmentation and"

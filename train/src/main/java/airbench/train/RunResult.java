@@ -1,6 +1,7 @@
 package airbench.train;
 
 import airbench.eval.ClassAccuracy;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 
@@ -29,12 +30,28 @@ import java.util.Map;
  *                             results written before datasets were recorded, which were all CIFAR-10)
  * @param perClassAccuracy     final test accuracy of each class at the run's TTA level, in label order (null in
  *                             older results)
+ * @param selectiveTta         with selective TTA (docs/METHOD.md section 14): the share of the test images it
+ *                             augmented, and then {@code ttaAccuracy} and {@code perClassAccuracy} are its figures and
+ *                             {@code accuracyByTtaLevel} holds the plain one (level 0); null without (left out of the
+ *                             JSON)
  */
 public record RunResult(String recipe, long seed, double epochs, Map<String, String> options,
                         Map<String, Object> hyperparameters, List<EpochRecord> history, double ttaAccuracy,
                         int ttaLevel, Map<String, Double> accuracyByTtaLevel, double trainSeconds, double wallSeconds,
                         int steps, int resumedTimes, double batchWaitSeconds, Map<String, String> provenance,
-                        Map<String, Object> execution, String dataset, List<ClassAccuracy> perClassAccuracy) {
+                        Map<String, Object> execution, String dataset, List<ClassAccuracy> perClassAccuracy,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) Double selectiveTta) {
+
+    /** A result without selective TTA. */
+    public RunResult(String recipe, long seed, double epochs, Map<String, String> options,
+                     Map<String, Object> hyperparameters, List<EpochRecord> history, double ttaAccuracy,
+                     int ttaLevel, Map<String, Double> accuracyByTtaLevel, double trainSeconds, double wallSeconds,
+                     int steps, int resumedTimes, double batchWaitSeconds, Map<String, String> provenance,
+                     Map<String, Object> execution, String dataset, List<ClassAccuracy> perClassAccuracy) {
+        this(recipe, seed, epochs, options, hyperparameters, history, ttaAccuracy, ttaLevel, accuracyByTtaLevel,
+                trainSeconds, wallSeconds, steps, resumedTimes, batchWaitSeconds, provenance, execution, dataset,
+                perClassAccuracy, null);
+    }
 
     /** A result that does not say its dataset or per-class accuracies (as results were before they did). */
     public RunResult(String recipe, long seed, double epochs, Map<String, String> options,

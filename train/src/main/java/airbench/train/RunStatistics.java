@@ -30,6 +30,21 @@ public record RunStatistics(int n, double mean, Double standardDeviation, Double
         return new RunStatistics(n, mean, sd, mean - half, mean + half);
     }
 
+    /**
+     * The one-sided t-test that the mean of the runs exceeds {@code threshold} (an accuracy, as a fraction): the
+     * probability, if the true mean were {@code threshold}, of a sample mean at least this far above it, {@code
+     * P(T > (mean - threshold) / (sd / sqrt(n)))} with n - 1 degrees of freedom ({@link StudentT}). Null with a
+     * single run (no spread to test against); with runs that all agree, 0 above the threshold, 1 below it, 0.5 on it.
+     */
+    public Double pValueAbove(double threshold) {
+        if (standardDeviation == null) {
+            return null;
+        }
+        double t = standardDeviation == 0 ? (mean == threshold ? 0 : Math.signum(mean - threshold)
+                * Double.POSITIVE_INFINITY) : (mean - threshold) / (standardDeviation / Math.sqrt(n));
+        return StudentT.upperTail(t, n - 1);
+    }
+
     /** The 97.5% quantile of Student's t; beyond the table, a Cornish-Fisher expansion around 1.95996. */
     static double tQuantile975(int degreesOfFreedom) {
         if (degreesOfFreedom < 1) {

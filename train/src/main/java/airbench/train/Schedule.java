@@ -1,5 +1,8 @@
 package airbench.train;
 
+import airbench.model.MuonRenormalization;
+import airbench.model.MuonSpec;
+
 /**
  * The step-indexed schedules of a run (docs/METHOD.md sections 2, 5 and 13), as pure functions of the step so that a
  * resumed run computes the same values. {@link #at} is what the loop asks before every step.
@@ -21,10 +24,13 @@ package airbench.train;
  *                           (triangle) or {@code totalSteps - 1} (one-cycle)
  * @param lookaheadStart     steps after which Lookahead takes its slow copy from the fast weights; it blends only
  *                           after it (0: the slow copy is the starting weights)
+ * @param renormalization    at which steps Muon renormalizes the filters (every step for 94muon and for the
+ *                           recipes without Muon, where nothing reads it; 37 of 243 for 94hiverge)
  */
 public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, double initialMultiplier,
                        double finalMultiplier, int whitenBiasSteps, boolean whitenBiasOwnDecay, int lookaheadEvery,
-                       double lookaheadBase, double peakStep, double endStep, int lookaheadStart) {
+                       double lookaheadBase, double peakStep, double endStep, int lookaheadStart,
+                       MuonRenormalization renormalization) {
 
     /**
      * What one optimizer step needs from the schedule.
@@ -33,9 +39,10 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
      * @param whitenBiasMultiplier the whitening bias's multiplier (used only while it trains)
      * @param trainsWhitenBias     whether the whitening bias trains in this step
      * @param lookaheadAlpha       Lookahead's blend after this step, or null when none happens then
+     * @param renormalizesFilters  whether Muon renormalizes the filters before this step's update
      */
     public record Step(double lrMultiplier, double whitenBiasMultiplier, boolean trainsWhitenBias,
-                       Double lookaheadAlpha) {}
+                       Double lookaheadAlpha, boolean renormalizesFilters) {}
 
     public static Schedule of(Recipe recipe, int stepsPerEpoch) {
         if (stepsPerEpoch < 1) {
@@ -50,13 +57,19 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
         double end = oneCycle ? total - 1 : total;
         return new Schedule(stepsPerEpoch, total, warmup, recipe.initialLrMultiplier(), recipe.finalLrMultiplier(),
                 (int) Math.ceil(recipe.whitenBiasEpochs() * stepsPerEpoch), recipe.whitenBiasOwnDecay(),
-                recipe.lookaheadEvery(), recipe.lookaheadBase(), peak, end, recipe.lookaheadStart());
+                recipe.lookaheadEvery(), recipe.lookaheadBase(), peak, end, recipe.lookaheadStart(),
+                recipe.optimizer() instanceof MuonSpec m ? m.renormalization() : MuonRenormalization.EVERY_STEP);
     }
 
     /** Everything step {@code step} (0-based, the step about to be taken) needs. */
     public Step at(int step) {
         return new Step(lrMultiplier(step), whitenBiasLrMultiplier(step), trainsWhitenBias(step),
-                lookaheadAlpha(step + 1));
+                lookaheadAlpha(step + 1), renormalizesFilters(step));
+    }
+
+    /** Whether Muon renormalizes the filters in step {@code step} (0-based; Muon step {@code step + 1}). */
+    public boolean renormalizesFilters(int step) {
+        return renormalization.at(step, totalSteps);
     }
 
     /**

@@ -5,6 +5,7 @@ import airbench.data.DatasetChoice;
 import airbench.data.Normalization;
 import airbench.eval.Evaluation;
 import airbench.eval.Evaluator;
+import airbench.eval.SelectiveTta;
 import airbench.eval.Softmax;
 import airbench.eval.TestTimeAugmentation;
 import airbench.model.AirbenchModel;
@@ -135,6 +136,33 @@ public final class TrainedModel implements AutoCloseable {
             byLevel.put(level, Evaluator.score(level, predicted[level], data.labels()));
         }
         return byLevel;
+    }
+
+    /**
+     * Selective TTA on {@code data} (docs/METHOD.md section 14): every image's plain logits, and for the least
+     * confident {@code fraction} of them the equal mean of six views, in evaluation batches of the recipe's size.
+     *
+     * @return the plain and the combined logits [n, classes] and the images that got the six views
+     */
+    public SelectiveTta.Logits selectiveTta(CifarDataset data, double fraction) {
+        requireOpen();
+        SelectiveTta tta = new SelectiveTta(fraction);
+        checkDataset(data);
+        return tta.logits(model::logits, normalization().apply(data.images()), data.size(), recipe.evalBatch());
+    }
+
+    /** Accuracy on {@code data} with selective TTA of {@code fraction} of its images ({@link #selectiveTta}). */
+    public Evaluation evaluateSelective(CifarDataset data, double fraction) {
+        SelectiveTta.Logits logits = selectiveTta(data, fraction);
+        return Evaluator.score(0, SelectiveTta.predictions(logits.selective(), numClasses()), data.labels());
+    }
+
+    private void checkDataset(CifarDataset data) {
+        if (data.dataset() != dataset) {
+            throw new IllegalArgumentException("cannot evaluate on " + data.dataset().displayName() + " ("
+                    + data.numClasses() + " classes): the network was trained on " + dataset.displayName() + " ("
+                    + numClasses() + " outputs); evaluate it on data of " + dataset.options());
+        }
     }
 
     /** The predicted class of every image of {@code data} at every level from 0 to {@code maxLevel}. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import airbench.data.AugmentSpec;
 import airbench.data.FlipMode;
+import airbench.model.Activation;
 import airbench.model.GroupRule;
 import airbench.model.HeadScale;
 import airbench.model.IdentityInit;
@@ -116,7 +117,7 @@ class RecipeTest {
 
     @Test
     void muonIsListedAndDescribed() {
-        assertEquals(List.of("94", "95", "96", "94muon", "96faster", "hlb"), Recipe.presetNames());
+        assertEquals(List.of("94", "95", "96", "94muon", "96faster", "hlb", "94hiverge"), Recipe.presetNames());
         String text = Recipe.AIRBENCH94_MUON.describe();
         for (String expected : List.of("recipe 94muon", "Muon, lr 0.24", "head                   SGD lr 0.67",
                 "lookahead              none", "/ 256 (its width), weight init std 1", "decay per step 0.00400000")) {
@@ -159,7 +160,10 @@ class RecipeTest {
                         "final_lr_multiplier", "whiten_bias_epochs", "filter"),
                 "hlb", List.of("name", "epochs", "augment", "network", "whiten_images", "whiten_epsilon",
                         "whiten_centred", "whiten_bias_epochs", "loss_scale", "optimizer", "lr_shape",
-                        "initial_lr_multiplier", "lookahead_start", "tta_level"));
+                        "initial_lr_multiplier", "lookahead_start", "tta_level"),
+                "94hiverge", List.of("name", "epochs", "augment", "network", "whiten_images", "whiten_bias_epochs",
+                        "label_smoothing", "optimizer", "warmup_fraction", "final_lr_multiplier",
+                        "whiten_bias_own_decay", "lookahead_every", "lookahead_base", "tta_level", "tta_selective"));
         differences.forEach((name, expected) -> {
             Map<String, Object> other = Json.toMap(Recipe.preset(name).orElseThrow());
             List<String> differing = new java.util.ArrayList<>();
@@ -275,5 +279,86 @@ class RecipeTest {
         assertTrue(mixed.loss().softTargets());
         assertTrue(!Recipe.AIRBENCH94.loss().softTargets());
         assertEquals(new LossSpec(0.2), Recipe.AIRBENCH94.loss());
+    }
+
+    /** The hiverge record (docs/METHOD.md section 14), every number that differs from 94muon. */
+    @Test
+    void hivergePresetHasSectionFourteensNumbers() {
+        Recipe r = Recipe.preset("94hiverge").orElseThrow();
+        assertEquals(new AugmentSpec(2, 0, FlipMode.ALTERNATING, false, 0, 0, 0.1399, 0.1308), r.augment());
+        assertEquals(List.of(64, 256, 256), r.network().widths());
+        assertEquals(Activation.SILU, r.network().blockActivation());
+        assertEquals(0.5566, r.network().batchNormMemory());
+        assertEquals(1e-12, r.network().batchNormEpsilon());
+        assertEquals(HeadScale.INPUT_WIDTH, r.network().head());
+        assertEquals(960, r.whitenImages());
+        assertEquals(5e-4, r.whitenEpsilon());
+        assertTrue(!r.whitenCentred());
+        assertEquals(new LossSpec(0.09, 1, false), r.loss());
+        assertEquals(MuonSpec.HIVERGE, r.optimizer());
+        assertEquals(1536, r.optimizer().batchSize());
+        assertEquals(0, r.lookaheadEvery());
+        assertEquals(0, r.ttaLevel(), "plain logits for the images selective TTA leaves");
+        assertEquals(0.25, r.ttaSelective());
+        for (Recipe other : List.of(Recipe.AIRBENCH94, Recipe.AIRBENCH94_MUON, Recipe.HLB)) {
+            assertEquals(0.0, other.ttaSelective(), other.name());
+        }
+        IllegalArgumentException level2 = assertThrows(IllegalArgumentException.class,
+                () -> r.toBuilder().ttaLevel(2).build());
+        assertTrue(level2.getMessage().contains("give level 0, or ttaSelective 0"), level2.getMessage());
+
+        Schedule schedule = Schedule.of(r, 50_000 / 1536);
+        assertEquals(32, schedule.stepsPerEpoch());
+        assertEquals(243, schedule.totalSteps());          // ceil(7.59 * 32)
+        assertEquals(8, schedule.epochCount());             // 7 full passes and 19 steps of the 8th
+        assertEquals(243 - 7 * 32, 19);
+        for (int k = 0; k < 243; k++) {
+            assertEquals(1 - k / 243.0, schedule.lrMultiplier(k), 1e-12, "step " + k);
+            assertEquals(k < 7, schedule.trainsWhitenBias(k), "step " + k);
+            if (k < 7) {
+                assertEquals(1 - k / 7.0, schedule.whitenBiasLrMultiplier(k), 1e-12, "step " + k);
+            }
+        }
+        List<Integer> renormalized = new java.util.ArrayList<>();
+        for (int k = 0; k < 243; k++) {
+            if (schedule.at(k).renormalizesFilters()) {
+                renormalized.add(k + 1);
+            }
+        }
+        assertEquals(List.of(2, 4, 6, 8, 10, 12, 14, 16, 19, 22, 25, 28, 31, 35, 39, 43, 47, 52, 57, 62, 68, 74, 80,
+                87, 94, 102, 110, 119, 128, 138, 149, 160, 172, 185, 199, 214, 230), renormalized);
+        // every other recipe renormalizes (if it has Muon) at every step
+        Schedule muon = Schedule.of(Recipe.AIRBENCH94_MUON, 25);
+        for (int k = 0; k < muon.totalSteps(); k++) {
+            assertTrue(muon.at(k).renormalizesFilters());
+        }
+    }
+
+    @Test
+    void hivergeIsDescribedByItsPieces() {
+        String text = Recipe.HIVERGE.describe();
+        for (String expected : List.of("recipe 94hiverge", "epochs                 7.59",
+                "colour jitter          x = (x + b) c per image and pass, b ~ U(-0.1399, 0.1399), c ~ U(1 - 0.1308,"
+                        + " 1 + 0.1308)", "block activation       SiLU (GELU after the whitening conv)",
+                "BatchNorm memory       0.5566", "from the first 960 training images", "label smoothing        0.09",
+                "Muon, lr 0.205, momentum (Nesterov) 0.655, decoupled decay", "Newton-Schulz (a,b,c)  (3.4576, -4.7391,"
+                        + " 2.0843)", "filter renormalization when s - last >= 2 + floor(15 s / total steps)",
+                "SGD momentum           0.825", "selective TTA          the least confident 0.25 of the test images"
+                        + " get the mean of six views (1/6 each), the rest level 0")) {
+            assertTrue(text.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + text);
+        }
+        String muon = Recipe.AIRBENCH94_MUON.describe();
+        for (String expected : List.of("colour jitter          none", "block activation       GELU",
+                "filter renormalization every step", "no weight decay", "selective TTA          none")) {
+            assertTrue(muon.contains(expected), "no '" + expected + "' in" + System.lineSeparator() + muon);
+        }
+    }
+
+    @Test
+    void aFilteredRecipeRefusesMuonThatSkipsRenormalizations() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.AIRBENCH96_FASTER.toBuilder().optimizer(MuonSpec.HIVERGE.withBatchSize(1024)).noLookahead()
+                        .build());
+        assertTrue(e.getMessage().contains("renormalize at every step"), e.getMessage());
     }
 }

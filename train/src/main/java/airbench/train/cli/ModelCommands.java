@@ -2,6 +2,7 @@ package airbench.train.cli;
 
 import airbench.data.DatasetChoice;
 import airbench.eval.Predictor;
+import airbench.eval.SelectiveTta;
 import airbench.eval.TestSetEvaluation;
 import airbench.eval.TestTimeAugmentation;
 import airbench.train.run.UsageException;
@@ -17,7 +18,8 @@ import org.apache.commons.cli.Options;
  * The commands on an exported model, {@code evaluate} ({@link TestSetEvaluation}) and {@code predict}
  * ({@link Predictor#predictFiles}):
  * <pre>
- * evaluate --model DIR [--dataset cifar10|cifar100] [--labels fine|coarse] [--tta 0|1|2] [--data-dir PATH]
+ * evaluate --model DIR [--dataset cifar10|cifar100] [--labels fine|coarse] [--tta 0|1|2|selective]
+ *          [--tta-fraction F] [--data-dir PATH]
  *          [--json FILE] [--predictions FILE] [--threads N]
  * predict  --model DIR [--dataset ...] [--labels ...] [--top K] [--threads N] FILE_OR_FOLDER...
  * </pre>
@@ -35,7 +37,8 @@ final class ModelCommands {
 
     static final Command EVALUATE = Command.named("evaluate")
             .summary("test accuracy of an exported model on its dataset's test set, at each TTA level")
-            .usage("evaluate --model DIR [--dataset D] [--tta 0|1|2] [--data-dir PATH] [--json FILE]")
+            .usage("evaluate --model DIR [--dataset D] [--tta 0|1|2|selective] [--tta-fraction F] [--data-dir PATH]"
+                    + " [--json FILE]")
             .description("Test accuracy of an exported model on the test set of its dataset (CIFAR-10 or CIFAR-100,"
                     + " as the model records it), at every TTA level up to --tta.")
             .footer("Properties: eval.model, eval.dataset, eval.labels, eval.tta, eval.dataDir, eval.threads.")
@@ -81,7 +84,11 @@ final class ModelCommands {
                 .addOption(labelsOption())
                 .addOption(Option.builder().longOpt("tta").hasArg().argName("LEVEL")
                         .desc("highest test-time augmentation level, 0, 1 or 2 (default 2); every level up to it"
-                                + " is printed").get())
+                                + " is printed; or selective: plain logits for all images, the six-view mean for the"
+                                + " least confident --tta-fraction, printed beside level 0").get())
+                .addOption(Option.builder().longOpt("tta-fraction").hasArg().argName("F")
+                        .desc("share of the test images selective TTA augments, in (0, 1] (default 0.25);"
+                                + " implies --tta selective").get())
                 .addOption(Option.builder().longOpt("data-dir").hasArg().argName("PATH")
                         .desc("the dataset's archive or folder (default: as the trainer finds it)").get())
                 .addOption(Option.builder().longOpt("json").hasArg().argName("FILE")
@@ -105,7 +112,8 @@ final class ModelCommands {
         call.noArguments();
         Path modelDir = model(call);
         Optional<DatasetChoice> requested = requestedDataset(call);
-        int tta = intValue(call, "tta", "eval.tta", DEFAULT_TTA, 0, TestTimeAugmentation.MAX_LEVEL);
+        double selective = selectiveFraction(call);
+        int tta = selective > 0 ? 0 : intValue(call, "tta", "eval.tta", DEFAULT_TTA, 0, TestTimeAugmentation.MAX_LEVEL);
         Optional<Path> dataDir = call.valueOrProperty("data-dir", "eval.dataDir").map(Path::of);
         Optional<Path> json = Optional.ofNullable(call.value("json")).map(Path::of);
         Optional<Path> predictions = Optional.ofNullable(call.value("predictions")).map(Path::of);
@@ -115,7 +123,8 @@ final class ModelCommands {
         if (fallback != null && !fallback.isBlank()) {
             fallbacks.add(Path.of(fallback).toAbsolutePath().normalize());
         }
-        TestSetEvaluation result = TestSetEvaluation.run(modelDir, requested, tta, threads, dataDir, fallbacks);
+        TestSetEvaluation result = TestSetEvaluation.run(modelDir, requested, tta, threads, dataDir, fallbacks,
+                selective);
         result.lines().forEach(call.out()::println);
         json.ifPresent(result::writeJson);
         predictions.ifPresent(result::writePredictions);
@@ -144,6 +153,32 @@ final class ModelCommands {
     private static Path model(Command.Call call) {
         return Path.of(call.valueOrProperty("model", "eval.model").orElseThrow(() -> new UsageException(
                 "--model DIR is required (or -Deval.model=DIR)")));
+    }
+
+    /**
+     * The share of selective TTA: {@code --tta selective} (0.25 unless {@code --tta-fraction} says otherwise) or
+     * {@code --tta-fraction} alone; 0 for a TTA level.
+     */
+    private static double selectiveFraction(Command.Call call) {
+        Optional<String> tta = call.valueOrProperty("tta", "eval.tta").map(String::trim);
+        Optional<String> fraction = call.valueOrProperty("tta-fraction", "eval.ttaFraction");
+        boolean selective = tta.map("selective"::equals).orElse(false);
+        if (fraction.isEmpty()) {
+            return selective ? SelectiveTta.DEFAULT_FRACTION : 0;
+        }
+        if (tta.isPresent() && !selective) {
+            throw new UsageException("--tta-fraction is the share of selective TTA; give it with --tta selective,"
+                    + " not with --tta " + tta.get());
+        }
+        try {
+            double f = Double.parseDouble(fraction.get().trim());
+            if (f > 0 && f <= 1) {
+                return f;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("--tta-fraction must be a share in (0, 1], got '" + fraction.get() + "'");
     }
 
     private static int intValue(Command.Call call, String option, String property, int defaultValue, int min,

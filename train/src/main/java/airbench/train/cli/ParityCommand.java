@@ -9,6 +9,7 @@ import airbench.data.AugmentSpec;
 import airbench.data.CifarData;
 import airbench.data.Normalization;
 import airbench.data.TrainingBatches;
+import airbench.model.Activation;
 import airbench.model.IdentityInit;
 import airbench.model.NetworkSpec;
 import airbench.model.OptimizerSpec;
@@ -178,7 +179,10 @@ final class ParityCommand {
     record Settings(TrainOptions options, String name, int steps, int firstStep, int testImages, Path folder,
                     List<String> pythons, boolean replay) {}
 
-    /** The settings of hlb-CIFAR10 (docs/METHOD.md section 13) the recipe uses, which the PyTorch side lacks. */
+    /**
+     * The settings of hlb-CIFAR10 and of the hiverge record (docs/METHOD.md sections 13 and 14) the recipe uses, which
+     * the PyTorch side lacks.
+     */
     private static List<String> piecesThePyTorchSideLacks(Recipe recipe) {
         List<String> pieces = new ArrayList<>();
         if (recipe.augment().translateOffByOne()) {
@@ -201,6 +205,12 @@ final class ParityCommand {
         }
         if (recipe.lookaheadStart() != 0) {
             pieces.add("late Lookahead start");
+        }
+        if (recipe.augment().colourJitter()) {
+            pieces.add("colour jitter");
+        }
+        if (recipe.network().blockActivation() != Activation.GELU) {
+            pieces.add("SiLU");
         }
         return pieces;
     }

@@ -2,9 +2,11 @@ package airbench.train.run;
 
 import airbench.train.EpochRecord;
 import airbench.train.TrainingProgress;
+import airbench.model.Activation;
 import airbench.model.HeadScale;
 import airbench.model.IdentityInit;
 import airbench.model.NetworkSpec;
+import airbench.model.NewtonSchulz;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -138,7 +140,9 @@ public final class Checkpoint {
      * bias had its own decay, evaluation batches of 2,000), the label smoothing that the optimizer's settings held,
      * and airbench94's values of the settings recipe hlb brought (docs/METHOD.md section 13: symmetric shifts, no
      * CutMix, the replaced identity of each block's first conv, the uncentred whitening, the plain loss sum, the
-     * triangle schedule, Lookahead's slow copy from the start).
+     * triangle schedule, Lookahead's slow copy from the start), and 94muon's values of those recipe 94hiverge
+     * brought (section 14: no colour jitter, GELU in the blocks, Muon without decay, with 94muon's Newton-Schulz
+     * coefficients and renormalization at every step, no selective TTA).
      */
     @SuppressWarnings("unchecked")
     private static Header upgraded(Header header) {
@@ -156,6 +160,8 @@ public final class Checkpoint {
             augment.putIfAbsent("translate_off_by_one", false);
             augment.putIfAbsent("cutmix", 0);
             augment.putIfAbsent("cutmix_from_epoch", 0);
+            augment.putIfAbsent("brightness", 0.0);
+            augment.putIfAbsent("contrast", 0.0);
             recipe.put("augment", augment);
         }
         recipe.putIfAbsent("whiten_centred", false);
@@ -172,6 +178,15 @@ public final class Checkpoint {
             recipe.put("lookahead_base", muon ? 0.0 : Math.pow(0.95, 5));
         }
         recipe.putIfAbsent("eval_batch", 2000);
+        recipe.putIfAbsent("tta_selective", 0.0);
+        if (recipe.get("optimizer") instanceof Map<?, ?> o && o.containsKey("muon_lr")) {
+            Map<String, Object> optimizer = new LinkedHashMap<>((Map<String, Object>) o);
+            optimizer.putIfAbsent("muon_wd_per_example", 0.0);
+            optimizer.putIfAbsent("newton_schulz", new LinkedHashMap<>(Map.of("a", NewtonSchulz.AIRBENCH94_MUON.a(),
+                    "b", NewtonSchulz.AIRBENCH94_MUON.b(), "c", NewtonSchulz.AIRBENCH94_MUON.c())));
+            optimizer.putIfAbsent("renormalization", new LinkedHashMap<>(Map.of("min_gap", 1, "gap_growth", 0)));
+            recipe.put("optimizer", optimizer);
+        }
         if (!recipe.containsKey("label_smoothing") && recipe.get("optimizer") instanceof Map<?, ?> o) {
             Map<String, Object> optimizer = new LinkedHashMap<>((Map<String, Object>) o);
             recipe.put("label_smoothing", optimizer.remove("label_smoothing"));
@@ -184,12 +199,16 @@ public final class Checkpoint {
                 header.wallSeconds(), header.resumedTimes(), header.batchWaitSeconds(), header.dataset());
     }
 
-    /** A network's settings with those older code fixed: the 1/9 head, BatchNorm epsilon 1e-12, the replaced identity. */
+    /**
+     * A network's settings with those older code fixed: the 1/9 head, BatchNorm epsilon 1e-12, the replaced identity,
+     * GELU in the blocks.
+     */
     private static Map<String, Object> upgradedNetwork(Map<String, Object> network) {
         Map<String, Object> upgraded = new LinkedHashMap<>(network);
         upgraded.putIfAbsent("head", HeadScale.NINTH.name());
         upgraded.putIfAbsent("batch_norm_epsilon", NetworkSpec.DEFAULT_BATCH_NORM_EPSILON);
         upgraded.putIfAbsent("first_conv_identity", IdentityInit.REPLACE.name());
+        upgraded.putIfAbsent("block_activation", Activation.GELU.name());
         return upgraded;
     }
 }

@@ -46,11 +46,23 @@ public final class RunFolder {
     /** Folder of the invocation's PNG charts. */
     public static final String PLOTS_FOLDER = "plots";
     /** Options that may differ when resuming: they do not change what is computed. */
-    static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir");
+    static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir", "claim-above");
 
-    /** The summary file's content; {@code dataset} as in {@link RunResult#dataset()}. */
+    /**
+     * The summary file's content; {@code dataset} as in {@link RunResult#dataset()}; {@code meanAbove} the one-sided
+     * t-test that the mean final accuracy exceeds {@code --claim-above} (94% by default).
+     */
     public record Summary(String recipe, List<Map<String, Object>> runs, RunStatistics ttaAccuracy,
-                          Map<String, String> options, String dataset) {}
+                          Map<String, String> options, String dataset, MeanAbove meanAbove) {}
+
+    /**
+     * The evidence a record claim gives (docs/METHOD.md section 14): the one-sided t-test that the mean over the runs
+     * is above an accuracy.
+     *
+     * @param accuracy the accuracy the mean is claimed to exceed, as a fraction
+     * @param pValue   {@link RunStatistics#pValueAbove}; null with a single run
+     */
+    public record MeanAbove(double accuracy, Double pValue) {}
 
     private RunFolder() {}
 
@@ -203,7 +215,9 @@ public final class RunFolder {
                     r.ttaAccuracy(), r.trainSeconds(), r.wallSeconds(), r.steps()));
         }
         RunStatistics stats = RunStatistics.of(accuracies);
-        Summary summary = new Summary(options.recipe().name(), rows, stats, options.raw(), options.dataset().id());
+        double claim = options.claimAbove();
+        Summary summary = new Summary(options.recipe().name(), rows, stats, options.raw(), options.dataset().id(),
+                new MeanAbove(claim, stats.pValueAbove(claim)));
         Json.write(dir.resolve(SUMMARY_JSON), summary);
         try {
             Path tmp = dir.resolve("summary.csv.tmp");
@@ -217,6 +231,8 @@ public final class RunFolder {
             LOG.info(String.format(Locale.ROOT,
                     "%d runs: TTA accuracy mean %.4f, standard deviation %.4f, 95%% CI of the mean [%.4f, %.4f]",
                     stats.n(), stats.mean(), stats.standardDeviation(), stats.ciLow(), stats.ciHigh()));
+            LOG.info(String.format(Locale.ROOT, "%d runs: one-sided t-test that the mean exceeds %.4f: p = %.4g (%d"
+                    + " degrees of freedom)", stats.n(), claim, summary.meanAbove().pValue(), stats.n() - 1));
         }
         return summary;
     }

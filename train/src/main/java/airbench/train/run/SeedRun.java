@@ -12,6 +12,7 @@ import airbench.data.DatasetChoice;
 import airbench.eval.ClassAccuracy;
 import airbench.eval.Evaluation;
 import airbench.eval.Evaluator;
+import airbench.eval.SelectiveTta;
 import airbench.model.AirbenchModel;
 import airbench.model.TensorFlowRuntime;
 import airbench.tools.Provenance;
@@ -111,12 +112,23 @@ public final class SeedRun {
         try (TrainedModel model = training(seed).run(train, folder)) {
             TrainingProgress progress = model.progress();
             long evalStart = System.nanoTime();
-            // The predictions of every level up to the run's, kept for the per-class accuracies.
-            int[][] predicted = model.predictionsUpTo(test, recipe.ttaLevel());
+            // The predictions of every level up to the run's, kept for the per-class accuracies; with selective
+            // TTA the plain ones (level 0) and the selective ones, the final figure.
+            int[][] predicted;
+            int[] finalPredicted;
+            if (recipe.ttaSelective() > 0) {
+                SelectiveTta.Logits logits = model.selectiveTta(test, recipe.ttaSelective());
+                finalPredicted = SelectiveTta.predictions(logits.selective(), test.numClasses());
+                predicted = new int[][] {SelectiveTta.predictions(logits.plain(), test.numClasses())};
+            } else {
+                predicted = model.predictionsUpTo(test, recipe.ttaLevel());
+                finalPredicted = predicted[recipe.ttaLevel()];
+            }
             Map<Integer, Evaluation> byLevel = new LinkedHashMap<>();
             for (int level = 0; level <= recipe.ttaLevel(); level++) {
                 byLevel.put(level, Evaluator.score(level, predicted[level], test.labels()));
             }
+            double finalAccuracy = Evaluator.score(recipe.ttaLevel(), finalPredicted, test.labels()).accuracy();
             // Counted as the reference counts it: the final TTA evaluation is part of the training time.
             double trainSeconds = progress.trainSeconds() + seconds(System.nanoTime() - evalStart);
 
@@ -124,10 +136,11 @@ public final class SeedRun {
             byLevel.forEach((level, e) -> accuracies.put(String.valueOf(level), e.accuracy()));
             double wall = wallSecondsBefore + seconds(System.nanoTime() - wallStart);
             RunResult result = new RunResult(recipe.name(), seed, recipe.epochs(), options.raw(), recipeMap,
-                    List.copyOf(progress.history()), byLevel.get(recipe.ttaLevel()).accuracy(), recipe.ttaLevel(),
+                    List.copyOf(progress.history()), finalAccuracy, recipe.ttaLevel(),
                     accuracies, trainSeconds, wall, progress.steps(), progress.resumedTimes(),
                     progress.batchWaitSeconds(), provenance, execution, dataset.id(),
-                    ClassAccuracy.of(predicted[recipe.ttaLevel()], test.labels(), test.classNames()));
+                    ClassAccuracy.of(finalPredicted, test.labels(), test.classNames()),
+                    recipe.ttaSelective() > 0 ? recipe.ttaSelective() : null);
             ModelWeights.write(runDir.resolve(RunFolder.WEIGHTS_FILE), model.networkState());
             if (exportModel) {
                 Path export = options.exportFolder(seed, runDir);

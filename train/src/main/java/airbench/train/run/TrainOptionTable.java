@@ -57,7 +57,12 @@ public final class TrainOptionTable {
             new Def("batch-size", "N", "recipe's", "images per optimizer step"),
             new Def("seed", "N", "0", "random seed of the first run; run k uses seed + k"),
             new Def("runs", "N", "1", "number of trainings; mean and spread are reported"),
-            new Def("tta", "LEVEL", "recipe's", "test-time augmentation of the final evaluation: 0, 1 or 2"),
+            new Def("claim-above", "ACC", "0.94", "with several runs, the summary gives the one-sided t-test p-value"
+                    + " that the mean final accuracy exceeds ACC (a fraction)"),
+            new Def("tta", "LEVEL", "recipe's", "test-time augmentation of the final evaluation: 0, 1, 2 or"
+                    + " selective (plain logits, the six-view mean for the least confident --tta-fraction)"),
+            new Def("tta-fraction", "F", "0.25", "share of the test images selective TTA augments (the least"
+                    + " confident), in (0, 1]; implies --tta selective"),
             new Def("flip", "MODE", "recipe's", "flip augmentation: alternating, random or none"),
             new Def("precision", "P", "auto", "convolution precision: auto (bf16 where the CPU has avx512_bf16 "
                     + "or amx_bf16, else fp32), fp32 or bf16"),

@@ -1,5 +1,7 @@
 package airbench.train.run;
 
+import airbench.eval.SelectiveTta;
+
 import airbench.train.Recipe;
 import airbench.data.AugmentSpec;
 import airbench.data.CifarData;
@@ -93,16 +95,34 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
             if (raw.containsKey("whiten-bias-epochs")) {
                 builder.whitenBiasEpochs(nonNegativeDouble(raw, "whiten-bias-epochs"));
             }
-            if (raw.containsKey("tta")) {
-                int level = integer(raw, "tta");
-                if (level < 0 || level > 2) {
-                    throw new UsageException("bad value '" + raw.get("tta") + "' for --tta; valid levels: 0, 1, 2");
+            if (raw.containsKey("tta") && raw.get("tta").equals("selective")) {
+                builder.ttaLevel(0).ttaSelective(raw.containsKey("tta-fraction") ? ttaFraction(raw)
+                        : SelectiveTta.DEFAULT_FRACTION);
+            } else if (raw.containsKey("tta")) {
+                int level;
+                try {
+                    level = Integer.parseInt(raw.get("tta"));
+                } catch (NumberFormatException e) {
+                    level = -1;
                 }
-                builder.ttaLevel(level);
+                if (level < 0 || level > 2) {
+                    throw new UsageException("bad value '" + raw.get("tta") + "' for --tta; valid values: 0, 1, 2,"
+                            + " selective");
+                }
+                if (raw.containsKey("tta-fraction")) {
+                    throw new UsageException("--tta-fraction is the share of selective TTA; give it with --tta"
+                            + " selective, not with --tta " + level);
+                }
+                builder.ttaLevel(level).ttaSelective(0);
+            } else if (raw.containsKey("tta-fraction")) {
+                builder.ttaLevel(0).ttaSelective(ttaFraction(raw));
             }
             recipe = builder.build();
         } catch (IllegalArgumentException e) {
             throw new UsageException("invalid recipe override: " + e.getMessage());
+        }
+        if (raw.containsKey("claim-above")) {
+            claimAbove(raw);  // refused now, not after the runs
         }
         long seed = raw.containsKey("seed") ? longValue(raw, "seed") : 0;
         int runs = raw.containsKey("runs") ? positiveInt(raw, "runs") : 1;
@@ -125,6 +145,43 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
                 execution, oneDnn, threads, subset, epochEval, output, Optional.ofNullable(raw.get("resume")).map(Path::of),
                 Optional.ofNullable(raw.get("export")).map(Path::of),
                 raw.containsKey("overwrite-export") && bool(raw, "overwrite-export"), Map.copyOf(new LinkedHashMap<>(raw)));
+    }
+
+    /** The accuracy the summary tests the mean against ({@code --claim-above}, a fraction; 0.94 by default). */
+    public double claimAbove() {
+        return raw.containsKey("claim-above") ? claimAbove(raw) : DEFAULT_CLAIM_ABOVE;
+    }
+
+    /** The accuracy a record claim is tested against by default: 94%. */
+    public static final double DEFAULT_CLAIM_ABOVE = 0.94;
+
+    private static double claimAbove(Map<String, String> raw) {
+        double a;
+        try {
+            a = Double.parseDouble(raw.get("claim-above"));
+        } catch (NumberFormatException e) {
+            a = Double.NaN;
+        }
+        if (!(a > 0 && a < 1)) {
+            throw new UsageException("bad value '" + raw.get("claim-above") + "' for --claim-above; give the accuracy"
+                    + " the mean over the runs is tested to exceed as a fraction in (0, 1), like 0.94");
+        }
+        return a;
+    }
+
+    /** {@code --tta-fraction}: a share of the test images in (0, 1]. */
+    private static double ttaFraction(Map<String, String> raw) {
+        double f;
+        try {
+            f = Double.parseDouble(raw.get("tta-fraction"));
+        } catch (NumberFormatException e) {
+            f = Double.NaN;
+        }
+        if (!(f > 0 && f <= 1)) {
+            throw new UsageException("bad value '" + raw.get("tta-fraction") + "' for --tta-fraction; give the share"
+                    + " of the test images that selective TTA augments, in (0, 1] (0.25: a quarter)");
+        }
+        return f;
     }
 
     /**

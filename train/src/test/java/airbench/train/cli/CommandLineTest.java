@@ -128,9 +128,9 @@ class CommandLineTest {
 
     @Test
     void badInputGivesOneLineNamingTheValidChoices() {
-        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb", "--recipe", "97");
+        assertMessage("unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb, 94hiverge", "--recipe", "97");
         assertMessage("bad value 'sideways' for --flip; valid values: alternating, random, none", "--flip", "sideways");
-        assertMessage("bad value '3' for --tta; valid levels: 0, 1, 2", "--tta", "3");
+        assertMessage("bad value '3' for --tta; valid values: 0, 1, 2, selective", "--tta", "3");
         assertMessage("bad value 'many' for --runs; expected a whole number", "--runs", "many");
         assertMessage("bad value '0' for --runs; expected a positive whole number", "--runs", "0");
         assertMessage("bad value '-1' for --epochs; expected a positive number", "--epochs", "-1");
@@ -146,6 +146,24 @@ class CommandLineTest {
                 () -> TrainOptionTable.parse(new String[0], props));
         assertTrue(property.getMessage().startsWith("unknown property -Dtrain.recpie; valid properties: train.recipe"),
                 property.getMessage());
+    }
+
+    /** Selective TTA (docs/METHOD.md section 14) is an evaluation mode of any recipe; a level turns it off. */
+    @Test
+    void selectiveTtaIsAnOptionOfEveryRecipe() {
+        Recipe r94 = resolve("--tta", "selective").recipe();
+        assertEquals(0, r94.ttaLevel());
+        assertEquals(0.25, r94.ttaSelective());
+        assertEquals(0.1, resolve("--tta", "selective", "--tta-fraction", "0.1").recipe().ttaSelective());
+        assertEquals(0.5, resolve("--tta-fraction", "0.5").recipe().ttaSelective());
+        Recipe hivergeAtLevel2 = resolve("--recipe", "94hiverge", "--tta", "2").recipe();
+        assertEquals(2, hivergeAtLevel2.ttaLevel());
+        assertEquals(0.0, hivergeAtLevel2.ttaSelective());
+        assertEquals(0.25, resolve("--recipe", "94hiverge").recipe().ttaSelective());
+        assertMessage("bad value '0' for --tta-fraction; give the share of the test images that selective TTA"
+                + " augments, in (0, 1] (0.25: a quarter)", "--tta-fraction", "0");
+        assertMessage("--tta-fraction is the share of selective TTA; give it with --tta selective, not with --tta 2",
+                "--tta", "2", "--tta-fraction", "0.3");
     }
 
     private static void assertMessage(String expected, String... args) {
@@ -164,7 +182,7 @@ class CommandLineTest {
         } finally {
             System.setErr(err);
         }
-        assertEquals("error: train: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb",
+        assertEquals("error: train: unknown recipe '97'; valid recipes: 94, 95, 96, 94muon, 96faster, hlb, 94hiverge",
                 captured.toString().trim());
     }
 

@@ -94,6 +94,10 @@ class ModelCommandsTest {
         assertUsageError(run("evaluate", "--model", "m", "--tta", "two"), "evaluate",
                 "--tta must be an integer from 0 to 2");
         assertUsageError(run("evaluate", "--model", "m", "--bogus"), "evaluate", "Unrecognized option: --bogus");
+        assertUsageError(run("evaluate", "--model", "m", "--tta-fraction", "1.5"), "evaluate",
+                "--tta-fraction must be a share in (0, 1], got '1.5'");
+        assertUsageError(run("evaluate", "--model", "m", "--tta", "1", "--tta-fraction", "0.5"), "evaluate",
+                "--tta-fraction is the share of selective TTA; give it with --tta selective, not with --tta 1");
         assertUsageError(run("evaluate", "--model", "m", "extra"), "evaluate", "unexpected argument 'extra'");
         assertUsageError(run("evaluate", "--model"), "evaluate", "Missing argument for option: model");
         assertUsageError(run("predict", "--model", "m"), "predict", "name at least one image file or folder");

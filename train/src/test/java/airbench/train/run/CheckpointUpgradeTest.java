@@ -88,4 +88,42 @@ class CheckpointUpgradeTest {
         Map<String, Object> now = Json.toMap(Recipe.HLB);
         assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
     }
+
+    /**
+     * The recipe as checkpoints held it before recipe 94hiverge (2026-12-03): {@code current} without the settings
+     * 94hiverge brought, which every recipe then had at 94muon's (or airbench94's) values.
+     */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> beforeHiverge(Map<String, Object> current) throws Exception {
+        Map<String, Object> old = Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(current), Map.class);
+        Map<String, Object> augment = (Map<String, Object>) old.get("augment");
+        for (String key : List.of("brightness", "contrast")) {
+            assertEquals(true, augment.remove(key) != null, key);
+        }
+        assertEquals(true, ((Map<String, Object>) old.get("network")).remove("block_activation") != null);
+        if (old.get("filter") instanceof Map<?, ?> filter) {
+            ((Map<String, Object>) filter.get("proxy")).remove("block_activation");
+        }
+        Map<String, Object> optimizer = (Map<String, Object>) old.get("optimizer");
+        if (optimizer.containsKey("muon_lr")) {
+            for (String key : List.of("muon_wd_per_example", "newton_schulz", "renormalization")) {
+                assertEquals(true, optimizer.remove(key) != null, key);
+            }
+        }
+        return old;
+    }
+
+    @Test
+    void aCheckpointFromBeforeHivergeGetsTheValuesItsRecipeHadThen(@TempDir Path dir) throws Exception {
+        for (Recipe r : List.of(Recipe.AIRBENCH94, Recipe.AIRBENCH94_MUON, Recipe.AIRBENCH96_FASTER, Recipe.HLB)) {
+            Map<String, Object> old = beforeHiverge(Json.toMap(r));
+            assertEquals(Json.toMap(r), readBack(dir, Json.MAPPER.writeValueAsString(old)), r.name());
+        }
+    }
+
+    @Test
+    void aHivergeCheckpointIsReadAsWritten(@TempDir Path dir) throws Exception {
+        Map<String, Object> now = Json.toMap(Recipe.HIVERGE);
+        assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
+    }
 }

@@ -23,7 +23,8 @@ class RunFolderTest {
         CifarDataset train = SyntheticCifar.make("train", 1024, 1);
         CifarDataset test = SyntheticCifar.make("test", 200, 2);
         Map<String, String> raw = TrainOptionTable.parse(new String[] {"--widths", "8,16,16", "--batch-size", "256",
-                "--epochs", "1", "--runs", "2", "--seed", "10", "--tta", "0", "--epoch-eval", "false"}, new Properties());
+                "--epochs", "1", "--runs", "2", "--seed", "10", "--tta", "0", "--epoch-eval", "false", "--claim-above",
+                "0.3"}, new Properties());
         TrainOptions options = TrainOptions.resolve(raw);
         Path dir = RunFolder.create(out, options.recipe(), options.raw());
         RunFolder.Summary summary = RunFolder.run(dir, options, train, test);
@@ -40,6 +41,12 @@ class RunFolderTest {
         double b = (double) summary.runs().get(1).get("tta_accuracy");
         assertEquals((a + b) / 2, summary.ttaAccuracy().mean(), 1e-12);
         assertTrue(Files.exists(dir.resolve("summary.json")));
+        // The one-sided t-test against --claim-above 0.3, by hand: two runs, one degree of freedom, sd |a - b| / sqrt 2,
+        // t = (mean - 0.3) / (sd / sqrt 2) = (mean - 0.3) / (|a - b| / 2), P(T > t) = 1/2 - atan(t) / pi.
+        assertEquals(0.3, summary.meanAbove().accuracy());
+        double t = ((a + b) / 2 - 0.3) / (Math.abs(a - b) / 2);
+        assertEquals(0.5 - Math.atan(t) / Math.PI, summary.meanAbove().pValue(), 1e-12);
+        assertTrue(Files.readString(dir.resolve("summary.json")).contains("\"mean_above\""));
         // Charts of the invocation, and each run's TensorBoard events in its folder.
         for (String chart : List.of("seed-10-training-curves.png", "seed-11-training-curves.png", "accuracy.png",
                 "tta-levels.png")) {
