@@ -3,7 +3,9 @@ package airbench.train.run;
 import airbench.train.Recipe;
 import airbench.train.RunResult;
 import airbench.train.RunStatistics;
+import airbench.train.StopSignal;
 import airbench.train.TrainingListener;
+import airbench.train.TrainingStoppedException;
 import airbench.train.report.Plots;
 import airbench.train.report.TensorBoardListener;
 import airbench.data.CifarDataset;
@@ -46,7 +48,7 @@ public final class RunFolder {
     /** Folder of the invocation's PNG charts. */
     public static final String PLOTS_FOLDER = "plots";
     /** Options that may differ when resuming: they do not change what is computed. */
-    static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir");
+    static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir", "checkpoint-every");
 
     /** The summary file's content; {@code dataset} as in {@link RunResult#dataset()}. */
     public record Summary(String recipe, List<Map<String, Object>> runs, RunStatistics ttaAccuracy,
@@ -89,7 +91,8 @@ public final class RunFolder {
         for (String key : given.keySet()) {
             if (!RESUME_MAY_CHANGE.contains(key)) {
                 throw new UsageException("--" + key + " cannot be changed when resuming; --resume continues " + folder
-                        + " with the options it was started with (only --threads and --data-dir may be given)");
+                        + " with the options it was started with (only --threads, --data-dir and --checkpoint-every"
+                        + " may be given)");
             }
         }
         Map<String, String> merged = new LinkedHashMap<>(Json.read(folder.resolve(OPTIONS_FILE), Map.class));
@@ -125,6 +128,17 @@ public final class RunFolder {
      */
     public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test,
                               boolean keepModel) throws IOException {
+        return run(dir, options, train, test, keepModel, new StopSignal());
+    }
+
+    /**
+     * {@link #run(Path, TrainOptions, CifarDataset, CifarDataset, boolean)}, ended early when {@code stop} is
+     * requested: the run under way keeps its last step in its checkpoint, no further seed starts.
+     *
+     * @throws TrainingStoppedException when {@code stop} ended the invocation before its last seed finished
+     */
+    public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test,
+                              boolean keepModel, StopSignal stop) throws IOException {
         if (keepModel) {
             refuseExistingExports(dir, options);
         }
@@ -132,7 +146,7 @@ public final class RunFolder {
         if (keepModel && options.tensorboardFolder(seedFolder(dir, options.seed())).isPresent()) {
             listeners.add(new TensorBoardListener(options::tensorboardFolder));
         }
-        SeedRun trainer = new SeedRun(options, train, test, TrainingListener.all(listeners), keepModel);
+        SeedRun trainer = new SeedRun(options, train, test, TrainingListener.all(listeners), keepModel, stop);
         List<RunResult> results = new ArrayList<>();
         Summary summary = null;
         for (int k = 0; k < options.runs(); k++) {
@@ -144,6 +158,13 @@ public final class RunFolder {
                 LOG.info("seed {} already finished in {}; keeping its result", seed, runDir);
                 result = Json.read(resultFile, RunResult.class);
             } else {
+                if (stop.requested()) {
+                    // Between two seeds: the finished ones are kept, this one has not started.
+                    String reason = stop.reason().orElseThrow();
+                    throw new TrainingStoppedException(reason, seed, 0, 0, null, "stopped (" + reason + ") before"
+                            + " seed " + seed + " started; seeds " + options.seed() + ".." + (seed - 1)
+                            + " are finished in " + dir);
+                }
                 LOG.info("run {}/{}: seed {} in {}", k + 1, options.runs(), seed, runDir);
                 result = trainer.run(seed, runDir);
             }

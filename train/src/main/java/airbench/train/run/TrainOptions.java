@@ -118,6 +118,13 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         if (raw.containsKey("tensorboard") && raw.containsKey("no-tensorboard") && bool(raw, "no-tensorboard")) {
             throw new UsageException("--tensorboard and --no-tensorboard exclude each other; give one");
         }
+        if (raw.containsKey("checkpoint-every")) {
+            int every = integer(raw, "checkpoint-every");
+            if (every < 0) {
+                throw new UsageException("bad value '" + raw.get("checkpoint-every") + "' for --checkpoint-every;"
+                        + " expected a whole number of steps >= 0 (0: at epoch ends only)");
+            }
+        }
         boolean oneDnn = oneDnn(raw.get("onednn"));
         boolean epochEval = !raw.containsKey("epoch-eval") || bool(raw, "epoch-eval");
         Path output = Path.of(raw.getOrDefault("output", "runs"));
@@ -160,6 +167,14 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /**
+     * Steps between the checkpoints written inside an epoch ({@code --checkpoint-every}, validated by
+     * {@link #resolve}); 0, the default, for checkpoints at epoch ends only.
+     */
+    public int checkpointEvery() {
+        return raw.containsKey("checkpoint-every") ? Integer.parseInt(raw.get("checkpoint-every").trim()) : 0;
     }
 
     /** The SavedModel folder of the run of {@code seed}, whose own folder is {@code runDir}. */
