@@ -307,7 +307,8 @@ public final class Checkpoint {
 
     /** The refusal of a damaged file: the file, what is wrong, that it was not loaded, what to do. */
     private static IllegalStateException damaged(Path file, String what) {
-        return new IllegalStateException("checkpoint " + file + " is damaged: " + what + ". It was not loaded. "
+        String kind = file.getFileName().toString().equals(RunFolder.WEIGHTS_FILE) ? "weights file " : "checkpoint ";
+        return new IllegalStateException(kind + file + " is damaged: " + what + ". It was not loaded. "
                 + Character.toUpperCase(advice(file).charAt(0)) + advice(file).substring(1));
     }
 
