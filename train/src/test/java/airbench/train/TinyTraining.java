@@ -159,6 +159,20 @@ public final class TinyTraining {
         }
     }
 
+    /** Every value of two histories but the timed seconds (which differ between any two runs) is the same, to the bit. */
+    public static void assertSameHistory(List<EpochRecord> expected, List<EpochRecord> actual) {
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            EpochRecord a = expected.get(i);
+            EpochRecord b = actual.get(i);
+            assertEquals(a.epoch(), b.epoch());
+            assertEquals(a.steps(), b.steps());
+            assertEquals(a.trainLoss(), b.trainLoss(), 0.0, "train loss of epoch " + a.epoch());
+            assertEquals(a.trainAccuracy(), b.trainAccuracy(), 0.0, "train accuracy of epoch " + a.epoch());
+            assertEquals(a.testAccuracy(), b.testAccuracy(), "test accuracy of epoch " + a.epoch());
+        }
+    }
+
     /**
      * The final weights of two run folders have the same names and, to the bit, the same values;
      * returns the first run's.

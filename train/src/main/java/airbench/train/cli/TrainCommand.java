@@ -4,6 +4,8 @@ import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.model.TensorFlowRuntime;
 import airbench.train.Recipe;
+import airbench.train.StopSignal;
+import airbench.train.TrainingStoppedException;
 import airbench.train.run.RunFolder;
 import airbench.train.run.TrainOptionTable;
 import airbench.train.run.TrainOptions;
@@ -63,7 +65,32 @@ final class TrainCommand {
         Path dir = options.resume().isPresent() ? options.resume().get()
                 : RunFolder.create(options.output(), options.recipe(), options.dataset(), options.pinnedRaw());
         LOG.info("results go to {}", dir);
-        RunFolder.run(dir, options, train, data.test());
-        return 0;
+        StopSignal stop = new StopSignal();
+        try (SignalStop signals = SignalStop.install(stop)) {
+            try {
+                RunFolder.run(dir, options, train, data.test(), true, stop);
+                return 0;
+            } catch (TrainingStoppedException e) {
+                LOG.warn("{}. Continue with: {}", e.getMessage(),
+                        resumeCommand(System.getProperty("sun.java.command"), dir));
+                return signals.exitStatus() != 0 ? signals.exitStatus() : 1;
+            }
+        }
+    }
+
+    /**
+     * The command that continues the invocation in {@code dir}, as this process was started ({@code javaCommand}
+     * is the JVM's {@code sun.java.command}: the main class or jar, then the arguments): {@code mvn exec:java
+     * -Dtrain.resume=DIR} under Maven, {@code java -jar JAR --resume DIR} under a jar, else {@link Main#PROGRAM}'s.
+     */
+    static String resumeCommand(String javaCommand, Path dir) {
+        String launcher = javaCommand == null ? "" : javaCommand.strip().split(" ", 2)[0];
+        if (launcher.startsWith("org.codehaus.plexus.classworlds")) {
+            return "mvn exec:java -Dtrain.resume=" + dir;
+        }
+        if (launcher.endsWith(".jar")) {
+            return "java -jar " + launcher + " --resume " + dir;
+        }
+        return Main.PROGRAM + " --resume " + dir;
     }
 }

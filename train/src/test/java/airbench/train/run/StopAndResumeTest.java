@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import airbench.train.EpochRecord;
 import airbench.train.EpochSoFar;
 import airbench.train.RunResult;
 import airbench.train.StopSignal;
@@ -15,7 +14,6 @@ import airbench.train.TinyTraining.Recorder;
 import airbench.train.TrainingStoppedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -98,7 +96,7 @@ class StopAndResumeTest {
         assertEquals(1, resumed.resumedTimes());
         assertEquals(TOTAL_STEPS - stepsDone, second.losses.size());
         TinyTraining.assertSameLosses(straight, first, second, stepsDone, TOTAL_STEPS);
-        assertSameHistory(straightResult.history(), resumed.history());
+        TinyTraining.assertSameHistory(straightResult.history(), resumed.history());
         TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
         assertEquals(straightResult.ttaAccuracy(), resumed.ttaAccuracy());
         assertFalse(Files.exists(run.resolve(RunFolder.CHECKPOINT_FILE)));
@@ -119,7 +117,7 @@ class StopAndResumeTest {
         RunResult resumed = SYNTHETIC.trainer(every3, second).run(SEED, run);
         assertEquals(12, second.starts.get(0).startStep());
         TinyTraining.assertSameLosses(straight, first, second, 12, TOTAL_STEPS);
-        assertSameHistory(straightResult.history(), resumed.history());
+        TinyTraining.assertSameHistory(straightResult.history(), resumed.history());
         TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
     }
 
@@ -129,19 +127,5 @@ class StopAndResumeTest {
                 () -> TinyTraining.options("3", "--checkpoint-every", "-2"));
         assertTrue(e.getMessage().contains("--checkpoint-every") && e.getMessage().contains("-2"), e.getMessage());
         assertEquals(0, TinyTraining.options("3").checkpointEvery(), "epoch ends only by default");
-    }
-
-    /** Every value of the records but the timed seconds (which differ between any two runs) is the same. */
-    static void assertSameHistory(List<EpochRecord> expected, List<EpochRecord> actual) {
-        assertEquals(expected.size(), actual.size());
-        for (int i = 0; i < expected.size(); i++) {
-            EpochRecord a = expected.get(i);
-            EpochRecord b = actual.get(i);
-            assertEquals(a.epoch(), b.epoch());
-            assertEquals(a.steps(), b.steps());
-            assertEquals(a.trainLoss(), b.trainLoss(), 0.0, "train loss of epoch " + a.epoch());
-            assertEquals(a.trainAccuracy(), b.trainAccuracy(), 0.0, "train accuracy of epoch " + a.epoch());
-            assertEquals(a.testAccuracy(), b.testAccuracy(), "test accuracy of epoch " + a.epoch());
-        }
     }
 }
