@@ -161,9 +161,10 @@ public final class RunFolder {
                 if (stop.requested()) {
                     // Between two seeds: the finished ones are kept, this one has not started.
                     String reason = stop.reason().orElseThrow();
+                    String finished = seed == options.seed() ? "no seed has trained yet"
+                            : "seeds " + options.seed() + ".." + (seed - 1) + " are finished in " + dir;
                     throw new TrainingStoppedException(reason, seed, 0, 0, null, "stopped (" + reason + ") before"
-                            + " seed " + seed + " started; seeds " + options.seed() + ".." + (seed - 1)
-                            + " are finished in " + dir);
+                            + " seed " + seed + " started; " + finished);
                 }
                 LOG.info("run {}/{}: seed {} in {}", k + 1, options.runs(), seed, runDir);
                 result = trainer.run(seed, runDir);
