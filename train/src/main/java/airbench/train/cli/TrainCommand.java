@@ -6,12 +6,14 @@ import airbench.model.TensorFlowRuntime;
 import airbench.train.Recipe;
 import airbench.train.StopSignal;
 import airbench.train.TrainingStoppedException;
+import airbench.train.run.RunData;
 import airbench.train.run.RunFolder;
 import airbench.train.run.TrainOptionTable;
 import airbench.train.run.TrainOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -53,7 +55,12 @@ final class TrainCommand {
         TensorFlowRuntime.configure(options.oneDnn());
         LOG.info("configuration:{}{}", System.lineSeparator(), options.describe());
         TensorFlowRuntime.status();  // logs, once, oneDNN as it runs and the CPU's deciding flags
-        CifarData data = options.loadData();
+        // A resumed invocation reads the data it recorded unless told otherwise, and refuses other data.
+        Optional<RunData> recorded = options.resume().flatMap(RunFolder::recordedData);
+        Path source = options.locateData(recorded.map(r -> r.location(options.dataDir())).orElse(options.dataDir()));
+        CifarData data = options.loadData(source);
+        RunData read = RunData.of(options.dataset(), source, data);
+        recorded.ifPresent(r -> r.requireSame(read, options.resume().get()));
         CifarDataset train = options.trainSubset() > 0
                 ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
         if (raw.containsKey("dry-run")) {
@@ -64,6 +71,9 @@ final class TrainCommand {
         }
         Path dir = options.resume().isPresent() ? options.resume().get()
                 : RunFolder.create(options.output(), options.recipe(), options.dataset(), options.pinnedRaw());
+        if (recorded.isEmpty()) {
+            RunFolder.recordData(dir, read);  // a new invocation, or one of code that did not record its data
+        }
         LOG.info("results go to {}", dir);
         StopSignal stop = new StopSignal();
         try (SignalStop signals = SignalStop.install(stop)) {

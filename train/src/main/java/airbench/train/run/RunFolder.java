@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -34,10 +35,12 @@ import org.apache.logging.log4j.Logger;
  */
 public final class RunFolder {
     private static final Logger LOG = LogManager.getLogger(RunFolder.class);
-    // Every file and folder name of a run folder, here only. An invocation's folder holds OPTIONS_FILE, the
+    // Every file and folder name of a run folder, here only. An invocation's folder holds OPTIONS_FILE, DATA_FILE, the
     // summaries, PLOTS_FOLDER and one seedFolder per seed; a seed's folder holds RESULT_FILE, WEIGHTS_FILE,
     // MODEL_FOLDER (the export, unless --export moves it), TENSORBOARD_FOLDER and, until it finishes, CHECKPOINT_FILE.
     public static final String OPTIONS_FILE = "invocation.json";
+    /** Where the invocation's data was read from and its checksum ({@link RunData}). */
+    public static final String DATA_FILE = "data.json";
     public static final String SUMMARY_JSON = "summary.json";
     public static final String SUMMARY_CSV = "summary.csv";
     public static final String RESULT_FILE = "result.json";
@@ -103,6 +106,17 @@ public final class RunFolder {
         });
         merged.put("resume", folder.toString());
         return merged;
+    }
+
+    /** Records the data of the invocation in {@code dir} ({@link #DATA_FILE}). */
+    public static void recordData(Path dir, RunData data) {
+        Json.write(dir.resolve(DATA_FILE), data);
+    }
+
+    /** The data the invocation in {@code dir} recorded; empty for a folder of code that did not record it. */
+    public static Optional<RunData> recordedData(Path dir) {
+        Path file = invocationFolder(dir).resolve(DATA_FILE);
+        return Files.isRegularFile(file) ? Optional.of(Json.read(file, RunData.class)) : Optional.empty();
     }
 
     static Path invocationFolder(Path dir) {

@@ -3,6 +3,8 @@ package airbench.train.run;
 import airbench.train.Recipe;
 import airbench.data.AugmentSpec;
 import airbench.data.CifarData;
+import airbench.data.CifarReader;
+import airbench.data.DataLocator;
 import airbench.data.DatasetChoice;
 import airbench.data.FlipMode;
 import airbench.model.Compilation;
@@ -310,7 +312,17 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
 
     /** Reads the options' dataset from their data folder (or the default locations), logging what was read. */
     public CifarData loadData() {
-        CifarData data = CifarData.load(dataset, dataDir);
+        return loadData(locateData(dataDir));
+    }
+
+    /** Where the options' dataset is read from: {@code location} (a {@code --data-dir}), else the standard places. */
+    public Path locateData(Optional<Path> location) {
+        return DataLocator.locate(dataset.variant(), location);
+    }
+
+    /** Reads the options' dataset from {@code source} ({@link #locateData}), logging what was read. */
+    public CifarData loadData(Path source) {
+        CifarData data = CifarReader.read(source, dataset);
         LOG.info("{}", data.train().summary());
         LOG.info("{}", data.test().summary());
         return data;
