@@ -57,7 +57,11 @@ final class TrainCommand {
         TensorFlowRuntime.status();  // logs, once, oneDNN as it runs and the CPU's deciding flags
         // A resumed invocation reads the data it recorded unless told otherwise, and refuses other data.
         Optional<RunData> recorded = options.resume().flatMap(RunFolder::recordedData);
-        Path source = options.locateData(recorded.map(r -> r.location(options.dataDir())).orElse(options.dataDir()));
+        Optional<Path> location = recorded.map(r -> r.location(options.dataDir())).orElse(options.dataDir());
+        if (options.dataDir().isEmpty() && location.isPresent()) {
+            LOG.info("reading the data {} was started with ({})", options.resume().get(), RunFolder.DATA_FILE);
+        }
+        Path source = options.locateData(location);
         CifarData data = options.loadData(source);
         RunData read = RunData.of(options.dataset(), source, data);
         recorded.ifPresent(r -> r.requireSame(read, options.resume().get()));

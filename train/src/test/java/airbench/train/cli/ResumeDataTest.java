@@ -48,7 +48,8 @@ class ResumeDataTest {
                 "the invocation was started without --data-dir");
         try (LogCapture log = new LogCapture()) {
             assertEquals(0, Main.run(new String[] {"--resume", started.toString()}));
-            assertTrue(log.text().contains("Using CIFAR-10 data from " + data.toAbsolutePath().normalize()),
+            assertTrue(log.text().contains("reading the data " + started + " was started with (data.json)")
+                    && log.text().contains("Using CIFAR-10 data from " + data.toAbsolutePath().normalize()),
                     log.text());
         }
         assertTrue(Files.exists(started.resolve("seed-0").resolve(RunFolder.RESULT_FILE)));

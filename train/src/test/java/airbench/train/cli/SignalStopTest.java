@@ -52,43 +52,8 @@ class SignalStopTest {
             throws Exception {
         Path data = SyntheticCifarFolder.write(dir.resolve("data"));
         Path stoppedRuns = dir.resolve("stopped");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g", "-cp", System.getProperty("java.class.path")));
-        String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
-        if (cache != null) {
-            command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
-        }
-        command.add(Main.class.getName());
-        command.addAll(TINY);
-        command.addAll(List.of("--data-dir", data.toString(), "--output", stoppedRuns.toString()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> output = new ArrayList<>();
-        CountDownLatch firstEpoch = new CountDownLatch(1);
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    synchronized (output) {
-                        output.add(line);
-                    }
-                    if (FIRST_EPOCH_ROW.matcher(line).find()) {
-                        firstEpoch.countDown();
-                    }
-                }
-            } catch (IOException e) {
-                // the child is gone; its exit status tells
-            }
-        });
-        reader.start();
-        try {
-            assertTrue(firstEpoch.await(90, TimeUnit.SECONDS), "the child trained its first epoch:\n" + text(output));
-            Process kill = new ProcessBuilder("kill", "-TERM", String.valueOf(child.pid())).start();
-            assertEquals(0, kill.waitFor());
-            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child ended after SIGTERM:\n" + text(output));
-        } finally {
-            child.destroyForcibly();
-        }
-        reader.join(10_000);
+        Process child = signalledAfterTheFirstEpoch(data, stoppedRuns, "TERM", output);
         String log = text(output);
         assertEquals(143, child.exitValue(), log);
 
@@ -116,6 +81,65 @@ class SignalStopTest {
         TinyTraining.assertSameHistory(a.history(), b.history());
         assertEquals(a.ttaAccuracy(), b.ttaAccuracy());
         assertFalse(Files.exists(checkpoint));
+    }
+
+    /**
+     * Runs the tiny training on {@code data} into {@code runs} in a child JVM, sends it SIG{@code signal} once its
+     * first epoch ended, and returns it ended; its output lines go to {@code output}.
+     */
+    private static Process signalledAfterTheFirstEpoch(Path data, Path runs, String signal, List<String> output)
+            throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g", "-cp", System.getProperty("java.class.path")));
+        String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
+        if (cache != null) {
+            command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
+        }
+        command.add(Main.class.getName());
+        command.addAll(TINY);
+        command.addAll(List.of("--data-dir", data.toString(), "--output", runs.toString()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        CountDownLatch firstEpoch = new CountDownLatch(1);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    synchronized (output) {
+                        output.add(line);
+                    }
+                    if (FIRST_EPOCH_ROW.matcher(line).find()) {
+                        firstEpoch.countDown();
+                    }
+                }
+            } catch (IOException e) {
+                // the child is gone; its exit status tells
+            }
+        });
+        reader.start();
+        try {
+            assertTrue(firstEpoch.await(90, TimeUnit.SECONDS), "the child trained its first epoch:\n" + text(output));
+            Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(child.pid())).start();
+            assertEquals(0, kill.waitFor());
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child ended after SIG" + signal + ":\n"
+                    + text(output));
+        } finally {
+            child.destroyForcibly();
+        }
+        reader.join(10_000);
+        return child;
+    }
+
+    /** Ctrl-C: the same stop, with the status 130. */
+    @Test
+    void sigintStopsAChildTrainingWithStatus130(@TempDir Path dir) throws Exception {
+        Path data = SyntheticCifarFolder.write(dir.resolve("data"));
+        List<String> output = new ArrayList<>();
+        Process child = signalledAfterTheFirstEpoch(data, dir.resolve("runs"), "INT", output);
+        String log = text(output);
+        assertEquals(130, child.exitValue(), log);
+        assertTrue(log.contains("SIGINT received: stopping after the current training step"), log);
+        assertTrue(Pattern.compile("seed 0 stopped \\(SIGINT\\) after step \\d+ of 30 .*; its state at that step"
+                + " is in .*checkpoint\\.bin\\. Continue with: .* --resume ").matcher(log).find(), log);
     }
 
     @Test
