@@ -242,7 +242,10 @@ final class TrainingLoop {
         int steps;
         double trainSeconds;
         int resumedTimes;
-        /** Seconds waited for batches up to the last epoch end (the prefetcher counts those since). */
+        /**
+         * Seconds waited for batches up to the last epoch end, or up to the checkpoint continued from (the
+         * prefetcher counts those since).
+         */
         double batchWaitSeconds;
         double batchWaitAtEpochStart;
         final List<EpochRecord> history = new ArrayList<>();

@@ -12,32 +12,33 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
-import java.io.IOException;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.UTFDataFormatException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
-import java.util.Locale;
-import java.util.zip.CRC32C;
-import java.util.zip.CheckedOutputStream;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
- * A run's complete state at an epoch boundary, in one file: every graph variable
- * (weights, BatchNorm statistics, momentum buffers, Lookahead slow copies,
- * whitening filters and bias) plus the progress. The data pipeline's randomness
- * is a pure function of (seed, epoch), so the seed and the step counter are all
- * the random state there is.
+ * A run's complete state after a whole step (an epoch end, a stop, a
+ * {@code --checkpoint-every} step), in one file: every graph variable (weights,
+ * BatchNorm statistics, momentum buffers, Lookahead slow copies, whitening
+ * filters and bias) plus the progress, with the running totals of an epoch under
+ * way. The data pipeline's randomness is a pure function of (seed, step), so
+ * the seed and the step counter are all the random state there is.
  *
  * <p>Layout (big-endian, {@link DataOutputStream}'s): the magic {@value #MAGIC}
  * (as {@code writeUTF}), the file's length in bytes (a long), the header JSON's
