@@ -218,7 +218,8 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         if (trainSubset > 0) {
             lines.add("training on the first " + trainSubset + " images only");
         }
-        lines.add("per-epoch test evaluation " + (epochEval ? "on" : "off") + ", output " + output);
+        lines.add("per-epoch test evaluation " + (epochEval ? "on" : "off") + ", output " + output
+                + (checkpointEvery() > 0 ? ", a checkpoint every " + checkpointEvery() + " steps too" : ""));
         return String.join(System.lineSeparator(), lines);
     }
 
