@@ -4,6 +4,7 @@ import airbench.data.Batch;
 import airbench.data.BatchSource;
 import airbench.data.TrainingBatches;
 import airbench.model.AirbenchModel;
+import java.util.Map;
 
 /**
  * What one optimizer step of a run does with its batch, and where the batches come from: the whole
@@ -26,6 +27,14 @@ interface BatchStep {
 
     /** Takes step {@code step} (0-based) of the schedule on {@code batch}. */
     AirbenchModel.StepResult take(AirbenchModel model, Batch batch, int step, Schedule schedule);
+
+    /** The step's own running sums over the current epoch (for its log line), kept by a mid-epoch checkpoint. */
+    default Map<String, Double> epochSums() {
+        return Map.of();
+    }
+
+    /** Continues an epoch that a checkpoint interrupted: the sums {@link #epochSums()} returned then. */
+    default void continueEpoch(Map<String, Double> sums) {}
 
     /** The plain step: every example of the batch. */
     record WholeBatch(int batchSize) implements BatchStep {

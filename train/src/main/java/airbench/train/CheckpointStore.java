@@ -8,11 +8,12 @@ import java.util.function.Supplier;
 /**
  * Where a training keeps what it needs to continue after an interruption. The library's {@link Training#run(
  * airbench.data.CifarDataset)} keeps nothing ({@link #NONE}); the command line's run folders
- * ({@code airbench.train.run}) write a checkpoint file at every epoch end and continue from it.
+ * ({@code airbench.train.run}) write a checkpoint file at every epoch end, every {@link #saveEverySteps()} steps and
+ * when the training is asked to stop ({@link StopSignal}), and continue from it.
  *
- * <p>A continued training is bit-identical to one never interrupted: the variables hold every piece of random and
- * optimizer state (the data pipeline's randomness is a pure function of the seed and the epoch), and the progress
- * holds the step counter and what the results report.
+ * <p>A continued training is bit-identical to one never interrupted, from any step: the variables hold every piece
+ * of random and optimizer state (the data pipeline's randomness is a pure function of the seed and the step), and
+ * the progress holds the step counter, what the results report and the running totals of the epoch under way.
  */
 public interface CheckpointStore {
 
@@ -29,7 +30,9 @@ public interface CheckpointStore {
         }
 
         @Override
-        public void epochEnded(TrainingProgress progress, Supplier<Map<String, float[]>> variables) {}
+        public Optional<Path> save(TrainingProgress progress, Supplier<Map<String, float[]>> variables) {
+            return Optional.empty();
+        }
     };
 
     /**
@@ -45,8 +48,17 @@ public interface CheckpointStore {
     Optional<Saved> resumeFrom();
 
     /**
-     * An epoch (or the final partial pass) has ended, before the listeners hear of it; {@code progress} holds its
-     * record already. {@code variables} reads the graph's state (costly: call it only to save it).
+     * Keeps the training's state after {@code progress.steps()} steps: at an epoch end (or the final partial pass),
+     * before the listeners hear of it, with the epoch's record in the history already; every
+     * {@link #saveEverySteps()} steps; and when the training stops early. {@code variables} reads the graph's state
+     * (costly: call it only to save it).
+     *
+     * @return the file that holds it, or empty when nothing was kept
      */
-    void epochEnded(TrainingProgress progress, Supplier<Map<String, float[]>> variables);
+    Optional<Path> save(TrainingProgress progress, Supplier<Map<String, float[]>> variables);
+
+    /** Steps between the saves inside an epoch, besides those at every epoch end; 0 for none (the default). */
+    default int saveEverySteps() {
+        return 0;
+    }
 }

@@ -7,6 +7,7 @@ import airbench.data.TrainingBatches;
 import airbench.model.AirbenchModel;
 import airbench.model.ProxyFilterSpec;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -68,5 +69,19 @@ final class ProxyFilteredStep implements BatchStep {
             proxySteps = 0;
         }
         return r.main();
+    }
+
+    @Override
+    public Map<String, Double> epochSums() {
+        return Map.of("proxy_loss", proxyLoss, "proxy_kept_loss", proxyKeptLoss, "steps", (double) steps,
+                "proxy_steps", (double) proxySteps);
+    }
+
+    @Override
+    public void continueEpoch(Map<String, Double> sums) {
+        proxyLoss = sums.getOrDefault("proxy_loss", 0.0);
+        proxyKeptLoss = sums.getOrDefault("proxy_kept_loss", 0.0);
+        steps = sums.getOrDefault("steps", 0.0).intValue();
+        proxySteps = sums.getOrDefault("proxy_steps", 0.0).intValue();
     }
 }

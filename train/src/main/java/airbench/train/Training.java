@@ -30,15 +30,18 @@ import java.util.Optional;
  * @param epochTest  a test set to evaluate (TTA level 0, not timed) after every epoch, for the listener's
  *                   {@link EpochRecord#testAccuracy()}; empty for none
  * @param listener   watches the training: progress lines, the per-epoch table, anything else
+ * @param stop       asks the training to end after its current step, keeping its state there
+ *                   ({@link #withStopSignal}); one nobody holds by default
  */
 public record Training(Recipe recipe, long seed, ExecutionPlan execution, int threads,
-                       Optional<CifarDataset> epochTest, TrainingListener listener) {
+                       Optional<CifarDataset> epochTest, TrainingListener listener, StopSignal stop) {
 
     public Training {
         Objects.requireNonNull(recipe, "recipe");
         Objects.requireNonNull(execution, "execution");
         Objects.requireNonNull(epochTest, "epochTest");
         Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(stop, "stop");
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
@@ -52,33 +55,41 @@ public record Training(Recipe recipe, long seed, ExecutionPlan execution, int th
     public static Training of(Recipe recipe) {
         return new Training(recipe, 0, ExecutionPlan.resolve(ExecutionPlan.AUTO, ExecutionPlan.AUTO,
                 CpuFeatures.detect()), Runtime.getRuntime().availableProcessors(), Optional.empty(),
-                TrainingListener.console());
+                TrainingListener.console(), new StopSignal());
     }
 
     public Training withRecipe(Recipe newRecipe) {
-        return new Training(newRecipe, seed, execution, threads, epochTest, listener);
+        return new Training(newRecipe, seed, execution, threads, epochTest, listener, stop);
     }
 
     public Training withSeed(long newSeed) {
-        return new Training(recipe, newSeed, execution, threads, epochTest, listener);
+        return new Training(recipe, newSeed, execution, threads, epochTest, listener, stop);
     }
 
     public Training withExecution(ExecutionPlan newExecution) {
-        return new Training(recipe, seed, newExecution, threads, epochTest, listener);
+        return new Training(recipe, seed, newExecution, threads, epochTest, listener, stop);
     }
 
     public Training withThreads(int newThreads) {
-        return new Training(recipe, seed, execution, newThreads, epochTest, listener);
+        return new Training(recipe, seed, execution, newThreads, epochTest, listener, stop);
     }
 
     /** Evaluates {@code test} (TTA level 0) after every epoch; the time it takes is not counted as training. */
     public Training withEpochEvaluation(CifarDataset test) {
-        return new Training(recipe, seed, execution, threads, Optional.of(test), listener);
+        return new Training(recipe, seed, execution, threads, Optional.of(test), listener, stop);
     }
 
     /** Replaces the listener; {@link TrainingListener#all} combines several, {@code new TrainingListener() {}} is silent. */
     public Training withListener(TrainingListener newListener) {
-        return new Training(recipe, seed, execution, threads, epochTest, newListener);
+        return new Training(recipe, seed, execution, threads, epochTest, newListener, stop);
+    }
+
+    /**
+     * Watches {@code newStop} between steps: once it is requested, the training finishes its current step, hands
+     * its state at that step to its {@link CheckpointStore} and throws {@link TrainingStoppedException}.
+     */
+    public Training withStopSignal(StopSignal newStop) {
+        return new Training(recipe, seed, execution, threads, epochTest, listener, newStop);
     }
 
     /**
@@ -90,6 +101,7 @@ public record Training(Recipe recipe, long seed, ExecutionPlan execution, int th
      * @throws IllegalArgumentException if {@code train} holds fewer images than one batch, or its classes
      *                                  are not the network's
      * @throws TrainingDivergedException if the loss stops being finite
+     * @throws TrainingStoppedException  if the {@link #stop} signal was requested before the training finished
      */
     public TrainedModel run(CifarDataset train) {
         return run(train, CheckpointStore.NONE);
@@ -97,7 +109,8 @@ public record Training(Recipe recipe, long seed, ExecutionPlan execution, int th
 
     /**
      * {@link #run(CifarDataset)}, continuing from {@code checkpoints}' saved training if it has one and handing it
-     * the state at every epoch end (the command line's run folders are one such store).
+     * the state at every epoch end, every {@link CheckpointStore#saveEverySteps()} steps and at a stop (the command
+     * line's run folders are one such store).
      */
     public TrainedModel run(CifarDataset train, CheckpointStore checkpoints) {
         return TrainingLoop.run(this, train, checkpoints);

@@ -21,6 +21,11 @@ import org.apache.logging.log4j.Logger;
  * pipeline, Lookahead every fifth step (if the recipe's optimizer uses it), and the final copy of the slow
  * weights. What the command line adds, a run folder with a checkpoint at every epoch end and the
  * continuation of a run from one, comes in as a {@link CheckpointStore}; the library's runs have none.
+ *
+ * <p>Between two steps it looks at the training's {@link StopSignal}: once requested, the state after the last
+ * whole step (with the running totals of the epoch under way) goes to the store and the training ends with a
+ * {@link TrainingStoppedException}. Continuing from any such checkpoint gives the training never stopped, bit for
+ * bit: the batches are a pure function of (seed, step), the graph's variables hold the rest.
  */
 final class TrainingLoop {
     private static final Logger LOG = LogManager.getLogger(TrainingLoop.class);
@@ -47,9 +52,10 @@ final class TrainingLoop {
             Optional<CheckpointStore.Saved> saved = folder.resumeFrom();
             if (saved.isPresent()) {
                 model.loadState(saved.get().variables());
-                progress = Progress.resumed(saved.get().progress());
-                LOG.info("seed {} continues at step {}/{} (epoch {})", seed, progress.steps, schedule.totalSteps(),
-                        schedule.epochOf(progress.steps) + 1);
+                progress = Progress.resumed(saved.get().progress(), schedule, seed);
+                batchStep.continueEpoch(progress.resumedEpoch.stepSums());
+                LOG.info("seed {} continues at step {}/{} ({})", seed, progress.steps, schedule.totalSteps(),
+                        where(schedule, progress.steps, progress.resumedEpoch.steps()));
             } else {
                 progress = new Progress();
                 long start = System.nanoTime();
@@ -103,17 +109,24 @@ final class TrainingLoop {
                                    int[] testLabels) {
         Recipe recipe = training.recipe();
         TrainingListener listener = training.listener();
+        StopSignal stop = training.stop();
         long seed = training.seed();
         int imagesPerStep = batchStep.imagesPerStep();
+        int saveEvery = folder.saveEverySteps();
         if (progress.steps >= schedule.totalSteps()) {
             return;
         }
         try (BatchPrefetcher prefetcher = BatchPrefetcher.fromStep(batches, progress.steps,
                 schedule.totalSteps() - progress.steps)) {
-            EpochTotals epoch = new EpochTotals();
+            EpochTotals epoch = EpochTotals.continuing(progress.resumedEpoch);
             long lastProgress = System.nanoTime();
             long stepsStart = System.nanoTime();
+            int timedSteps = 0;
             while (progress.steps < schedule.totalSteps()) {
+                // Between steps, the one place a stop is honoured: the state here is a whole step's.
+                if (stop.requested()) {
+                    throw stopped(training, model, batchStep, schedule, progress, epoch, prefetcher, folder);
+                }
                 int step = progress.steps;
                 long start = System.nanoTime();
                 Batch batch = prefetcher.next();
@@ -127,6 +140,7 @@ final class TrainingLoop {
                 }
                 progress.steps++;
                 progress.trainSeconds += stepSeconds;
+                timedSteps++;
                 listener.stepEnded(seed, step, r.lossSum());
                 epoch.add(r, imagesPerStep);
 
@@ -136,10 +150,10 @@ final class TrainingLoop {
                 if (!epochEnd && now - lastProgress > PROGRESS_EVERY_NANOS) {
                     lastProgress = now;
                     listener.progress(seed, progress.steps, schedule.totalSteps(), r.lossSum() / imagesPerStep,
-                            seconds(now - stepsStart) / epoch.steps);
+                            seconds(now - stepsStart) / timedSteps);
                 }
                 if (epochEnd) {
-                    progress.batchWaitSeconds += seconds(prefetcher.consumerWait().toNanos()) - progress.batchWaitAtEpochStart;
+                    progress.batchWaitSeconds = batchWaitSoFar(progress, prefetcher);
                     progress.batchWaitAtEpochStart = seconds(prefetcher.consumerWait().toNanos());
                     Double testAccuracy = testImages != null ? new Evaluator(model::logits, recipe.evalBatch()).evaluate(testImages,
                             testLabels, recipe.network().numClasses(), 0).accuracy() : null;
@@ -147,18 +161,58 @@ final class TrainingLoop {
                             epoch.lossSum / epoch.images, (double) epoch.correct / epoch.images, testAccuracy,
                             progress.trainSeconds);
                     progress.history.add(record);
-                    folder.epochEnded(progress.snapshot(), model::state);
+                    progress.saved(folder.save(progress.snapshot(EpochSoFar.NONE, progress.batchWaitSeconds),
+                            model::state));
                     listener.epochEnded(seed, record);
                     epoch = new EpochTotals();
                     stepsStart = System.nanoTime();
                     lastProgress = stepsStart;
+                    timedSteps = 0;
+                } else if (saveEvery > 0 && progress.steps % saveEvery == 0) {
+                    progress.saved(folder.save(progress.snapshot(epoch.soFar(batchStep),
+                            batchWaitSoFar(progress, prefetcher)), model::state));
                 }
+            }
+            if (stop.requested()) {
+                // Asked during the last step: its epoch-end checkpoint holds the run before the final Lookahead copy.
+                throw stopped(training, model, batchStep, schedule, progress, epoch, prefetcher, folder);
             }
             LOG.info("seed {}: the training loop waited {} s in total for the Java batch pipeline over {} steps"
                             + " (batch production took {} s, overlapped with the graph)", seed,
                     String.format("%.2f", seconds(prefetcher.consumerWait().toNanos())), schedule.totalSteps(),
                     String.format("%.1f", seconds(prefetcher.production().toNanos())));
         }
+    }
+
+    /**
+     * The training's state after its last whole step, handed to {@code folder} (unless the last save was at this
+     * step already), as the exception that ends the training.
+     */
+    private static TrainingStoppedException stopped(Training training, AirbenchModel model, BatchStep batchStep,
+                                                    Schedule schedule, Progress progress, EpochTotals epoch,
+                                                    BatchPrefetcher prefetcher, CheckpointStore folder) {
+        Optional<Path> kept = progress.savedAt == progress.steps ? progress.savedFile
+                : folder.save(progress.snapshot(epoch.soFar(batchStep), batchWaitSoFar(progress, prefetcher)),
+                        model::state);
+        String reason = training.stop().reason().orElse("a stop request");
+        return TrainingStoppedException.afterStep(reason, training.seed(), progress.steps, schedule.totalSteps(),
+                kept.orElse(null), where(schedule, progress.steps, epoch.steps));
+    }
+
+    /** Where step count {@code steps} stands in the schedule, in words, for the log. */
+    static String where(Schedule schedule, int steps, int stepsIntoEpoch) {
+        if (steps >= schedule.totalSteps()) {
+            return "every step done";
+        }
+        int epoch = schedule.epochOf(steps) + 1;
+        int epochSteps = Math.min(schedule.stepsPerEpoch(), schedule.totalSteps() - (steps - stepsIntoEpoch));
+        return stepsIntoEpoch == 0 ? "at the start of epoch " + epoch
+                : "epoch " + epoch + ", " + stepsIntoEpoch + " of its " + epochSteps + " steps done";
+    }
+
+    /** Seconds the loop waited for batches up to now, over the whole training. */
+    private static double batchWaitSoFar(Progress progress, BatchPrefetcher prefetcher) {
+        return progress.batchWaitSeconds + seconds(prefetcher.consumerWait().toNanos()) - progress.batchWaitAtEpochStart;
     }
 
     /** Images normalized at a time for the whitening (61 MB of floats), not all 50,000 at once (614 MB). */
@@ -188,22 +242,53 @@ final class TrainingLoop {
         int steps;
         double trainSeconds;
         int resumedTimes;
+        /**
+         * Seconds waited for batches up to the last epoch end, or up to the checkpoint continued from (the
+         * prefetcher counts those since).
+         */
         double batchWaitSeconds;
         double batchWaitAtEpochStart;
         final List<EpochRecord> history = new ArrayList<>();
+        /** The epoch the checkpoint interrupted ({@link EpochSoFar#NONE} at a boundary or for a new run). */
+        EpochSoFar resumedEpoch = EpochSoFar.NONE;
+        /** The step count of the last save of this session (-1 for none) and the file it went to. */
+        int savedAt = -1;
+        Optional<Path> savedFile = Optional.empty();
 
-        static Progress resumed(TrainingProgress saved) {
+        /**
+         * The progress of a checkpoint, checked against the schedule: an epoch under way must have taken
+         * the steps since its start, or the checkpoint is not one this loop wrote.
+         */
+        static Progress resumed(TrainingProgress saved, Schedule schedule, long seed) {
+            int intoEpoch = saved.steps() >= schedule.totalSteps() ? 0 : saved.steps() % schedule.stepsPerEpoch();
+            if (saved.steps() > schedule.totalSteps() || saved.epochSoFar().steps() != intoEpoch) {
+                throw new IllegalStateException("the checkpoint of seed " + seed + " is at step " + saved.steps()
+                        + " with " + saved.epochSoFar().steps() + " steps of its epoch taken, but this training has "
+                        + schedule.totalSteps() + " steps of " + schedule.stepsPerEpoch() + " per epoch (so "
+                        + intoEpoch + " of the epoch at that step); it does not belong to this training. Start it"
+                        + " afresh in a new run folder.");
+            }
             Progress p = new Progress();
             p.steps = saved.steps();
             p.trainSeconds = saved.trainSeconds();
             p.resumedTimes = saved.resumedTimes() + 1;
             p.batchWaitSeconds = saved.batchWaitSeconds();
             p.history.addAll(saved.history());
+            p.resumedEpoch = saved.epochSoFar();
             return p;
         }
 
         TrainingProgress snapshot() {
-            return new TrainingProgress(steps, trainSeconds, resumedTimes, batchWaitSeconds, history);
+            return snapshot(EpochSoFar.NONE, batchWaitSeconds);
+        }
+
+        TrainingProgress snapshot(EpochSoFar epoch, double batchWait) {
+            return new TrainingProgress(steps, trainSeconds, resumedTimes, batchWait, history, epoch);
+        }
+
+        void saved(Optional<Path> file) {
+            savedAt = steps;
+            savedFile = file;
         }
     }
 
@@ -213,6 +298,20 @@ final class TrainingLoop {
         long correct;
         long images;
         int steps;
+
+        /** The totals of an epoch a checkpoint interrupted, to be continued. */
+        static EpochTotals continuing(EpochSoFar saved) {
+            EpochTotals t = new EpochTotals();
+            t.lossSum = saved.lossSum();
+            t.correct = saved.correct();
+            t.images = saved.images();
+            t.steps = saved.steps();
+            return t;
+        }
+
+        EpochSoFar soFar(BatchStep step) {
+            return new EpochSoFar(steps, lossSum, correct, images, step.epochSums());
+        }
 
         void add(AirbenchModel.StepResult r, int batchSize) {
             lossSum += r.lossSum();

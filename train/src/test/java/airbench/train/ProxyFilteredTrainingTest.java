@@ -6,6 +6,7 @@ import airbench.train.run.TrainOptions;
 import airbench.train.TinyTraining.Recorder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -74,5 +75,41 @@ class ProxyFilteredTrainingTest {
         Map<String, float[]> weightsA = TinyTraining.assertSameFinalWeights(dir.resolve("straight"), interrupted);
         assertTrue(weightsA.keySet().stream().noneMatch(k -> k.startsWith("proxy/")), "the main network alone");
         assertEquals(a.ttaAccuracy(), b.ttaAccuracy());
+    }
+
+    /**
+     * Stopped after 11 steps (step 10's batch straddled passes 0 and 1) and after 13 (step 12 was a proxy step): each continuation is bit for bit the uninterrupted
+     * run, and the continued epoch's proxy log line counts the proxy steps of the whole epoch (12 and 16 of steps
+     * 10-19: 2 in 10 steps), not only those since the stop.
+     */
+    @Test
+    void aFilteredRunStoppedMidEpochContinuesBitForBit(@TempDir Path dir) throws Exception {
+        TrainOptions options = TinyTraining.options("3", "--recipe", "96faster", "--epoch-eval", "false", "--compile",
+                "none", "--tta", "0");
+        Recorder straight = Recorder.uninterrupted();
+        RunResult a = SYNTHETIC.trainer(options, straight).run(5, dir.resolve("straight"));
+        for (int stepsDone : new int[] {11, 13}) {
+            Path run = dir.resolve("stopped-" + stepsDone);
+            StopSignal stop = new StopSignal();
+            Recorder first = Recorder.stoppingAfterStep(stepsDone - 1, stop);
+            TrainingStoppedException e = assertThrows(TrainingStoppedException.class,
+                    () -> SYNTHETIC.trainer(options, first, stop).run(5, run));
+            assertEquals(stepsDone, e.steps());
+            Checkpoint.Header header = Checkpoint.read(run.resolve("checkpoint.bin")).header();
+            assertEquals(stepsDone - 10, header.epochSoFar().steps());
+            assertEquals(stepsDone - 10 == 1 ? 0.0 : 1.0, header.epochSoFar().stepSums().get("proxy_steps"),
+                    "proxy steps of epoch 2 so far (step 12 is one)");
+
+            Recorder second = Recorder.uninterrupted();
+            RunResult b;
+            try (LogCapture log = new LogCapture()) {
+                b = SYNTHETIC.trainer(options, second).run(5, run);
+                assertTrue(log.text().contains("epoch 2: proxy loss") && log.text().contains("2 proxy steps in 10 steps"),
+                        log.text());
+            }
+            TinyTraining.assertSameLosses(straight, first, second, stepsDone, 30);
+            TinyTraining.assertSameHistory(a.history(), b.history());
+            TinyTraining.assertSameFinalWeights(dir.resolve("straight"), run);
+        }
     }
 }

@@ -38,6 +38,11 @@ public final class TinyTraining {
             return new SeedRun(options, train, test, listener);
         }
 
+        /** A trainer on these images that stops when {@code stop} is requested. */
+        public SeedRun trainer(TrainOptions options, TrainingListener listener, StopSignal stop) {
+            return new SeedRun(options, train, test, listener, true, stop);
+        }
+
         /**
          * Runs {@code options} into {@code runDir} until {@code crashing} crashes the run (with an
          * {@link IllegalStateException}); returns the checkpoint the crashed run left.
@@ -79,10 +84,26 @@ public final class TinyTraining {
         public final List<EpochRecord> epochs = new ArrayList<>();
         private final int crashAfterEpoch;
         private final int crashAfterStep;
+        private final int stopAfterStep;
+        private final StopSignal stop;
 
         private Recorder(int crashAfterEpoch, int crashAfterStep) {
+            this(crashAfterEpoch, crashAfterStep, -1, null);
+        }
+
+        private Recorder(int crashAfterEpoch, int crashAfterStep, int stopAfterStep, StopSignal stop) {
             this.crashAfterEpoch = crashAfterEpoch;
             this.crashAfterStep = crashAfterStep;
+            this.stopAfterStep = stopAfterStep;
+            this.stop = stop;
+        }
+
+        /**
+         * Requests {@code stop} once step {@code step} (0-based) has ended, as a signal arriving during that step
+         * would: the training stops after {@code step + 1} steps.
+         */
+        public static Recorder stoppingAfterStep(int step, StopSignal stop) {
+            return new Recorder(-1, -1, step, stop);
         }
 
         /** Records and never interrupts. */
@@ -108,6 +129,9 @@ public final class TinyTraining {
         @Override
         public void stepEnded(long seed, int step, double lossSum) {
             losses.put(step, lossSum);
+            if (step == stopAfterStep) {
+                stop.request("a test's request after step " + (step + 1));
+            }
             if (step == crashAfterStep) {
                 throw new IllegalStateException("simulated crash after step " + (step + 1));
             }
@@ -132,6 +156,20 @@ public final class TinyTraining {
         for (int step = 0; step < steps; step++) {
             double resumed = step < resumedAt ? beforeCrash.losses.get(step) : afterResume.losses.get(step);
             assertEquals(straight.losses.get(step), resumed, 0.0, "loss of step " + step);
+        }
+    }
+
+    /** Every value of two histories but the timed seconds (which differ between any two runs) is the same, to the bit. */
+    public static void assertSameHistory(List<EpochRecord> expected, List<EpochRecord> actual) {
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            EpochRecord a = expected.get(i);
+            EpochRecord b = actual.get(i);
+            assertEquals(a.epoch(), b.epoch());
+            assertEquals(a.steps(), b.steps());
+            assertEquals(a.trainLoss(), b.trainLoss(), 0.0, "train loss of epoch " + a.epoch());
+            assertEquals(a.trainAccuracy(), b.trainAccuracy(), 0.0, "train accuracy of epoch " + a.epoch());
+            assertEquals(a.testAccuracy(), b.testAccuracy(), "test accuracy of epoch " + a.epoch());
         }
     }
 

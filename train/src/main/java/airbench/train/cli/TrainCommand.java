@@ -4,12 +4,16 @@ import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.model.TensorFlowRuntime;
 import airbench.train.Recipe;
+import airbench.train.StopSignal;
+import airbench.train.TrainingStoppedException;
+import airbench.train.run.RunData;
 import airbench.train.run.RunFolder;
 import airbench.train.run.TrainOptionTable;
 import airbench.train.run.TrainOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -51,7 +55,16 @@ final class TrainCommand {
         TensorFlowRuntime.configure(options.oneDnn());
         LOG.info("configuration:{}{}", System.lineSeparator(), options.describe());
         TensorFlowRuntime.status();  // logs, once, oneDNN as it runs and the CPU's deciding flags
-        CifarData data = options.loadData();
+        // A resumed invocation reads the data it recorded unless told otherwise, and refuses other data.
+        Optional<RunData> recorded = options.resume().flatMap(RunFolder::recordedData);
+        Optional<Path> location = recorded.map(r -> r.location(options.dataDir())).orElse(options.dataDir());
+        if (options.dataDir().isEmpty() && location.isPresent()) {
+            LOG.info("reading the data {} was started with ({})", options.resume().get(), RunFolder.DATA_FILE);
+        }
+        Path source = options.locateData(location);
+        CifarData data = options.loadData(source);
+        RunData read = RunData.of(options.dataset(), source, data);
+        recorded.ifPresent(r -> r.requireSame(read, options.resume().get()));
         CifarDataset train = options.trainSubset() > 0
                 ? data.train().first(Math.min(options.trainSubset(), data.train().size())) : data.train();
         if (raw.containsKey("dry-run")) {
@@ -62,8 +75,36 @@ final class TrainCommand {
         }
         Path dir = options.resume().isPresent() ? options.resume().get()
                 : RunFolder.create(options.output(), options.recipe(), options.dataset(), options.pinnedRaw());
+        if (recorded.isEmpty()) {
+            RunFolder.recordData(dir, read);  // a new invocation, or one of code that did not record its data
+        }
         LOG.info("results go to {}", dir);
-        RunFolder.run(dir, options, train, data.test());
-        return 0;
+        StopSignal stop = new StopSignal();
+        try (SignalStop signals = SignalStop.install(stop)) {
+            try {
+                RunFolder.run(dir, options, train, data.test(), true, stop);
+                return 0;
+            } catch (TrainingStoppedException e) {
+                LOG.warn("{}. Continue with: {}", e.getMessage(),
+                        resumeCommand(System.getProperty("sun.java.command"), dir));
+                return signals.exitStatus() != 0 ? signals.exitStatus() : 1;
+            }
+        }
+    }
+
+    /**
+     * The command that continues the invocation in {@code dir}, as this process was started ({@code javaCommand}
+     * is the JVM's {@code sun.java.command}: the main class or jar, then the arguments): {@code mvn exec:java
+     * -Dtrain.resume=DIR} under Maven, {@code java -jar JAR --resume DIR} under a jar, else {@link Main#PROGRAM}'s.
+     */
+    static String resumeCommand(String javaCommand, Path dir) {
+        String launcher = javaCommand == null ? "" : javaCommand.strip().split(" ", 2)[0];
+        if (launcher.startsWith("org.codehaus.plexus.classworlds")) {
+            return "mvn exec:java -Dtrain.resume=" + dir;
+        }
+        if (launcher.endsWith(".jar")) {
+            return "java -jar " + launcher + " --resume " + dir;
+        }
+        return Main.PROGRAM + " --resume " + dir;
     }
 }

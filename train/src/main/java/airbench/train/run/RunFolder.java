@@ -3,7 +3,9 @@ package airbench.train.run;
 import airbench.train.Recipe;
 import airbench.train.RunResult;
 import airbench.train.RunStatistics;
+import airbench.train.StopSignal;
 import airbench.train.TrainingListener;
+import airbench.train.TrainingStoppedException;
 import airbench.train.report.Plots;
 import airbench.train.report.TensorBoardListener;
 import airbench.data.CifarDataset;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -32,10 +35,12 @@ import org.apache.logging.log4j.Logger;
  */
 public final class RunFolder {
     private static final Logger LOG = LogManager.getLogger(RunFolder.class);
-    // Every file and folder name of a run folder, here only. An invocation's folder holds OPTIONS_FILE, the
+    // Every file and folder name of a run folder, here only. An invocation's folder holds OPTIONS_FILE, DATA_FILE, the
     // summaries, PLOTS_FOLDER and one seedFolder per seed; a seed's folder holds RESULT_FILE, WEIGHTS_FILE,
     // MODEL_FOLDER (the export, unless --export moves it), TENSORBOARD_FOLDER and, until it finishes, CHECKPOINT_FILE.
     public static final String OPTIONS_FILE = "invocation.json";
+    /** Where the invocation's data was read from and its checksum ({@link RunData}). */
+    public static final String DATA_FILE = "data.json";
     public static final String SUMMARY_JSON = "summary.json";
     public static final String SUMMARY_CSV = "summary.csv";
     public static final String RESULT_FILE = "result.json";
@@ -46,7 +51,8 @@ public final class RunFolder {
     /** Folder of the invocation's PNG charts. */
     public static final String PLOTS_FOLDER = "plots";
     /** Options that may differ when resuming: they do not change what is computed. */
-    static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir", "claim-above");
+    static final Set<String> RESUME_MAY_CHANGE = Set.of("resume", "threads", "data-dir", "claim-above",
+            "checkpoint-every");
 
     /**
      * The summary file's content; {@code dataset} as in {@link RunResult#dataset()}; {@code meanAbove} the one-sided
@@ -101,7 +107,8 @@ public final class RunFolder {
         for (String key : given.keySet()) {
             if (!RESUME_MAY_CHANGE.contains(key)) {
                 throw new UsageException("--" + key + " cannot be changed when resuming; --resume continues " + folder
-                        + " with the options it was started with (only --threads and --data-dir may be given)");
+                        + " with the options it was started with (only --threads, --data-dir and --checkpoint-every"
+                        + " may be given)");
             }
         }
         Map<String, String> merged = new LinkedHashMap<>(Json.read(folder.resolve(OPTIONS_FILE), Map.class));
@@ -112,6 +119,17 @@ public final class RunFolder {
         });
         merged.put("resume", folder.toString());
         return merged;
+    }
+
+    /** Records the data of the invocation in {@code dir} ({@link #DATA_FILE}). */
+    public static void recordData(Path dir, RunData data) {
+        Json.write(dir.resolve(DATA_FILE), data);
+    }
+
+    /** The data the invocation in {@code dir} recorded; empty for a folder of code that did not record it. */
+    public static Optional<RunData> recordedData(Path dir) {
+        Path file = invocationFolder(dir).resolve(DATA_FILE);
+        return Files.isRegularFile(file) ? Optional.of(Json.read(file, RunData.class)) : Optional.empty();
     }
 
     static Path invocationFolder(Path dir) {
@@ -137,6 +155,17 @@ public final class RunFolder {
      */
     public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test,
                               boolean keepModel) throws IOException {
+        return run(dir, options, train, test, keepModel, new StopSignal());
+    }
+
+    /**
+     * {@link #run(Path, TrainOptions, CifarDataset, CifarDataset, boolean)}, ended early when {@code stop} is
+     * requested: the run under way keeps its last step in its checkpoint, no further seed starts.
+     *
+     * @throws TrainingStoppedException when {@code stop} ended the invocation before its last seed finished
+     */
+    public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test,
+                              boolean keepModel, StopSignal stop) throws IOException {
         if (keepModel) {
             refuseExistingExports(dir, options);
         }
@@ -144,7 +173,7 @@ public final class RunFolder {
         if (keepModel && options.tensorboardFolder(seedFolder(dir, options.seed())).isPresent()) {
             listeners.add(new TensorBoardListener(options::tensorboardFolder));
         }
-        SeedRun trainer = new SeedRun(options, train, test, TrainingListener.all(listeners), keepModel);
+        SeedRun trainer = new SeedRun(options, train, test, TrainingListener.all(listeners), keepModel, stop);
         List<RunResult> results = new ArrayList<>();
         Summary summary = null;
         for (int k = 0; k < options.runs(); k++) {
@@ -156,6 +185,14 @@ public final class RunFolder {
                 LOG.info("seed {} already finished in {}; keeping its result", seed, runDir);
                 result = Json.read(resultFile, RunResult.class);
             } else {
+                if (stop.requested()) {
+                    // Between two seeds: the finished ones are kept, this one has not started.
+                    String reason = stop.reason().orElseThrow();
+                    String finished = seed == options.seed() ? "no seed has trained yet"
+                            : "seeds " + options.seed() + ".." + (seed - 1) + " are finished in " + dir;
+                    throw new TrainingStoppedException(reason, seed, 0, 0, null, "stopped (" + reason + ") before"
+                            + " seed " + seed + " started; " + finished);
+                }
                 LOG.info("run {}/{}: seed {} in {}", k + 1, options.runs(), seed, runDir);
                 result = trainer.run(seed, runDir);
             }

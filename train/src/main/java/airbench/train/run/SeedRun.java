@@ -1,12 +1,15 @@
 package airbench.train.run;
 
 import airbench.train.CheckpointStore;
+import airbench.train.EpochSoFar;
 import airbench.train.Recipe;
 import airbench.train.RunResult;
+import airbench.train.StopSignal;
 import airbench.train.TrainedModel;
 import airbench.train.Training;
 import airbench.train.TrainingListener;
 import airbench.train.TrainingProgress;
+import airbench.train.TrainingStoppedException;
 import airbench.data.CifarDataset;
 import airbench.data.DatasetChoice;
 import airbench.eval.ClassAccuracy;
@@ -42,6 +45,7 @@ public final class SeedRun {
     private final CifarDataset test;
     private final TrainingListener listener;
     private final boolean exportModel;
+    private final StopSignal stop;
 
     /**
      * @param train the training images (already cut to the subset, if any)
@@ -56,6 +60,15 @@ public final class SeedRun {
     /** @param exportModel whether the finished run exports its SavedModel (a sweep's run keeps only its result) */
     public SeedRun(TrainOptions options, CifarDataset train, CifarDataset test, TrainingListener listener,
                    boolean exportModel) {
+        this(options, train, test, listener, exportModel, new StopSignal());
+    }
+
+    /**
+     * @param stop asks the runs to end after their current step ({@link Training#withStopSignal}): the run's
+     *             checkpoint then holds that step, and {@link #run} throws {@link TrainingStoppedException}
+     */
+    public SeedRun(TrainOptions options, CifarDataset train, CifarDataset test, TrainingListener listener,
+                   boolean exportModel, StopSignal stop) {
         this.options = options;
         this.dataset = options.dataset();
         for (CifarDataset split : List.of(train, test)) {
@@ -75,18 +88,21 @@ public final class SeedRun {
         this.test = test;
         this.listener = listener;
         this.exportModel = exportModel;
+        this.stop = stop;
     }
 
     /** The library's {@link Training} that these options describe, for the run of {@code seed}. */
     Training training(long seed) {
         Training training = Training.of(options.recipe()).withSeed(seed).withExecution(options.execution())
-                .withThreads(options.threads()).withListener(listener);
+                .withThreads(options.threads()).withListener(listener).withStopSignal(stop);
         return options.epochEval() ? training.withEpochEvaluation(test) : training;
     }
 
     /**
      * Trains (or continues) the run of {@code seed} in {@code runDir} and writes
      * {@code result.json} and the final weights there.
+     *
+     * @throws TrainingStoppedException when the stop signal ended the run early (its checkpoint holds the last step)
      */
     public RunResult run(long seed, Path runDir) throws java.io.IOException {
         long wallStart = System.nanoTime();
@@ -107,7 +123,7 @@ public final class SeedRun {
         }
         double wallSecondsBefore = resumeFrom == null ? 0 : resumeFrom.header().wallSeconds();
         CheckpointStore folder = new CheckpointedFolder(runDir, resumeFrom, recipeMap, seed, dataset,
-                wallSecondsBefore, wallStart);
+                wallSecondsBefore, wallStart, options.checkpointEvery());
 
         try (TrainedModel model = training(seed).run(train, folder)) {
             TrainingProgress progress = model.progress();
@@ -154,9 +170,13 @@ public final class SeedRun {
         }
     }
 
-    /** The run folder of the command line: continues from its checkpoint and writes one at every epoch end. */
+    /**
+     * The run folder of the command line: continues from its checkpoint and writes one at every epoch end, every
+     * {@code saveEverySteps} steps ({@code --checkpoint-every}, 0 for none) and at a stop.
+     */
     private record CheckpointedFolder(Path dir, Checkpoint.Contents checkpoint, Map<String, Object> recipeMap,
-                                      long seed, DatasetChoice dataset, double wallSecondsBefore, long wallStart)
+                                      long seed, DatasetChoice dataset, double wallSecondsBefore, long wallStart,
+                                      int saveEverySteps)
             implements CheckpointStore {
         @Override
         public Optional<Path> folder() {
@@ -169,11 +189,14 @@ public final class SeedRun {
         }
 
         @Override
-        public void epochEnded(TrainingProgress progress, Supplier<Map<String, float[]>> variables) {
+        public Optional<Path> save(TrainingProgress progress, Supplier<Map<String, float[]>> variables) {
             double wall = wallSecondsBefore + seconds(System.nanoTime() - wallStart);
-            Checkpoint.write(dir.resolve(RunFolder.CHECKPOINT_FILE), new Checkpoint.Header(recipeMap, seed,
-                    progress.steps(), List.copyOf(progress.history()), progress.trainSeconds(), wall,
-                    progress.resumedTimes(), progress.batchWaitSeconds(), dataset.id()), variables.get());
+            Path file = dir.resolve(RunFolder.CHECKPOINT_FILE);
+            EpochSoFar epoch = progress.epochSoFar().steps() == 0 ? null : progress.epochSoFar();
+            Checkpoint.write(file, new Checkpoint.Header(recipeMap, seed, progress.steps(),
+                    List.copyOf(progress.history()), progress.trainSeconds(), wall, progress.resumedTimes(),
+                    progress.batchWaitSeconds(), dataset.id(), epoch), variables.get());
+            return Optional.of(file);
         }
     }
 

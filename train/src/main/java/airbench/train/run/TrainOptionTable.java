@@ -77,6 +77,8 @@ public final class TrainOptionTable {
             new Def("epoch-eval", "BOOL", "true", "measure test accuracy after every epoch (not counted in train time)"),
             new Def("output", "DIR", "runs", "folder that receives run folders (results, checkpoints)"),
             new Def("resume", "RUN_DIR", "", "continue an interrupted invocation from its folder"),
+            new Def("checkpoint-every", "N", "0 (epoch ends only)", "also write the checkpoint every N steps"
+                    + " (for slow machines; a stop by SIGTERM or SIGINT writes one at its step anyway)"),
             new Def("export", "DIR", "<run folder>/model",
                     "where the final model goes as a SavedModel (with --runs N: DIR/seed-K)"),
             new Def("overwrite-export", null, "", "replace an existing SavedModel at the export folder"),

@@ -5,6 +5,8 @@ import airbench.eval.SelectiveTta;
 import airbench.train.Recipe;
 import airbench.data.AugmentSpec;
 import airbench.data.CifarData;
+import airbench.data.CifarReader;
+import airbench.data.DataLocator;
 import airbench.data.DatasetChoice;
 import airbench.data.FlipMode;
 import airbench.model.Compilation;
@@ -138,6 +140,13 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         if (raw.containsKey("tensorboard") && raw.containsKey("no-tensorboard") && bool(raw, "no-tensorboard")) {
             throw new UsageException("--tensorboard and --no-tensorboard exclude each other; give one");
         }
+        if (raw.containsKey("checkpoint-every")) {
+            int every = integer(raw, "checkpoint-every");
+            if (every < 0) {
+                throw new UsageException("bad value '" + raw.get("checkpoint-every") + "' for --checkpoint-every;"
+                        + " expected a whole number of steps >= 0 (0: at epoch ends only)");
+            }
+        }
         boolean oneDnn = oneDnn(raw.get("onednn"));
         boolean epochEval = !raw.containsKey("epoch-eval") || bool(raw, "epoch-eval");
         Path output = Path.of(raw.getOrDefault("output", "runs"));
@@ -219,6 +228,14 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         }
     }
 
+    /**
+     * Steps between the checkpoints written inside an epoch ({@code --checkpoint-every}, validated by
+     * {@link #resolve}); 0, the default, for checkpoints at epoch ends only.
+     */
+    public int checkpointEvery() {
+        return raw.containsKey("checkpoint-every") ? Integer.parseInt(raw.get("checkpoint-every").trim()) : 0;
+    }
+
     /** The SavedModel folder of the run of {@code seed}, whose own folder is {@code runDir}. */
     public Path exportFolder(long seed, Path runDir) {
         return export.map(dir -> runs > 1 ? RunFolder.seedFolder(dir, seed) : dir)
@@ -258,7 +275,8 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         if (trainSubset > 0) {
             lines.add("training on the first " + trainSubset + " images only");
         }
-        lines.add("per-epoch test evaluation " + (epochEval ? "on" : "off") + ", output " + output);
+        lines.add("per-epoch test evaluation " + (epochEval ? "on" : "off") + ", output " + output
+                + (checkpointEvery() > 0 ? ", a checkpoint every " + checkpointEvery() + " steps too" : ""));
         return String.join(System.lineSeparator(), lines);
     }
 
@@ -352,7 +370,17 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
 
     /** Reads the options' dataset from their data folder (or the default locations), logging what was read. */
     public CifarData loadData() {
-        CifarData data = CifarData.load(dataset, dataDir);
+        return loadData(locateData(dataDir));
+    }
+
+    /** Where the options' dataset is read from: {@code location} (a {@code --data-dir}), else the standard places. */
+    public Path locateData(Optional<Path> location) {
+        return DataLocator.locate(dataset.variant(), location);
+    }
+
+    /** Reads the options' dataset from {@code source} ({@link #locateData}), logging what was read. */
+    public CifarData loadData(Path source) {
+        CifarData data = CifarReader.read(source, dataset);
         LOG.info("{}", data.train().summary());
         LOG.info("{}", data.test().summary());
         return data;

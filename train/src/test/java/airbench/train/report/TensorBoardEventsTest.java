@@ -2,8 +2,10 @@ package airbench.train.report;
 
 import airbench.train.RunResult;
 import airbench.train.Schedule;
+import airbench.train.StopSignal;
 import airbench.train.TinyTraining;
 import airbench.train.TrainingListener;
+import airbench.train.TrainingStoppedException;
 import airbench.train.run.Checkpoint;
 import airbench.train.run.Json;
 import airbench.train.run.RunFolder;
@@ -210,6 +212,41 @@ class TensorBoardEventsTest {
         for (int i = 1; i < order.size(); i++) {
             assertTrue(order.get(i) >= order.get(i - 1), "step order at record " + i + ": " + order);
         }
+    }
+
+    /**
+     * Stopped after 13 steps (mid-epoch 2, checkpoint at 13): the continued file has every step once, with the
+     * uninterrupted run's losses and epoch values, and tells TensorBoard the run restarted after step 13.
+     */
+    @Test
+    void aRunStoppedMidEpochContinuesItsFileWithEveryStepOnce(@TempDir Path dir) throws Exception {
+        TrainOptions options = tiny("--epoch-eval", "false", "--tta", "0");
+        TinyTraining.Recorder straight = TinyTraining.Recorder.uninterrupted();
+        RunResult a = train(options, dir.resolve("a").resolve("seed-5"), straight);
+
+        Path runDir = dir.resolve("b").resolve("seed-5");
+        StopSignal stop = new StopSignal();
+        TinyTraining.Recorder stopping = TinyTraining.Recorder.stoppingAfterStep(12, stop);
+        assertThrows(TrainingStoppedException.class, () -> SYNTHETIC.trainer(options, TrainingListener.all(List.of(
+                new TensorBoardListener(options::tensorboardFolder), stopping)), stop).run(5, runDir));
+        RunResult b = train(options, runDir, TinyTraining.Recorder.uninterrupted());
+        assertEquals(1, b.resumedTimes());
+
+        List<Event> events = TfRecordReader.read(eventFile(runDir.resolve("tensorboard")));
+        TreeMap<Long, Float> loss = scalars(events, "train/loss");  // fails on a step written twice
+        assertEquals(steps(1, 30), List.copyOf(loss.keySet()));
+        for (int step = 0; step < 30; step++) {
+            assertEquals((float) (straight.losses.get(step) / BATCH), loss.get(step + 1L), "loss of step " + (step + 1));
+        }
+        TreeMap<Long, Float> epochLoss = scalars(events, "epoch/train_loss");
+        assertEquals(List.of(10L, 20L, 30L), List.copyOf(epochLoss.keySet()));
+        for (int epoch = 0; epoch < 3; epoch++) {
+            assertEquals((float) a.history().get(epoch).trainLoss(), epochLoss.get(10L * (epoch + 1)),
+                    "epoch " + (epoch + 1) + "'s loss, as the uninterrupted run's");
+        }
+        List<Event> restarts = events.stream().filter(Event::hasSessionLog).toList();
+        assertEquals(1, restarts.size());
+        assertEquals(14, restarts.get(0).getStep(), "tells a running TensorBoard to drop what came after step 13");
     }
 
     @Test

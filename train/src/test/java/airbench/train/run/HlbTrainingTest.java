@@ -8,11 +8,14 @@ import airbench.model.PatchWhitening;
 import airbench.train.EpochRecord;
 import airbench.train.Recipe;
 import airbench.train.RunResult;
+import airbench.train.StopSignal;
 import airbench.train.SyntheticCifar;
 import airbench.train.TinyTraining;
+import airbench.train.TrainingStoppedException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -100,6 +103,37 @@ class HlbTrainingTest {
             assertEquals(straight.losses.get(step), part.losses.get(step), 0.0, "loss of step " + step);
         }
         TinyTraining.assertSameFinalWeights(dir.resolve("straight"), interrupted);
+    }
+
+    /**
+     * Stopped twice in the middle of an epoch, with CutMix on: after 12 steps (before the slow copy is taken at 15)
+     * and after 17 (after it, between two blends), then finished: every step's loss, the history and the final
+     * weights are the uninterrupted run's.
+     */
+    @Test
+    void stoppingMidEpochBeforeAndAfterTheLookaheadStartIsBitExact(@TempDir Path dir) throws Exception {
+        TrainOptions options = tinyHlb("3");
+        TinyTraining.Recorder straight = TinyTraining.Recorder.uninterrupted();
+        RunResult a = SYNTHETIC.trainer(options, straight).run(7, dir.resolve("straight"));
+
+        Path stopped = dir.resolve("stopped");
+        StopSignal stop1 = new StopSignal();
+        TinyTraining.Recorder first = TinyTraining.Recorder.stoppingAfterStep(11, stop1);
+        assertThrows(TrainingStoppedException.class, () -> SYNTHETIC.trainer(options, first, stop1).run(7, stopped));
+        StopSignal stop2 = new StopSignal();
+        TinyTraining.Recorder second = TinyTraining.Recorder.stoppingAfterStep(16, stop2);
+        assertThrows(TrainingStoppedException.class, () -> SYNTHETIC.trainer(options, second, stop2).run(7, stopped));
+        assertEquals(17, Checkpoint.read(stopped.resolve("checkpoint.bin")).header().steps());
+
+        TinyTraining.Recorder third = TinyTraining.Recorder.uninterrupted();
+        RunResult b = SYNTHETIC.trainer(options, third).run(7, stopped);
+        assertEquals(2, b.resumedTimes());
+        for (int step = 0; step < 30; step++) {
+            TinyTraining.Recorder part = step < 12 ? first : step < 17 ? second : third;
+            assertEquals(straight.losses.get(step), part.losses.get(step), 0.0, "loss of step " + step);
+        }
+        TinyTraining.assertSameHistory(a.history(), b.history());
+        TinyTraining.assertSameFinalWeights(dir.resolve("straight"), stopped);
     }
 
     /**

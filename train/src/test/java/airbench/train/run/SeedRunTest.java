@@ -2,7 +2,9 @@ package airbench.train.run;
 
 import airbench.train.EpochRecord;
 import airbench.train.RunResult;
+import airbench.train.StopSignal;
 import airbench.train.TinyTraining;
+import airbench.train.TrainingStoppedException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -173,5 +175,25 @@ class SeedRunTest {
         assertArrayEquals(state75.get("whiten/bias"), weightsA.get("whiten/bias"), "whitening bias after step 75");
         assertFalse(java.util.Arrays.equals(state75.get("head/kernel"), weightsA.get("head/kernel")),
                 "the head kept training");
+    }
+
+    /** 94muon (no Lookahead, Muon's momentum buffers) stopped after 37 of 50 steps continues bit for bit. */
+    @Test
+    void muonStoppedMidEpochContinuesBitForBit(@TempDir Path dir) throws Exception {
+        TrainOptions options = tinyMuon("2", "--epoch-eval", "false", "--tta", "0");
+        TinyTraining.Recorder straight = TinyTraining.Recorder.uninterrupted();
+        RunResult a = SYNTHETIC.trainer(options, straight).run(7, dir.resolve("straight"));
+        Path stopped = dir.resolve("stopped");
+        StopSignal stop = new StopSignal();
+        TinyTraining.Recorder first = TinyTraining.Recorder.stoppingAfterStep(36, stop);
+        assertThrows(TrainingStoppedException.class,
+                () -> SYNTHETIC.trainer(options, first, stop).run(7, stopped));
+        assertEquals(12, Checkpoint.read(stopped.resolve("checkpoint.bin")).header().epochSoFar().steps(),
+                "12 of epoch 2's 25 steps");
+        TinyTraining.Recorder second = TinyTraining.Recorder.uninterrupted();
+        RunResult b = SYNTHETIC.trainer(options, second).run(7, stopped);
+        TinyTraining.assertSameLosses(straight, first, second, 37, 50);
+        TinyTraining.assertSameHistory(a.history(), b.history());
+        TinyTraining.assertSameFinalWeights(dir.resolve("straight"), stopped);
     }
 }

@@ -1,0 +1,131 @@
+package airbench.train.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import airbench.train.EpochSoFar;
+import airbench.train.RunResult;
+import airbench.train.StopSignal;
+import airbench.train.TinyTraining;
+import airbench.train.TinyTraining.Recorder;
+import airbench.train.TrainingStoppedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A training asked to stop ({@link StopSignal}) keeps its state at the step it was taking, and its continuation is
+ * bit for bit the training never stopped: every step's loss, the per-epoch history and the final weights. Recipe
+ * 94's tiny training (10 steps per epoch, 3 epochs, Lookahead blending after every fifth step) stopped after each
+ * kind of step; one uninterrupted run is the reference of all.
+ */
+class StopAndResumeTest {
+    private static final TinyTraining.SyntheticImages SYNTHETIC = TinyTraining.syntheticImages(TinyTraining.TRAIN_IMAGES);
+    private static final TrainOptions OPTIONS = TinyTraining.options("3", "--tta", "0");
+    private static final int STEPS_PER_EPOCH = 10;
+    private static final int TOTAL_STEPS = 30;
+    private static final long SEED = 4;
+
+    @TempDir
+    static Path shared;
+    private static Recorder straight;
+    private static RunResult straightResult;
+
+    @BeforeAll
+    static void uninterruptedRun() throws Exception {
+        straight = Recorder.uninterrupted();
+        straightResult = SYNTHETIC.trainer(OPTIONS, straight).run(SEED, shared.resolve("straight"));
+        assertEquals(TOTAL_STEPS, straightResult.steps());
+    }
+
+    /**
+     * Stopped after {@code stepsDone} steps: none (asked before the first step), the first, a mid-epoch step, the
+     * fifth and fifteenth (Lookahead blends after them), the last of an epoch (its epoch-end checkpoint is the
+     * stop's) and the last of the run (the continuation only takes the final slow copy and evaluates).
+     */
+    @ParameterizedTest(name = "stopped after {0} steps")
+    @ValueSource(ints = {0, 1, 5, 13, 15, 20, 30})
+    void aStoppedTrainingContinuesBitForBit(int stepsDone, @TempDir Path dir) throws Exception {
+        Path run = dir.resolve("seed-" + SEED);
+        StopSignal stop = new StopSignal();
+        Recorder first;
+        if (stepsDone == 0) {
+            stop.request("a test's request before the first step");
+            first = Recorder.uninterrupted();
+        } else {
+            first = Recorder.stoppingAfterStep(stepsDone - 1, stop);
+        }
+        Recorder stopping = first;
+        TrainingStoppedException e = assertThrows(TrainingStoppedException.class,
+                () -> SYNTHETIC.trainer(OPTIONS, stopping, stop).run(SEED, run));
+        assertEquals(stepsDone, e.steps());
+        assertEquals(TOTAL_STEPS, e.totalSteps());
+        assertEquals(run.resolve(RunFolder.CHECKPOINT_FILE), e.checkpoint().orElseThrow());
+        assertEquals(stepsDone, first.losses.size(), "the stop lets no further step run");
+        assertFalse(Files.exists(run.resolve(RunFolder.RESULT_FILE)));
+        assertTrue(e.getMessage().contains("after step " + stepsDone + " of " + TOTAL_STEPS), e.getMessage());
+
+        Checkpoint.Header header = Checkpoint.read(run.resolve(RunFolder.CHECKPOINT_FILE)).header();
+        assertEquals(stepsDone, header.steps());
+        int intoEpoch = stepsDone == TOTAL_STEPS ? 0 : stepsDone % STEPS_PER_EPOCH;
+        assertEquals(stepsDone / STEPS_PER_EPOCH, header.history().size(), "finished epochs in the checkpoint");
+        if (intoEpoch == 0) {
+            assertNull(header.epochSoFar(), "an epoch-end checkpoint has no epoch under way");
+        } else {
+            // The running totals, against the reference run's losses of the epoch's steps so far, summed alike.
+            EpochSoFar soFar = header.epochSoFar();
+            double lossSum = 0;
+            for (int step = stepsDone - intoEpoch; step < stepsDone; step++) {
+                lossSum += straight.losses.get(step);
+            }
+            assertEquals(intoEpoch, soFar.steps());
+            assertEquals(lossSum, soFar.lossSum(), 0.0);
+            assertEquals((long) intoEpoch * TinyTraining.BATCH_SIZE, soFar.images());
+        }
+
+        Recorder second = Recorder.uninterrupted();
+        RunResult resumed = SYNTHETIC.trainer(OPTIONS, second).run(SEED, run);
+        assertEquals(stepsDone, second.starts.get(0).startStep());
+        assertEquals(1, resumed.resumedTimes());
+        assertEquals(TOTAL_STEPS - stepsDone, second.losses.size());
+        TinyTraining.assertSameLosses(straight, first, second, stepsDone, TOTAL_STEPS);
+        TinyTraining.assertSameHistory(straightResult.history(), resumed.history());
+        TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
+        assertEquals(straightResult.ttaAccuracy(), resumed.ttaAccuracy());
+        assertFalse(Files.exists(run.resolve(RunFolder.CHECKPOINT_FILE)));
+    }
+
+    /** {@code --checkpoint-every 3}: a crash after step 14 continues from the checkpoint of step 12, bit for bit. */
+    @Test
+    void checkpointsEveryNStepsLetACrashedTrainingContinueFromTheLastOne(@TempDir Path dir) throws Exception {
+        TrainOptions every3 = TinyTraining.options("3", "--tta", "0", "--checkpoint-every", "3");
+        assertEquals(3, every3.checkpointEvery());
+        Path run = dir.resolve("seed-" + SEED);
+        Recorder first = Recorder.crashingAfterStep(13);
+        Checkpoint.Contents checkpoint = SYNTHETIC.runUntilCrash(every3, first, SEED, run);
+        assertEquals(12, checkpoint.header().steps(), "saved at steps 3, 6, 9, 10 (epoch end) and 12");
+        assertEquals(2, checkpoint.header().epochSoFar().steps());
+
+        Recorder second = Recorder.uninterrupted();
+        RunResult resumed = SYNTHETIC.trainer(every3, second).run(SEED, run);
+        assertEquals(12, second.starts.get(0).startStep());
+        TinyTraining.assertSameLosses(straight, first, second, 12, TOTAL_STEPS);
+        TinyTraining.assertSameHistory(straightResult.history(), resumed.history());
+        TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
+    }
+
+    @Test
+    void checkpointEveryTakesAWholeNumberOfStepsOnly() {
+        UsageException e = assertThrows(UsageException.class,
+                () -> TinyTraining.options("3", "--checkpoint-every", "-2"));
+        assertTrue(e.getMessage().contains("--checkpoint-every") && e.getMessage().contains("-2"), e.getMessage());
+        assertEquals(0, TinyTraining.options("3").checkpointEvery(), "epoch ends only by default");
+    }
+}
