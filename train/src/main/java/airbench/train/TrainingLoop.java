@@ -8,6 +8,7 @@ import airbench.data.TrainingBatches;
 import airbench.eval.Evaluator;
 import airbench.model.AirbenchModel;
 import airbench.model.PatchWhitening;
+import airbench.model.Precision;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,10 +134,8 @@ final class TrainingLoop {
                 AirbenchModel.StepResult r = batchStep.take(model, batch, step, schedule);
                 double stepSeconds = seconds(System.nanoTime() - start);
                 if (!Double.isFinite(r.lossSum())) {
-                    throw new TrainingDivergedException("the training loss became " + r.lossSum() + " at step "
-                            + (step + 1) + " (epoch " + (schedule.epochOf(step) + 1) + ") of seed " + seed
-                            + "; the run diverged. Check the data (a degraded copy can do this) or lower the"
-                            + " learning rate" + folder.folder().map(dir -> "; the last good checkpoint is in " + dir).orElse(""));
+                    throw new TrainingDivergedException(divergedMessage(r.lossSum(), step, schedule.epochOf(step),
+                            seed, training.execution().precision(), folder.folder()));
                 }
                 progress.steps++;
                 progress.trainSeconds += stepSeconds;
@@ -182,6 +181,22 @@ final class TrainingLoop {
                     String.format("%.2f", seconds(prefetcher.consumerWait().toNanos())), schedule.totalSteps(),
                     String.format("%.1f", seconds(prefetcher.production().toNanos())));
         }
+    }
+
+    /**
+     * What a run whose loss sum became {@code lossSum} at (0-based) {@code step} of {@code epoch} is told. Under
+     * bf16 it also says how to rule bfloat16 out: a faulty bf16 kernel of oneDNN has made runs diverge before
+     * (docs/RESULTS.md, bfloat16 on Zen 5), and the same run in fp32 separates that from bad data or too high a
+     * learning rate.
+     */
+    static String divergedMessage(double lossSum, int step, int epoch, long seed, Precision precision,
+                                  Optional<Path> checkpoints) {
+        return "the training loss became " + lossSum + " at step " + (step + 1) + " (epoch " + (epoch + 1)
+                + ") of seed " + seed + "; the run diverged. Check the data (a degraded copy can do this) or lower the"
+                + " learning rate"
+                + (precision == Precision.BF16 ? "; the convolutions ran in bfloat16: the same run with --precision"
+                        + " fp32 tells whether that is the cause" : "")
+                + checkpoints.map(dir -> "; the last good checkpoint is in " + dir).orElse("");
     }
 
     /**

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.DoublePredicate;
 
 /**
  * The validated options of one invocation. The recipe here already carries the
@@ -165,32 +166,14 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
     public static final double DEFAULT_CLAIM_ABOVE = 0.94;
 
     private static double claimAbove(Map<String, String> raw) {
-        double a;
-        try {
-            a = Double.parseDouble(raw.get("claim-above"));
-        } catch (NumberFormatException e) {
-            a = Double.NaN;
-        }
-        if (!(a > 0 && a < 1)) {
-            throw new UsageException("bad value '" + raw.get("claim-above") + "' for --claim-above; give the accuracy"
-                    + " the mean over the runs is tested to exceed as a fraction in (0, 1), like 0.94");
-        }
-        return a;
+        return fraction(raw, "claim-above", false, "the accuracy the mean over the runs is tested to exceed", "0.94");
     }
 
     /** {@code --tta-fraction}: a share of the test images in (0, 1]. */
     private static double ttaFraction(Map<String, String> raw) {
-        double f;
-        try {
-            f = Double.parseDouble(raw.get("tta-fraction"));
-        } catch (NumberFormatException e) {
-            f = Double.NaN;
-        }
-        if (!(f > 0 && f <= 1)) {
-            throw new UsageException("bad value '" + raw.get("tta-fraction") + "' for --tta-fraction; give the share"
-                    + " of the test images that selective TTA augments, in (0, 1] (0.25: a quarter)");
-        }
-        return f;
+        // Unlike an accuracy to exceed, a share may be 1 (every image); 0 is --tta 0's job.
+        return fraction(raw, "tta-fraction", true, "the share of the test images that selective TTA augments",
+                "0.25 (a quarter)");
     }
 
     /**
@@ -325,27 +308,38 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
     }
 
     private static double positiveDouble(Map<String, String> raw, String name) {
-        try {
-            double value = Double.parseDouble(raw.get(name).trim());
-            if (value > 0 && Double.isFinite(value)) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a positive number");
+        return number(raw, name, v -> v > 0 && Double.isFinite(v), "expected a positive number");
     }
 
     private static double nonNegativeDouble(Map<String, String> raw, String name) {
+        return number(raw, name, v -> v >= 0 && Double.isFinite(v), "expected a number >= 0");
+    }
+
+    /**
+     * A fraction in (0, 1), or (0, 1] when {@code oneAllowed}. The range in the refusal is written from the same
+     * flag that checks it, so the two cannot disagree; {@code meaning} and {@code example} tell the user what to give.
+     */
+    private static double fraction(Map<String, String> raw, String name, boolean oneAllowed, String meaning,
+                                   String example) {
+        return number(raw, name, v -> v > 0 && (oneAllowed ? v <= 1 : v < 1),
+                "give " + meaning + " as a fraction in (0, 1" + (oneAllowed ? "]" : ")") + ", like " + example);
+    }
+
+    /**
+     * The number given for {@code --name} if {@code accepts} holds for it; otherwise a refusal naming the option and
+     * the value, ending in {@code expected}. Text that is not a number is read as NaN, which no range accepts.
+     */
+    private static double number(Map<String, String> raw, String name, DoublePredicate accepts, String expected) {
+        double value;
         try {
-            double value = Double.parseDouble(raw.get(name).trim());
-            if (value >= 0 && Double.isFinite(value)) {
-                return value;
-            }
+            value = Double.parseDouble(raw.get(name).trim());
         } catch (NumberFormatException e) {
-            // reported below
+            value = Double.NaN;
         }
-        throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; expected a number >= 0");
+        if (!accepts.test(value)) {
+            throw new UsageException("bad value '" + raw.get(name) + "' for --" + name + "; " + expected);
+        }
+        return value;
     }
 
     private static List<Integer> widths(String value) {

@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CommandLineTest {
 
@@ -161,9 +163,48 @@ class CommandLineTest {
         assertEquals(0.0, hivergeAtLevel2.ttaSelective());
         assertEquals(0.25, resolve("--recipe", "94hiverge").recipe().ttaSelective());
         assertMessage("bad value '0' for --tta-fraction; give the share of the test images that selective TTA"
-                + " augments, in (0, 1] (0.25: a quarter)", "--tta-fraction", "0");
+                + " augments as a fraction in (0, 1], like 0.25 (a quarter)", "--tta-fraction", "0");
         assertMessage("--tta-fraction is the share of selective TTA; give it with --tta selective, not with --tta 2",
                 "--tta", "2", "--tta-fraction", "0.3");
+    }
+
+    /** --claim-above is an accuracy to exceed: in (0, 1), both ends open. */
+    @ParameterizedTest
+    @ValueSource(strings = {"1e-9", "0.5", "0.999999"})
+    void claimAboveTakesAFractionStrictlyBetweenZeroAndOne(String value) {
+        assertEquals(Double.valueOf(value), resolve("--claim-above", value).claimAbove());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "1", "-1e-9", "1.000001", "0.94x", "NaN", "Infinity", "94%"})
+    void claimAboveRefusesAnythingElseSayingWhatToGive(String value) {
+        assertMessage("bad value '" + value + "' for --claim-above; give the accuracy the mean over the runs is tested"
+                + " to exceed as a fraction in (0, 1), like 0.94", "--claim-above", value);
+    }
+
+    /** --tta-fraction is a share of the test images: in (0, 1], so every image (1) is allowed. */
+    @ParameterizedTest
+    @ValueSource(strings = {"1e-9", "0.5", "0.999999", "1"})
+    void ttaFractionTakesAShareAboveZeroUpToOne(String value) {
+        assertEquals(Double.valueOf(value), resolve("--tta-fraction", value).recipe().ttaSelective());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1e-9", "1.000001", "quarter", "NaN", "Infinity"})
+    void ttaFractionRefusesAnythingElseSayingWhatToGive(String value) {
+        assertMessage("bad value '" + value + "' for --tta-fraction; give the share of the test images that selective"
+                + " TTA augments as a fraction in (0, 1], like 0.25 (a quarter)", "--tta-fraction", value);
+    }
+
+    /** --epochs and --whiten-bias-epochs share the parsing of the fractions; their ranges and refusals differ. */
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "ten", "Infinity", "NaN"})
+    void epochCountsRefuseWhatIsNoFinitePositiveNumber(String value) {
+        assertMessage("bad value '" + value + "' for --epochs; expected a positive number", "--epochs", value);
+        if (!value.equals("0")) {
+            assertMessage("bad value '" + value + "' for --whiten-bias-epochs; expected a number >= 0",
+                    "--whiten-bias-epochs", value);
+        }
     }
 
     private static void assertMessage(String expected, String... args) {

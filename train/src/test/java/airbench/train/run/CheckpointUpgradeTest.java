@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A checkpoint written before the recipe table had names holds the recipe without the settings that were constants
@@ -29,8 +33,12 @@ class CheckpointUpgradeTest {
             + " \"num_classes\": 10, \"head\": \"INPUT_WIDTH\"}, \"warmup_fraction\": 0.0, \"final_lr_multiplier\":"
             + " 0.0, \"whiten_bias_epochs\": 3.0, \"tta_level\": 2}";
 
+    @TempDir
+    Path dir;
+
+    /** The recipe of a checkpoint holding {@code recipeJson}, written to and read back from disk. */
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> readBack(Path dir, String recipeJson) throws Exception {
+    private Map<String, Object> readBack(String recipeJson) throws Exception {
         Map<String, Object> old = Json.MAPPER.readValue(recipeJson, Map.class);
         Path file = dir.resolve(RunFolder.CHECKPOINT_FILE);
         Checkpoint.write(file, new Checkpoint.Header(old, 0, 48, List.of(), 1, 1, 0, 0, "cifar10"),
@@ -38,20 +46,35 @@ class CheckpointUpgradeTest {
         return Checkpoint.read(file).header().recipe();
     }
 
-    @Test
-    void anOldSgdCheckpointMatchesThePresetItWasTrainedWith(@TempDir Path dir) throws Exception {
-        assertEquals(Json.toMap(Recipe.AIRBENCH94), readBack(dir, OLD_94));
+    private Map<String, Object> readBack(Map<String, Object> recipe) throws Exception {
+        return readBack(Json.MAPPER.writeValueAsString(recipe));
+    }
+
+    /** Recipes shown by their names in the test report (their record text is pages long). */
+    private static Stream<Named<Recipe>> named(Stream<Recipe> recipes) {
+        return recipes.map(r -> Named.of(r.name(), r));
     }
 
     @Test
-    void anOldMuonCheckpointGetsNoLookaheadAndTheBiasOwnDecay(@TempDir Path dir) throws Exception {
-        assertEquals(Json.toMap(Recipe.AIRBENCH94_MUON), readBack(dir, OLD_94MUON));
+    void anOldSgdCheckpointMatchesThePresetItWasTrainedWith() throws Exception {
+        assertEquals(Json.toMap(Recipe.AIRBENCH94), readBack(OLD_94));
     }
 
     @Test
-    void aCurrentCheckpointIsReadAsWritten(@TempDir Path dir) throws Exception {
-        Map<String, Object> now = Json.toMap(Recipe.AIRBENCH96_FASTER);
-        assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
+    void anOldMuonCheckpointGetsNoLookaheadAndTheBiasOwnDecay() throws Exception {
+        assertEquals(Json.toMap(Recipe.AIRBENCH94_MUON), readBack(OLD_94MUON));
+    }
+
+    /** Every preset of today, hlb and 94hiverge among them, comes back as it was written. */
+    static Stream<Named<Recipe>> presets() {
+        return named(Recipe.presets().stream());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("presets")
+    void aCurrentCheckpointIsReadAsWritten(Recipe recipe) throws Exception {
+        Map<String, Object> now = Json.toMap(recipe);
+        assertEquals(now, readBack(now));
     }
 
     /**
@@ -75,18 +98,15 @@ class CheckpointUpgradeTest {
         return old;
     }
 
-    @Test
-    void aCheckpointFromBeforeHlbGetsAirbench94sValuesOfItsSettings(@TempDir Path dir) throws Exception {
-        for (Recipe r : List.of(Recipe.AIRBENCH94, Recipe.AIRBENCH94_MUON, Recipe.AIRBENCH96_FASTER)) {
-            Map<String, Object> old = beforeHlb(Json.toMap(r));
-            assertEquals(Json.toMap(r), readBack(dir, Json.MAPPER.writeValueAsString(old)), r.name());
-        }
+    /** The recipes there were before hlb. */
+    static Stream<Named<Recipe>> olderThanHlb() {
+        return named(Stream.of(Recipe.AIRBENCH94, Recipe.AIRBENCH94_MUON, Recipe.AIRBENCH96_FASTER));
     }
 
-    @Test
-    void anHlbCheckpointIsReadAsWritten(@TempDir Path dir) throws Exception {
-        Map<String, Object> now = Json.toMap(Recipe.HLB);
-        assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("olderThanHlb")
+    void aCheckpointFromBeforeHlbGetsAirbench94sValuesOfItsSettings(Recipe recipe) throws Exception {
+        assertEquals(Json.toMap(recipe), readBack(beforeHlb(Json.toMap(recipe))));
     }
 
     /**
@@ -113,17 +133,14 @@ class CheckpointUpgradeTest {
         return old;
     }
 
-    @Test
-    void aCheckpointFromBeforeHivergeGetsTheValuesItsRecipeHadThen(@TempDir Path dir) throws Exception {
-        for (Recipe r : List.of(Recipe.AIRBENCH94, Recipe.AIRBENCH94_MUON, Recipe.AIRBENCH96_FASTER, Recipe.HLB)) {
-            Map<String, Object> old = beforeHiverge(Json.toMap(r));
-            assertEquals(Json.toMap(r), readBack(dir, Json.MAPPER.writeValueAsString(old)), r.name());
-        }
+    /** The recipes there were before 94hiverge. */
+    static Stream<Named<Recipe>> olderThanHiverge() {
+        return Stream.concat(olderThanHlb(), named(Stream.of(Recipe.HLB)));
     }
 
-    @Test
-    void aHivergeCheckpointIsReadAsWritten(@TempDir Path dir) throws Exception {
-        Map<String, Object> now = Json.toMap(Recipe.HIVERGE);
-        assertEquals(now, readBack(dir, Json.MAPPER.writeValueAsString(now)));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("olderThanHiverge")
+    void aCheckpointFromBeforeHivergeGetsTheValuesItsRecipeHadThen(Recipe recipe) throws Exception {
+        assertEquals(Json.toMap(recipe), readBack(beforeHiverge(Json.toMap(recipe))));
     }
 }
