@@ -1,5 +1,6 @@
 package airbench.train.cli;
 
+import airbench.train.StopSignal;
 import airbench.train.run.TrainOptionTable;
 import airbench.train.run.TrainOptions;
 import airbench.train.run.UsageException;
@@ -33,8 +34,12 @@ import org.apache.logging.log4j.Logger;
  * {@link MergeCommand} then joins the slices. Running the same sweep into the same {@code --output} again trains
  * only the runs without a result.
  *
+ * <p>SIGTERM or SIGINT ends the runs under way after their current step, each keeping its checkpoint (in its run
+ * folder's {@code unfinished/}), and starts no more; the same command again continues them, as it does the runs of
+ * a task that was killed (every run checkpoints at each epoch end and every {@code --checkpoint-every} steps).
+ *
  * <p>Exit codes: 0 every run of this command finished, 1 some failed (the others are kept) or the folder could not
- * be written, 2 bad command line.
+ * be written, 2 bad command line, 143 or 130 stopped by SIGTERM or SIGINT.
  */
 public final class SweepCommand {
     private static final Logger LOG = LogManager.getLogger(SweepCommand.class);
@@ -57,7 +62,14 @@ public final class SweepCommand {
                         + " --output sweeps/flip")
                 .options(SweepCommand::options)
                 .check(SweepCommand::refuseTrainOnlyOptions)  // before the parser, which would only call them unknown
-                .body(call -> Sweep.run(request(call.line(), call.args().toArray(String[]::new)), engine));
+                .body(call -> {
+                    Sweep.Request request = request(call.line(), call.args().toArray(String[]::new));
+                    StopSignal stop = new StopSignal();
+                    try (SignalStop signals = SignalStop.install(stop)) {
+                        int status = Sweep.run(request, engine, stop);
+                        return signals.exitStatus() != 0 ? signals.exitStatus() : status;
+                    }
+                });
     }
 
     private SweepCommand() {}

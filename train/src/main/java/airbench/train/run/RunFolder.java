@@ -10,6 +10,7 @@ import airbench.train.report.Plots;
 import airbench.train.report.TensorBoardListener;
 import airbench.data.CifarDataset;
 import airbench.data.DatasetChoice;
+import airbench.model.ExecutionPlan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -96,6 +97,63 @@ public final class RunFolder {
         Json.write(dir.resolve(OPTIONS_FILE), stored);
         return dir;
     }
+
+    /**
+     * The invocation folder {@code dir}, at a place the caller chose (a sweep's run keeps its unfinished training
+     * there), for {@code options}; returns the options to train with. A new folder is created with its
+     * {@code invocation.json} and trains {@code options} as given. A folder that exists must have been started with
+     * these options, apart from those a resume may change; where they leave precision or compilation to
+     * {@code auto} and this machine would choose otherwise, the choice made at the start stands (the continuation
+     * of a checkpoint must compute what its start computed).
+     *
+     * @throws IllegalStateException when {@code dir} holds an invocation of other options, naming the differences
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, String> openAt(Path dir, TrainOptions options) throws IOException {
+        Map<String, String> pinned = new LinkedHashMap<>(options.pinnedRaw());
+        pinned.remove("resume");
+        Path file = dir.resolve(OPTIONS_FILE);
+        if (!Files.isRegularFile(file)) {
+            Files.createDirectories(dir);
+            Json.write(file, pinned);
+            return options.raw();
+        }
+        Map<String, String> stored = new LinkedHashMap<>(Json.read(file, Map.class));
+        Set<String> keys = new java.util.TreeSet<>(stored.keySet());
+        keys.addAll(pinned.keySet());
+        keys.removeAll(RESUME_MAY_CHANGE);
+        Map<String, String> continued = new LinkedHashMap<>(options.raw());
+        List<String> differences = new ArrayList<>();
+        for (String key : keys) {
+            if (java.util.Objects.equals(stored.get(key), pinned.get(key))) {
+                continue;
+            }
+            if (AUTO_CHOICES.contains(key) && isAuto(options.raw().get(key)) && stored.get(key) != null) {
+                LOG.info("{}: continuing with --{} {} as it started (auto chooses {} on this machine)", dir, key,
+                        stored.get(key), pinned.get(key));
+                continued.put(key, stored.get(key));
+            } else {
+                differences.add("--" + key + " " + given(stored.get(key)) + " there, " + given(pinned.get(key)) + " now");
+            }
+        }
+        if (!differences.isEmpty()) {
+            throw new IllegalStateException(dir + " holds an unfinished training of other options ("
+                    + String.join("; ", differences) + "); delete that folder to train this run from its start");
+        }
+        return continued;
+    }
+
+    private static String given(String value) {
+        return value == null ? "not given" : value;
+    }
+
+    /** Whether an option of {@link #AUTO_CHOICES} is left to the machine: not given, or {@code auto}. */
+    public static boolean isAuto(String value) {
+        return value == null || value.trim().equalsIgnoreCase(ExecutionPlan.AUTO);
+    }
+
+    /** Options whose {@code auto} value is replaced by the machine's choice when an invocation is stored. */
+    public static final Set<String> AUTO_CHOICES = Set.of("precision", "compile");
 
     /**
      * The options of the invocation in {@code dir} (or of the invocation holding the run folder

@@ -4,6 +4,8 @@ import airbench.data.CifarData;
 import airbench.data.CifarDataset;
 import airbench.data.DatasetChoice;
 import airbench.model.TensorFlowRuntime;
+import airbench.train.StopSignal;
+import airbench.train.TrainingStoppedException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,7 +44,8 @@ public final class ScratchRun {
 
     /**
      * Trains the run of {@code seed} with {@code options} (flag names without dashes, values as on the command
-     * line, as {@link TrainOptionTable#parse} returns them) and returns its {@code result.json}.
+     * line, as {@link TrainOptionTable#parse} returns them) in a scratch folder deleted afterwards, and returns its
+     * {@code result.json}.
      *
      * @throws UsageException           for an option a single run cannot take or a bad value
      * @throws airbench.data.DataException when the data cannot be found or read
@@ -50,6 +53,27 @@ public final class ScratchRun {
      * @throws RuntimeException         whatever the training throws (a diverged loss, a bad batch size, ...)
      */
     public static String train(Map<String, String> options, long seed) throws IOException {
+        Path scratch = Files.createTempDirectory("airbench-run-");
+        try {
+            return train(options, seed, scratch, new StopSignal());
+        } finally {
+            deleteTree(scratch);
+        }
+    }
+
+    /**
+     * {@link #train(Map, long)} in {@code workFolder}, which keeps the run's checkpoints (every epoch end, every
+     * {@code --checkpoint-every} steps, the step of a stop) until the caller has taken the result and deletes the
+     * folder: called again with the same folder after its process was killed or stopped, the run continues from its
+     * last checkpoint, bit for bit as if never interrupted, and its result says how often it was resumed. A folder
+     * whose run finished but whose result was not taken gives that result again without training.
+     *
+     * @param stop ends the run after its current step, its checkpoint then holding that step
+     * @throws TrainingStoppedException when {@code stop} ended the run; its state stays in {@code workFolder}
+     * @throws IllegalStateException    when {@code workFolder} holds the unfinished training of other options
+     */
+    public static String train(Map<String, String> options, long seed, Path workFolder, StopSignal stop)
+            throws IOException {
         for (String key : options.keySet()) {
             if (EXCLUDED_OPTIONS.contains(key)) {
                 throw new UsageException("--" + key + " does not apply to a single run of a sweep");
@@ -57,18 +81,20 @@ public final class ScratchRun {
         }
         Map<String, String> raw = new LinkedHashMap<>(options);
         raw.put("seed", String.valueOf(seed));
-        TrainOptions resolved = TrainOptions.resolve(raw);
+        // Resolved once to refuse bad values before anything is written, then as the folder continues them.
+        TrainOptions resolved = TrainOptions.resolve(RunFolder.openAt(workFolder, TrainOptions.resolve(raw)));
         TensorFlowRuntime.configure(resolved.oneDnn());
         CifarData data = data(resolved);
         CifarDataset train = resolved.trainSubset() > 0
                 ? data.train().first(Math.min(resolved.trainSubset(), data.train().size())) : data.train();
-        Path scratch = Files.createTempDirectory("airbench-run-");
-        try {
-            Path dir = RunFolder.create(scratch, resolved.recipe(), resolved.pinnedRaw());
-            RunFolder.run(dir, resolved, train, data.test(), false);
-            return Files.readString(RunFolder.seedFolder(dir, seed).resolve(RunFolder.RESULT_FILE));
-        } finally {
-            deleteTree(scratch);
+        RunFolder.run(workFolder, resolved, train, data.test(), false, stop);
+        return Files.readString(RunFolder.seedFolder(workFolder, seed).resolve(RunFolder.RESULT_FILE));
+    }
+
+    /** Deletes a run's work folder once its result is kept elsewhere; a failure to delete is only logged. */
+    public static void deleteWorkFolder(Path workFolder) {
+        if (Files.isDirectory(workFolder)) {
+            deleteTree(workFolder);
         }
     }
 

@@ -1,5 +1,6 @@
 package airbench.train.sweep;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -21,12 +22,16 @@ final class InProcessEngine implements RunEngine {
     }
 
     @Override
-    public void run(List<RunSpec> runs, Consumer<RunOutcome> done) throws InterruptedException {
+    public void run(List<RunSpec> runs, Path sweepFolder, Consumer<RunOutcome> done) throws InterruptedException {
+        String folder = sweepFolder.toAbsolutePath().normalize().toString();
         for (RunSpec run : runs) {
             if (Thread.interrupted()) {
                 throw new InterruptedException("the sweep was interrupted");
             }
-            done.accept(RunExecution.execute(run, threads, RunOutcome.Worker.here(label, 0, threads)));
+            if (RunExecution.stopRequested()) {
+                return;  // the runs not started stay to do; the sweep says so
+            }
+            done.accept(RunExecution.execute(run, threads, RunOutcome.Worker.here(label, 0, threads), folder));
         }
     }
 

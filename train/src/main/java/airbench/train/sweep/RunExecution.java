@@ -1,36 +1,117 @@
 package airbench.train.sweep;
 
+import airbench.train.StopSignal;
+import airbench.train.TrainingStoppedException;
+import airbench.train.run.RunFolder;
 import airbench.train.run.ScratchRun;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * Trains one run of a sweep where it executes (a Spark task, a shard, the embedded engine) and turns the result
  * or the failure into data. The training itself is {@link ScratchRun#train}, the one place where a sweep calls the
- * trainer; this class only times it and catches what it throws.
+ * trainer; this class chooses the run's work folder, times it and catches what it throws.
+ *
+ * <p>A run keeps its checkpoints (every epoch end, every {@code --checkpoint-every} steps, the step of a stop) in
+ * its work folder until its result is recorded, so that a task killed with its executor, or stopped by SIGTERM,
+ * continues from there when Spark retries it or when the sweep is run again. The work folder is
+ * {@code <sweep>/<cell>/seed-N/unfinished} where the sweep folder is visible (this machine, a shared file system);
+ * an executor that does not see it keeps the folder on its own disk, where a retry on the same machine still
+ * finds it.
  */
 final class RunExecution {
     private static final Logger LOG = LogManager.getLogger(RunExecution.class);
+    /**
+     * The stop request of the sweep this process drives, read by the runs that execute here: a shard's, and the
+     * tasks of Spark's local mode, which run in the driver's JVM. An executor elsewhere never sees one requested
+     * (Spark handles its signals); its runs continue from their periodic checkpoints.
+     */
+    private static volatile StopSignal processStop = new StopSignal();
 
     private RunExecution() {}
 
+    /** Makes {@code stop} the stop request of the runs executing in this process, until {@link #endStopWatch}. */
+    static void watchStop(StopSignal stop) {
+        processStop = stop;
+    }
+
+    /** Forgets the sweep's stop request (a later sweep in this JVM starts unstopped). */
+    static void endStopWatch() {
+        processStop = new StopSignal();
+    }
+
+    /** Whether a stop of this process's sweep was requested. */
+    static boolean stopRequested() {
+        return processStop.requested();
+    }
+
     /**
-     * Trains {@code spec} with {@code threads} TensorFlow threads. An exception of the training (bad data, a bad
-     * option value found only at run time, a diverged loss) becomes a failed outcome, so that the other runs go
-     * on; an {@link Error} (out of memory, a native library that does not load) is left to the caller: Spark
-     * then retries the task elsewhere, and since every run is seeded the retry gives the same result.
+     * Trains {@code spec} with {@code threads} TensorFlow threads in its work folder under {@code sweepFolder}
+     * (the driver's path of the sweep folder). An exception of the training (bad data, a bad option value found
+     * only at run time, a diverged loss) becomes a failed outcome, so that the other runs go on; a stop request a
+     * stopped outcome; an {@link Error} (out of memory, a native library that does not load) is left to the caller:
+     * Spark then retries the task, which continues from the run's last checkpoint.
      */
-    static RunOutcome execute(RunSpec spec, int threads, RunOutcome.Worker where) {
+    static RunOutcome execute(RunSpec spec, int threads, RunOutcome.Worker where, String sweepFolder) {
         long start = System.nanoTime();
-        LOG.info("training {} ({} threads)", spec, threads);
+        StopSignal stop = processStop;
+        if (stop.requested()) {
+            return RunOutcome.stopped(spec, "not started: the sweep was stopped (" + stop.reason().orElseThrow()
+                    + ")", where, 0);
+        }
+        Path work = workFolder(sweepFolder, spec);
+        boolean shared = work.startsWith(Path.of(sweepFolder));
+        if (Files.isRegularFile(checkpoint(work, spec))) {
+            LOG.info("training {} ({} threads), continuing from its checkpoint in {}", spec, threads, work);
+        } else {
+            LOG.info("training {} ({} threads) in {}", spec, threads, work);
+        }
         try {
-            String result = ScratchRun.train(spec.optionsWithThreads(threads), spec.seed());
+            String result = ScratchRun.train(spec.optionsWithThreads(threads), spec.seed(), work, stop);
+            if (!shared) {
+                // The driver records the result and cannot reach this machine's disk to clear the folder.
+                ScratchRun.deleteWorkFolder(work);
+            }
             return new RunOutcome(spec, result, null, where, seconds(start));
+        } catch (TrainingStoppedException e) {
+            LOG.warn("run {} {}; the next run of the sweep continues it from {}", spec, e.getMessage(), work);
+            clearIfNothingKept(work, spec);
+            return RunOutcome.stopped(spec, e.getMessage(), where, seconds(start));
         } catch (Exception e) {
             // The reason in one line; the stack only at debug level (a data or option problem is not a bug).
             LOG.error("run {} failed: {}", spec, describe(e));
             LOG.debug("run {} failed", spec, e);
+            clearIfNothingKept(work, spec);
             return RunOutcome.failed(spec, describe(e), where, seconds(start));
+        }
+    }
+
+    /**
+     * Where {@code spec} keeps its unfinished training: in the sweep folder when this process sees it (its
+     * {@code sweep.json} is there), else in this machine's temporary folder under a name derived from the sweep
+     * folder's path, the same for every attempt on this machine.
+     */
+    static Path workFolder(String sweepFolder, RunSpec spec) {
+        Path sweep = Path.of(sweepFolder);
+        if (Files.isRegularFile(sweep.resolve(SweepFolder.PLAN_FILE))) {
+            return sweep.resolve(spec.folder()).resolve(SweepFolder.UNFINISHED_FOLDER);
+        }
+        String id = UUID.nameUUIDFromBytes(sweepFolder.getBytes(StandardCharsets.UTF_8)).toString();
+        return Path.of(System.getProperty("java.io.tmpdir"), "airbench-sweep-" + id, spec.folder());
+    }
+
+    private static Path checkpoint(Path work, RunSpec spec) {
+        return RunFolder.seedFolder(work, spec.seed()).resolve(RunFolder.CHECKPOINT_FILE);
+    }
+
+    /** A run that failed or stopped before its first checkpoint leaves nothing to continue: no folder either. */
+    private static void clearIfNothingKept(Path work, RunSpec spec) {
+        if (!Files.exists(checkpoint(work, spec))) {
+            ScratchRun.deleteWorkFolder(work);
         }
     }
 

@@ -11,10 +11,17 @@ import java.io.Serializable;
  * @param error      why it failed (exception class and message); null when it finished
  * @param where      where it ran: the executor, host, process and attempt
  * @param seconds    wall-clock seconds of the attempt, data loading included
+ * @param stopped    whether a stop request ended it before its result (not a failure: its checkpoint is kept and
+ *                   the next run of the sweep continues it); {@code error} then says where it stopped
  */
-public record RunOutcome(RunSpec spec, String resultJson, String error, Worker where, double seconds)
-        implements Serializable {
-    private static final long serialVersionUID = 1L;
+public record RunOutcome(RunSpec spec, String resultJson, String error, Worker where, double seconds,
+                         boolean stopped) implements Serializable {
+    private static final long serialVersionUID = 2L;
+
+    /** A finished or failed run. */
+    public RunOutcome(RunSpec spec, String resultJson, String error, Worker where, double seconds) {
+        this(spec, resultJson, error, where, seconds, false);
+    }
 
     /**
      * A process that trains runs.
@@ -46,6 +53,10 @@ public record RunOutcome(RunSpec spec, String resultJson, String error, Worker w
     }
 
     static RunOutcome failed(RunSpec spec, String error, Worker where, double seconds) {
-        return new RunOutcome(spec, null, error, where, seconds);
+        return new RunOutcome(spec, null, error, where, seconds, false);
+    }
+
+    static RunOutcome stopped(RunSpec spec, String where, Worker worker, double seconds) {
+        return new RunOutcome(spec, null, where, worker, seconds, true);
     }
 }

@@ -173,11 +173,12 @@ final class SparkEngine implements RunEngine {
     }
 
     @Override
-    public void run(List<RunSpec> runs, Consumer<RunOutcome> done) throws InterruptedException {
+    public void run(List<RunSpec> runs, Path sweepFolder, Consumer<RunOutcome> done) throws InterruptedException {
         Map<JavaFutureAction<List<RunOutcome>>, RunSpec> running = new LinkedHashMap<>();
+        TrainTask task = new TrainTask(sweepFolder.toAbsolutePath().normalize().toString());
         for (RunSpec run : runs) {
             spark.setJobDescription("airbench " + run);
-            running.put(spark.parallelize(List.of(run), 1).map(new TrainTask()).collectAsync(), run);
+            running.put(spark.parallelize(List.of(run), 1).map(task).collectAsync(), run);
         }
         spark.setJobDescription(null);
         try {
@@ -226,9 +227,17 @@ final class SparkEngine implements RunEngine {
         }
     }
 
-    /** One training on an executor: the executor's JavaCPP cache, the task's cores as threads, the run. */
+    /**
+     * One training on an executor: the executor's JavaCPP cache, the task's cores as threads, the run in its work
+     * folder (a retry of the task, Spark's answer to a lost executor, continues from the run's last checkpoint).
+     */
     static final class TrainTask implements Function<RunSpec, RunOutcome> {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
+        private final String sweepFolder;
+
+        TrainTask(String sweepFolder) {
+            this.sweepFolder = sweepFolder;
+        }
 
         @Override
         public RunOutcome call(RunSpec run) {
@@ -236,7 +245,8 @@ final class SparkEngine implements RunEngine {
             String executor = SparkEnv.get().executorId();
             JavaCppCache.prepare(executor, Path.of(SparkFiles.getRootDirectory()).toAbsolutePath());
             int threads = task.cpus();
-            return RunExecution.execute(run, threads, RunOutcome.Worker.here(executor, task.attemptNumber(), threads));
+            return RunExecution.execute(run, threads, RunOutcome.Worker.here(executor, task.attemptNumber(), threads),
+                    sweepFolder);
         }
     }
 }

@@ -1,5 +1,6 @@
 package airbench.train.sweep;
 
+import airbench.train.StopSignal;
 import airbench.train.run.Json;
 import airbench.train.run.UsageException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,10 +37,21 @@ public final class Sweep {
     public record Request(SweepPlan plan, Path output, Optional<Integer> threads, Optional<String> master,
                    Map<String, String> sparkConf, Optional<int[]> shard, List<String> commandLine) {}
 
-    /** {@link #executeRuns}, with an interruption or a failure of Spark's as a failure that keeps what finished. */
+    /** {@link #run(Request, RunEngine, StopSignal)} that nothing stops. */
     public static int run(Request request, RunEngine given) throws IOException {
+        return run(request, given, new StopSignal());
+    }
+
+    /**
+     * Trains the sweep's runs not finished yet and writes the summary; returns 0 when every run of this command
+     * finished, 1 when some failed. A {@code stop} request ends the runs under way after their current step, each
+     * keeping its checkpoint for the next run of the sweep, and starts no more; the caller sees it in {@code stop}.
+     * An interruption or a failure of Spark's is a failure that keeps what finished.
+     */
+    public static int run(Request request, RunEngine given, StopSignal stop) throws IOException {
+        RunExecution.watchStop(stop);
         try {
-            return executeRuns(request, given);
+            return executeRuns(request, given, stop);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted; " + FINISHED_RUNS_KEPT, e);
@@ -48,10 +60,13 @@ public final class Sweep {
         } catch (Exception e) {
             // Spark's own failures (no master at the URL, a refused configuration) arrive as its exceptions.
             throw new IllegalStateException(RunExecution.describe(e) + "; " + FINISHED_RUNS_KEPT, e);
+        } finally {
+            RunExecution.endStopWatch();
         }
     }
 
-    private static int executeRuns(Request request, RunEngine given) throws IOException, InterruptedException {
+    private static int executeRuns(Request request, RunEngine given, StopSignal stop)
+            throws IOException, InterruptedException {
         SweepPlan plan = request.plan();
         List<RunSpec> all = plan.runs();
         List<RunSpec> mine = new ArrayList<>();
@@ -74,19 +89,23 @@ public final class Sweep {
         SweepFolder folder = SweepFolder.open(request.output(), plan, how);
         LOG.info("sweep into {}: {}", folder.dir(), plan.describe());
         List<RunSpec> todo = new ArrayList<>();
+        int unfinished = 0;
         for (RunSpec run : mine) {
             if (!folder.finished(run)) {
                 todo.add(run);
+                unfinished += folder.unfinished(run) ? 1 : 0;
             }
         }
-        LOG.info("{} run(s) {}, {} already finished, {} to train", mine.size(),
-                shardText == null ? "in the sweep" : "in shard " + shardText, mine.size() - todo.size(), todo.size());
+        LOG.info("{} run(s) {}, {} already finished, {} to train{}", mine.size(),
+                shardText == null ? "in the sweep" : "in shard " + shardText, mine.size() - todo.size(), todo.size(),
+                unfinished == 0 ? "" : " (" + unfinished + " of them continue from their checkpoints)");
         List<RunOutcome> failed = new ArrayList<>();
+        List<RunOutcome> stopped = new ArrayList<>();
         if (!todo.isEmpty()) {
             try (RunEngine engine = given != null ? given : engine(request, shardText, folder.dir())) {
                 LOG.info("runs go to {}", engine.describe());
                 int[] count = {0};
-                engine.run(todo, outcome -> {
+                engine.run(todo, folder.dir(), outcome -> {
                     count[0]++;
                     try {
                         folder.record(outcome);
@@ -95,7 +114,9 @@ public final class Sweep {
                         throw new UncheckedIOException("could not write the result of " + outcome.spec() + " into "
                                 + folder.runDir(outcome.spec()) + ": " + e.getMessage(), e);
                     }
-                    if (!outcome.finished()) {
+                    if (outcome.stopped()) {
+                        stopped.add(outcome);
+                    } else if (!outcome.finished()) {
                         failed.add(outcome);
                     }
                     LOG.info(progressLine(count[0], todo.size(), outcome));
@@ -105,6 +126,11 @@ public final class Sweep {
         SweepSummary.Summary summary = SweepSummary.write(folder, plan, true);
         LOG.info("summary in {} ({}, {}, {}/): {}", folder.dir(), SweepSummary.CSV_FILE, SweepSummary.JSON_FILE,
                 SweepSummary.PLOTS_FOLDER, SweepSummary.describe(summary));
+        if (stop.requested()) {
+            LOG.warn("sweep stopped ({}): {} run(s) stopped after a step, each keeping its checkpoint in"
+                    + " <cell>/seed-N/{}/; {}", stop.reason().orElseThrow(), stopped.size(),
+                    SweepFolder.UNFINISHED_FOLDER, FINISHED_RUNS_KEPT);
+        }
         if (!failed.isEmpty()) {
             LOG.error("{} run(s) failed; each run folder's {} says why, and running the same command again retries"
                     + " them:", failed.size(), SweepFolder.FAILURE_FILE);
@@ -117,17 +143,24 @@ public final class Sweep {
     private static String progressLine(int done, int total, RunOutcome o) {
         String where = String.format(Locale.ROOT, "executor %s on %s, pid %d, %d thread(s), %.0f s", o.where().executor(),
                 o.where().host(), o.where().pid(), o.where().threads(), o.seconds());
+        if (o.stopped()) {
+            return String.format(Locale.ROOT, "[%d/%d] %s stopped (%s): %s", done, total, o.spec(), where, o.error());
+        }
         if (!o.finished()) {
             return String.format(Locale.ROOT, "[%d/%d] %s FAILED (%s): %s", done, total, o.spec(), where, o.error());
         }
         String accuracy;
+        String resumed = "";
         try {
-            accuracy = String.format(Locale.ROOT, "%.4f",
-                    airbench.train.run.Json.MAPPER.readTree(o.resultJson()).path("tta_accuracy").asDouble());
+            JsonNode result = Json.MAPPER.readTree(o.resultJson());
+            accuracy = String.format(Locale.ROOT, "%.4f", result.path("tta_accuracy").asDouble());
+            int times = result.path("resumed_times").asInt();
+            resumed = times == 0 ? "" : ", continued from a checkpoint " + (times == 1 ? "once" : times + " times");
         } catch (IOException e) {
             accuracy = "?";
         }
-        return String.format(Locale.ROOT, "[%d/%d] %s: accuracy %s (%s)", done, total, o.spec(), accuracy, where);
+        return String.format(Locale.ROOT, "[%d/%d] %s: accuracy %s%s (%s)", done, total, o.spec(), accuracy, resumed,
+                where);
     }
 
     /** Whether Spark's classes can be loaded here; asked before {@link SparkEngine}, which needs them, is touched. */

@@ -21,19 +21,23 @@ import java.util.stream.Stream;
 /**
  * The folder of a sweep: {@code sweep.json} (the plan), and per run {@code <cell>/seed-N/} with
  * {@code result.json} (as the trainer wrote it) and {@code task.json} (where and how long it ran), or
- * {@code failure.json} (why it failed) instead of the result. Summaries ({@link SweepSummary}) sit at the top.
- * A run with a result is finished: running the sweep again skips it.
+ * {@code failure.json} (why it failed) instead of the result, and while it trains {@code unfinished/} (its
+ * checkpoints, continued by a retry or the next run of the sweep; deleted once the result is recorded). Summaries
+ * ({@link SweepSummary}) sit at the top. A run with a result is finished: running the sweep again skips it.
  */
 final class SweepFolder {
     static final String PLAN_FILE = "sweep.json";
     static final String RESULT_FILE = RunFolder.RESULT_FILE;
     static final String TASK_FILE = "task.json";
     static final String FAILURE_FILE = "failure.json";
+    /** Inside a run's folder: its training until the result is recorded (checkpoints a retry continues). */
+    static final String UNFINISHED_FOLDER = "unfinished";
     /**
      * Options that may differ between a stored result and the run planned now without making it another run:
-     * the threads depend on where it ran, the data folder on the machine (as {@code train --resume} allows).
+     * the threads depend on where it ran, the data folder on the machine, the checkpoints' spacing on how often
+     * the machines are taken away (as {@code train --resume} allows).
      */
-    static final Set<String> MAY_DIFFER = Set.of("threads", "data-dir", "seed");
+    static final Set<String> MAY_DIFFER = Set.of("threads", "data-dir", "seed", "checkpoint-every");
 
     private final Path dir;
 
@@ -118,6 +122,13 @@ final class SweepFolder {
             stored.remove(k);
             planned.remove(k);
         });
+        // Left to auto by the plan: a run continued on another machine keeps the choice its start made.
+        RunFolder.AUTO_CHOICES.forEach(k -> {
+            if (RunFolder.isAuto(planned.get(k))) {
+                stored.remove(k);
+                planned.remove(k);
+            }
+        });
         if (!stored.equals(planned)) {
             throw new IllegalStateException(file + " is a run with the options " + stored + ", but this sweep plans "
                     + planned + " for it; give the sweep another --output folder (or move that run away)");
@@ -125,7 +136,10 @@ final class SweepFolder {
         return true;
     }
 
-    /** Writes what a run gave: its result (and removes an earlier failure), or its failure. */
+    /**
+     * Writes what a run gave: its result (and removes an earlier failure and its unfinished training), its failure,
+     * or that it was stopped (not a failure: its checkpoint stays for the next run of the sweep).
+     */
     void record(RunOutcome outcome) throws IOException {
         Path runDir = runDir(outcome.spec());
         Files.createDirectories(runDir);
@@ -140,11 +154,21 @@ final class SweepFolder {
         if (outcome.finished()) {
             writeText(runDir.resolve(RESULT_FILE), outcome.resultJson());
             Files.deleteIfExists(runDir.resolve(FAILURE_FILE));
+            airbench.train.run.ScratchRun.deleteWorkFolder(runDir.resolve(UNFINISHED_FOLDER));
+        } else if (outcome.stopped()) {
+            task.put("stopped", outcome.error());
+            Files.deleteIfExists(runDir.resolve(FAILURE_FILE));
         } else {
             task.put("error", outcome.error());
             Json.write(runDir.resolve(FAILURE_FILE), Map.of("seed", outcome.spec().seed(), "error", outcome.error()));
         }
         Json.write(runDir.resolve(TASK_FILE), task);
+    }
+
+    /** Whether the run has an unfinished training here with a checkpoint to continue from. */
+    boolean unfinished(RunSpec run) {
+        return !Files.isRegularFile(runDir(run).resolve(RESULT_FILE)) && Files.isRegularFile(
+                RunFolder.seedFolder(runDir(run).resolve(UNFINISHED_FOLDER), run.seed()).resolve(RunFolder.CHECKPOINT_FILE));
     }
 
     /** The run's result, if it finished. */

@@ -34,8 +34,8 @@ final class SweepSummary {
     /** A run that failed: its seed and why. */
     record Failure(long seed, String error) {}
 
-    /** One row of a cell's runs. */
-    record Run(long seed, int ttaLevel, double ttaAccuracy, double trainSeconds, int steps) {}
+    /** One row of a cell's runs; {@code resumedTimes} how often it was continued from a checkpoint. */
+    record Run(long seed, int ttaLevel, double ttaAccuracy, double trainSeconds, int steps, int resumedTimes) {}
 
     /**
      * One cell.
@@ -47,14 +47,20 @@ final class SweepSummary {
      * @param meanTrainSeconds mean timed seconds of a run; null when none finished
      * @param runs          the finished runs by seed
      * @param failed        the failed runs
-     * @param missingSeeds  seeds neither finished nor failed (a shard's folder, or a sweep still running)
+     * @param missingSeeds  seeds neither finished nor failed (a shard's folder, or a sweep still running or
+     *                      stopped)
+     * @param unfinishedSeeds of the missing seeds, those with a checkpoint to continue from
      */
     record CellSummary(String cell, Map<String, String> values, int n, RunStatistics ttaAccuracy,
-                       Double meanTrainSeconds, List<Run> runs, List<Failure> failed, List<Long> missingSeeds) {}
+                       Double meanTrainSeconds, List<Run> runs, List<Failure> failed, List<Long> missingSeeds,
+                       List<Long> unfinishedSeeds) {}
 
-    /** The whole summary, as {@code summary.json}. */
+    /**
+     * The whole summary, as {@code summary.json}; {@code runsResumed} the finished runs that were continued from a
+     * checkpoint (their task was killed or stopped), {@code runsUnfinished} the missing ones with a checkpoint.
+     */
     record Summary(Map<String, Object> plan, int runsPlanned, int runsFinished, int runsFailed, int runsMissing,
-                   List<CellSummary> cells) {}
+                   int runsResumed, int runsUnfinished, List<CellSummary> cells) {}
 
     private SweepSummary() {}
 
@@ -64,23 +70,31 @@ final class SweepSummary {
         int finished = 0;
         int failed = 0;
         int missing = 0;
+        int resumed = 0;
+        int unfinished = 0;
         for (Cell cell : plan.cells()) {
             Map<String, String> options = plan.runOptions(cell);
             List<Run> runs = new ArrayList<>();
             List<Failure> failures = new ArrayList<>();
             List<Long> missingSeeds = new ArrayList<>();
+            List<Long> unfinishedSeeds = new ArrayList<>();
             for (long seed : plan.seeds()) {
                 RunSpec spec = new RunSpec(cell.name(), seed, options);
                 Optional<RunResult> result = folder.result(spec);
                 if (result.isPresent()) {
                     RunResult r = result.get();
-                    runs.add(new Run(seed, r.ttaLevel(), r.ttaAccuracy(), r.trainSeconds(), r.steps()));
+                    runs.add(new Run(seed, r.ttaLevel(), r.ttaAccuracy(), r.trainSeconds(), r.steps(),
+                            r.resumedTimes()));
+                    resumed += r.resumedTimes() > 0 ? 1 : 0;
                 } else {
                     Optional<String> failure = folder.failure(spec);
                     if (failure.isPresent()) {
                         failures.add(new Failure(seed, failure.get()));
                     } else {
                         missingSeeds.add(seed);
+                        if (folder.unfinished(spec)) {
+                            unfinishedSeeds.add(seed);
+                        }
                     }
                 }
             }
@@ -89,12 +103,14 @@ final class SweepSummary {
             Double meanSeconds = runs.isEmpty() ? null
                     : runs.stream().mapToDouble(Run::trainSeconds).average().orElseThrow();
             cells.add(new CellSummary(cell.name(), cell.values(), runs.size(), stats, meanSeconds, runs, failures,
-                    missingSeeds));
+                    missingSeeds, unfinishedSeeds));
             finished += runs.size();
             failed += failures.size();
             missing += missingSeeds.size();
+            unfinished += unfinishedSeeds.size();
         }
-        return new Summary(plan.toMap(), finished + failed + missing, finished, failed, missing, cells);
+        return new Summary(plan.toMap(), finished + failed + missing, finished, failed, missing, resumed, unfinished,
+                cells);
     }
 
     /** Computes and writes the summary files of {@code plan} in {@code folder}; {@code charts} also the PNGs. */
@@ -128,23 +144,27 @@ final class SweepSummary {
         return csv.toString();
     }
 
-    /** {@code cell,<grid options>,seed,status,tta_accuracy,train_seconds,executor,host,pid,error}. */
+    /**
+     * {@code cell,<grid options>,seed,status,tta_accuracy,train_seconds,resumed_times,executor,host,pid,error}; the
+     * status is finished, failed, unfinished (stopped or killed, with a checkpoint) or missing.
+     */
     private static String runsCsv(SweepFolder folder, SweepPlan plan) {
         StringBuilder csv = new StringBuilder("cell");
         plan.grid().forEach(a -> csv.append(',').append(a.name()));
-        csv.append(",seed,status,tta_accuracy,train_seconds,executor,host,pid,error\n");
+        csv.append(",seed,status,tta_accuracy,train_seconds,resumed_times,executor,host,pid,error\n");
         for (Cell cell : plan.cells()) {
             Map<String, String> options = plan.runOptions(cell);
             for (long seed : plan.seeds()) {
                 RunSpec spec = new RunSpec(cell.name(), seed, options);
                 Optional<RunResult> result = folder.result(spec);
                 Optional<String> failure = result.isPresent() ? Optional.empty() : folder.failure(spec);
-                String status = result.isPresent() ? "finished" : failure.isPresent() ? "failed" : "missing";
+                String status = result.isPresent() ? "finished" : failure.isPresent() ? "failed"
+                        : folder.unfinished(spec) ? "unfinished" : "missing";
                 csv.append(quote(cell.name()));
                 plan.grid().forEach(a -> csv.append(',').append(quote(cell.values().get(a.name()))));
                 csv.append(',').append(seed).append(',').append(status).append(',');
-                csv.append(result.map(r -> String.format(Locale.ROOT, "%.6f,%.3f", r.ttaAccuracy(), r.trainSeconds()))
-                        .orElse(","));
+                csv.append(result.map(r -> String.format(Locale.ROOT, "%.6f,%.3f,%d", r.ttaAccuracy(), r.trainSeconds(),
+                        r.resumedTimes())).orElse(",,"));
                 var task = folder.task(spec);
                 csv.append(',').append(quote(task.map(t -> t.path("executor").asText()).orElse("")));
                 csv.append(',').append(quote(task.map(t -> t.path("host").asText()).orElse("")));
@@ -182,6 +202,14 @@ final class SweepSummary {
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
                 "%d of %d runs finished, %d failed, %d not run", summary.runsFinished(), summary.runsPlanned(),
                 summary.runsFailed(), summary.runsMissing()));
+        if (summary.runsResumed() > 0) {
+            text.append(String.format(Locale.ROOT, "; %d of the finished continued from a checkpoint",
+                    summary.runsResumed()));
+        }
+        if (summary.runsUnfinished() > 0) {
+            text.append(String.format(Locale.ROOT, "; %d of those not run stopped with a checkpoint to continue from",
+                    summary.runsUnfinished()));
+        }
         for (CellSummary c : summary.cells()) {
             text.append(System.lineSeparator()).append("  ").append(c.cell()).append(": ");
             RunStatistics s = c.ttaAccuracy();

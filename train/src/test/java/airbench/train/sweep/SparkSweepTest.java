@@ -126,6 +126,10 @@ class SparkSweepTest {
                 pids.add(Json.MAPPER.readTree(bad.resolve("task.json").toFile()).get("pid").asLong());
             }
         }
+        try (Stream<Path> all = Files.walk(sparkSweep)) {
+            assertEquals(List.of(), all.filter(p -> p.getFileName().toString().equals("unfinished")).toList(),
+                    "finished runs and runs that failed before their first checkpoint leave no unfinished training");
+        }
         assertTrue(pids.size() >= 2, "runs should be spread over both executor processes: " + pids);
         assertFalse(pids.contains(ProcessHandle.current().pid()), "no run may train in the driver: " + pids);
 
@@ -240,6 +244,64 @@ class SparkSweepTest {
         // The train command records where its invocation folder went; a sweep run has no --output of its own.
         assertEquals(out.toString(), ((ObjectNode) trained.get("options")).remove("output").asText());
         assertEquals(trained, computed(Files.readString(sparkSweep.resolve("flip=none_batch-size=256/seed-1/result.json"))));
+    }
+
+    /**
+     * An executor lost in the middle of a run (both executor JVMs killed, as a preempted machine would be): Spark
+     * retries the task on the executors the cluster starts anew, and the retry continues from the checkpoint the
+     * run left in its {@code unfinished/} folder (written every 3 steps) instead of from the start. The result is
+     * the one the same run gives uninterrupted (here as a shard in this JVM), the summary says it was continued,
+     * and the folder of the unfinished training is gone.
+     */
+    @Test
+    @Order(5)
+    void aRunWhoseExecutorsAreKilledContinuesFromItsCheckpointWhenSparkRetriesIt() throws Exception {
+        // 20 epochs of 10 steps: long enough to be killed between its first checkpoint and its end.
+        List<String> options = List.of("--data-dir", data.toString(), "--train-subset", "2560", "--batch-size", "256",
+                "--widths", "8,8,8", "--epochs", "20", "--tta", "0", "--epoch-eval", "false", "--compile", "none",
+                "--no-tensorboard", "--checkpoint-every", "3", "--grid", "flip=random", "--seeds", "3");
+        Path killed = shared.resolve("killed");
+        Path run = killed.resolve("flip=random/seed-3");
+        Path checkpoint = run.resolve("unfinished/seed-3/checkpoint.bin");
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of("--output", killed.toString()));
+        java.util.concurrent.CompletableFuture<Integer> sweep = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> SweepCommand.run(args.toArray(String[]::new), SparkEngine.using(spark)));
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(checkpoint) && !sweep.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.exists(checkpoint), "the run wrote its first checkpoint");
+        // The workers of a local cluster are threads of this JVM, so their executors are its child processes.
+        List<ProcessHandle> executors = ProcessHandle.current().children()
+                .filter(p -> p.info().command().orElse("").endsWith("java")).toList();
+        assertEquals(2, executors.size(), "the cluster's two executor JVMs: " + executors);
+        executors.forEach(ProcessHandle::destroyForcibly);
+        assertEquals(0, sweep.get(240, java.util.concurrent.TimeUnit.SECONDS), "the retried run finishes");
+
+        JsonNode task = Json.MAPPER.readTree(run.resolve("task.json").toFile());
+        assertTrue(task.get("attempt").asInt() >= 1, "Spark retried the task: " + task);
+        String resultJson = Files.readString(run.resolve("result.json"));
+        assertEquals(1, Json.MAPPER.readTree(resultJson).get("resumed_times").asInt(),
+                "the retry continued from the checkpoint");
+        assertFalse(Files.exists(run.resolve("unfinished")), "the unfinished training is cleared once recorded");
+        JsonNode summary = Json.MAPPER.readTree(killed.resolve("summary.json").toFile());
+        assertEquals(1, summary.get("runs_resumed").asInt());
+        List<String> runsCsv = Files.readAllLines(killed.resolve("runs.csv"));
+        assertTrue(runsCsv.get(0).contains(",status,tta_accuracy,train_seconds,resumed_times,"), runsCsv.get(0));
+        assertTrue(runsCsv.get(1).startsWith("flip=random,random,3,finished,"), runsCsv.get(1));
+        assertEquals("1", runsCsv.get(1).split(",")[6], runsCsv.get(1));
+
+        // The same run never interrupted, without Spark.
+        Path straight = shared.resolve("not-killed");
+        List<String> shardArgs = new ArrayList<>(options);
+        shardArgs.addAll(List.of("--output", straight.toString(), "--shard", "0/1", "--threads", "1"));
+        assertEquals(0, SweepCommand.run(shardArgs.toArray(String[]::new)));
+        ObjectNode once = computed(Files.readString(straight.resolve("flip=random/seed-3/result.json")));
+        ObjectNode twice = computed(resultJson);
+        assertEquals(0, once.remove("resumed_times").asInt());
+        twice.remove("resumed_times");
+        assertEquals(once, twice);
     }
 
     /** A result without the fields a training does not compute (and without the history's timed seconds). */
