@@ -597,6 +597,9 @@ def main():
     args = p.parse_args()
     default_signals()
     args.options = ["--recipe", args.recipe, "--seed", str(args.seed)] + shlex.split(args.train_options)
+    if "--no-tensorboard" in args.options or any(o.startswith("--tensorboard") for o in args.options):
+        sys.exit("the harness reads every step from the run's own TensorBoard events: drop --no-tensorboard and"
+                 " --tensorboard from --train-options")
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     trainer = Trainer(args)
