@@ -283,7 +283,13 @@ def chained_run(args, trainer, out, plan, pace):
             events = [e for e in read_events(tb) if e[1] >= proc.started]
             if events and first_step_time is None:
                 first_step_time = min(e[1] for e in events)
-            if events and max(e[0] for e in events) >= target:
+            if moment.get("late") == "final evaluation":
+                # After the training loop (its last line before the final evaluation), not merely after the last
+                # step's event: the last step's epoch-end evaluation and checkpoint come between the two.
+                reached = "the training loop waited" in read_log(log)
+            else:
+                reached = bool(events) and max(e[0] for e in events) >= target
+            if reached:
                 time.sleep(moment["fraction_of_step"] * pace)
                 if proc.poll() is not None:
                     break
@@ -406,8 +412,9 @@ def compare(reference_dir, chained_dir, interruptions):
         hi = sent[i + 1]["checkpoint_step"] if i + 1 < len(sent) else max(steps or [0])
         span = [s for s in steps if lo <= s <= hi]
         r["resumed_steps_checked"] = [lo, hi] if span else None
-        r["resumed_steps_identical"] = bool(span) and all(chn_losses.get(s) == ref_losses[s] for s in span)
-        r["resume_bit_identical"] = (r["resumed_steps_identical"] and result["weights_identical"]
+        # No steps left after a stop at the last step: its resume only evaluates; the final files tell.
+        r["resumed_steps_identical"] = all(chn_losses.get(s) == ref_losses[s] for s in span) if span else None
+        r["resume_bit_identical"] = (r["resumed_steps_identical"] is not False and result["weights_identical"]
                                      and result["result_json_identical"])
     return result
 
@@ -591,8 +598,8 @@ def main():
     p.add_argument("--segment-timeout", type=float, default=6 * 3600)
     p.add_argument("--refusal-timeout", type=float, default=600)
     p.add_argument("--late-moments", action="store_true",
-                   help="after the 2N moments, two more: SIGTERM once the last step is done (it lands in the final"
-                        " evaluation, which finishes: status 0) and one after the run's end (never sent)")
+                   help="after the 2N moments, two more: SIGTERM once the training loop has ended (it lands in the"
+                        " final evaluation, which finishes: status 0) and one after the run's end (never sent)")
     p.add_argument("--reference", help="the folder of a finished reference run to reuse (else one is trained)")
     args = p.parse_args()
     default_signals()
