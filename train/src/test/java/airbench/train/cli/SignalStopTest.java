@@ -3,6 +3,7 @@ package airbench.train.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import airbench.train.RunResult;
 import airbench.train.TinyTraining;
@@ -132,6 +133,9 @@ class SignalStopTest {
     /** Ctrl-C: the same stop, with the status 130. */
     @Test
     void sigintStopsAChildTrainingWithStatus130(@TempDir Path dir) throws Exception {
+        // A test JVM that ignores SIGINT (a suite started as a script's background job) passes that on to its child,
+        // whose JVM then keeps SIGINT ignored (aSignalIgnoredWhenTheProcessStartedIsReportedAsIgnored): no stop to see.
+        assumeFalse(ignoredByThisProcess(2), "this JVM was started with SIGINT ignored, and so is its child");
         Path data = SyntheticCifarFolder.write(dir.resolve("data"));
         List<String> output = new ArrayList<>();
         Process child = signalledAfterTheFirstEpoch(data, dir.resolve("runs"), "INT", output);
@@ -140,6 +144,25 @@ class SignalStopTest {
         assertTrue(log.contains("SIGINT received: stopping after the current training step"), log);
         assertTrue(Pattern.compile("seed 0 stopped \\(SIGINT\\) after step \\d+ of 30 .*; its state at that step"
                 + " is in .*checkpoint\\.bin\\. Continue with: .* --resume ").matcher(log).find(), log);
+    }
+
+    /**
+     * A process started with SIGINT ignored (what a script's {@code java ... &} gets, without job control): the JVM
+     * keeps it ignored and installs no handler, so SIGINT cannot stop the training; the handlers say so instead of
+     * appearing to be installed.
+     */
+    @Test
+    void aSignalIgnoredWhenTheProcessStartedIsReportedAsIgnored() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // trap '' INT, then exec: the JVM starts with SIGINT ignored, as the background job of a script does.
+        Process child = new ProcessBuilder("sh", "-c", "trap '' INT; exec \"$0\" \"$@\"", java, "-Xmx256m", "-cp",
+                System.getProperty("java.class.path"), SignalStopProbe.class.getName()).redirectErrorStream(true)
+                .start();
+        String log = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), log);
+        assertEquals(0, child.exitValue(), log);
+        assertTrue(Pattern.compile("(?m)^ignored=\\[(TERM, )?INT\\]$").matcher(log).find(), log);
+        assertTrue(log.contains("SIGINT is ignored by this process: it was started with SIGINT ignored"), log);
     }
 
     @Test
@@ -160,6 +183,20 @@ class SignalStopTest {
         assertEquals(Main.PROGRAM + " --resume runs/94-20261203-101500",
                 TrainCommand.resumeCommand("airbench.train.cli.Main --recipe 94", dir));
         assertEquals(Main.PROGRAM + " --resume runs/94-20261203-101500", TrainCommand.resumeCommand(null, dir));
+    }
+
+    /** Whether this process ignores signal number {@code signal} (Linux: the SigIgn mask of /proc/self/status). */
+    private static boolean ignoredByThisProcess(int signal) throws IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isRegularFile(status)) {
+            return false;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("SigIgn:")) {
+                return new java.math.BigInteger(line.substring(7).trim(), 16).testBit(signal - 1);
+            }
+        }
+        return false;
     }
 
     private static String text(List<String> lines) {
