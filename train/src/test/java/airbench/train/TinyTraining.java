@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import airbench.data.CifarDataset;
+import airbench.train.run.Json;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -153,9 +156,22 @@ public final class TinyTraining {
      */
     public static void assertSameLosses(Recorder straight, Recorder beforeCrash, Recorder afterResume, int resumedAt,
                                  int steps) {
+        assertSameLosses(straight, steps, List.of(beforeCrash, afterResume), resumedAt);
+    }
+
+    /**
+     * The same for a run interrupted more than once: {@code parts.get(0)} trained the steps below
+     * {@code resumedAt[0]}, each further part those from where the previous one stopped, the last one the rest.
+     */
+    public static void assertSameLosses(Recorder straight, int steps, List<Recorder> parts, int... resumedAt) {
+        assertEquals(parts.size() - 1, resumedAt.length, "one resumption between each two parts");
+        int part = 0;
         for (int step = 0; step < steps; step++) {
-            double resumed = step < resumedAt ? beforeCrash.losses.get(step) : afterResume.losses.get(step);
-            assertEquals(straight.losses.get(step), resumed, 0.0, "loss of step " + step);
+            while (part < resumedAt.length && step >= resumedAt[part]) {
+                part++;
+            }
+            Double loss = parts.get(part).losses.get(step);
+            assertEquals(straight.losses.get(step), loss, "loss of step " + step + " (part " + part + ")");
         }
     }
 
@@ -183,5 +199,24 @@ public final class TinyTraining {
         assertEquals(weightsA.keySet(), weightsB.keySet());
         weightsA.forEach((name, values) -> assertArrayEquals(values, weightsB.get(name), name));
         return weightsA;
+    }
+
+    /**
+     * Fields of result.json that are not what the training computed: seconds measured on a busy machine, and the
+     * provenance (date, the JVM's heap and cores, the commit as git sees it from the process's working folder,
+     * which for a Spark executor lies outside the repository).
+     */
+    private static final List<String> NOT_COMPUTED = List.of("train_seconds", "wall_seconds", "batch_wait_seconds",
+            "provenance");
+
+    /**
+     * A result.json without the fields a training does not compute (and without the history's timed seconds): two
+     * trainings of one run, however interrupted, resumed or scheduled, give equal ones.
+     */
+    public static ObjectNode computedResult(String resultJson) throws IOException {
+        ObjectNode node = (ObjectNode) Json.MAPPER.readTree(resultJson);
+        NOT_COMPUTED.forEach(node::remove);
+        node.get("history").forEach(epoch -> ((ObjectNode) epoch).remove("train_seconds"));
+        return node;
     }
 }

@@ -5,6 +5,7 @@ import airbench.eval.Predictor;
 import airbench.eval.SelectiveTta;
 import airbench.eval.TestSetEvaluation;
 import airbench.eval.TestTimeAugmentation;
+import airbench.train.run.TrainOptions;
 import airbench.train.run.UsageException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -167,18 +168,9 @@ final class ModelCommands {
             return selective ? SelectiveTta.DEFAULT_FRACTION : 0;
         }
         if (tta.isPresent() && !selective) {
-            throw new UsageException("--tta-fraction is the share of selective TTA; give it with --tta selective,"
-                    + " not with --tta " + tta.get());
+            throw TrainOptions.ttaFractionBesideLevel(tta.get());
         }
-        try {
-            double f = Double.parseDouble(fraction.get().trim());
-            if (f > 0 && f <= 1) {
-                return f;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new UsageException("--tta-fraction must be a share in (0, 1], got '" + fraction.get() + "'");
+        return TrainOptions.ttaFraction(fraction.get());
     }
 
     private static int intValue(Command.Call call, String option, String property, int defaultValue, int min,

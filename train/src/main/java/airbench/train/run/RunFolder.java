@@ -101,22 +101,22 @@ public final class RunFolder {
     /**
      * The invocation folder {@code dir}, at a place the caller chose (a sweep's run keeps its unfinished training
      * there), for {@code options}; returns the options to train with. A new folder is created with its
-     * {@code invocation.json} and trains {@code options} as given. A folder that exists must have been started with
-     * these options, apart from those a resume may change; where they leave precision or compilation to
-     * {@code auto} and this machine would choose otherwise, the choice made at the start stands (the continuation
-     * of a checkpoint must compute what its start computed).
+     * {@code invocation.json} and trains {@code options} as given (the same object is returned). A folder that
+     * exists must have been started with these options, apart from those a resume may change; where they leave
+     * precision or compilation to {@code auto} and this machine would choose otherwise, the choice made at the
+     * start stands (the continuation of a checkpoint must compute what its start computed).
      *
      * @throws IllegalStateException when {@code dir} holds an invocation of other options, naming the differences
      */
     @SuppressWarnings("unchecked")
-    public static Map<String, String> openAt(Path dir, TrainOptions options) throws IOException {
+    public static TrainOptions openAt(Path dir, TrainOptions options) throws IOException {
         Map<String, String> pinned = new LinkedHashMap<>(options.pinnedRaw());
         pinned.remove("resume");
         Path file = dir.resolve(OPTIONS_FILE);
         if (!Files.isRegularFile(file)) {
             Files.createDirectories(dir);
             Json.write(file, pinned);
-            return options.raw();
+            return options;
         }
         Map<String, String> stored = new LinkedHashMap<>(Json.read(file, Map.class));
         Set<String> keys = new java.util.TreeSet<>(stored.keySet());
@@ -140,7 +140,7 @@ public final class RunFolder {
             throw new IllegalStateException(dir + " holds an unfinished training of other options ("
                     + String.join("; ", differences) + "); delete that folder to train this run from its start");
         }
-        return continued;
+        return continued.equals(options.raw()) ? options : TrainOptions.resolve(continued);
     }
 
     private static String given(String value) {
@@ -209,7 +209,7 @@ public final class RunFolder {
 
     /**
      * {@link #run(Path, TrainOptions, CifarDataset, CifarDataset)}; without {@code keepModel} (a sweep's run, which
-     * keeps its result only) no SavedModel is exported and no TensorBoard events are written.
+     * keeps its result only) no SavedModel is exported, and no TensorBoard events and no charts are written.
      */
     public static Summary run(Path dir, TrainOptions options, CifarDataset train, CifarDataset test,
                               boolean keepModel) throws IOException {
@@ -256,7 +256,10 @@ public final class RunFolder {
             }
             results.add(result);
             summary = summarize(dir, options, results);
-            writePlots(dir, results);
+            if (keepModel) {
+                // A sweep draws its charts from all its runs; a work folder deleted after one run needs none.
+                writePlots(dir, results);
+            }
         }
         return summary;
     }

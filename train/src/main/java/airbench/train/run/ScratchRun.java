@@ -81,14 +81,19 @@ public final class ScratchRun {
         }
         Map<String, String> raw = new LinkedHashMap<>(options);
         raw.put("seed", String.valueOf(seed));
-        // Resolved once to refuse bad values before anything is written, then as the folder continues them.
-        TrainOptions resolved = TrainOptions.resolve(RunFolder.openAt(workFolder, TrainOptions.resolve(raw)));
+        // Resolved before anything is written, so that a bad value is refused first.
+        TrainOptions resolved = RunFolder.openAt(workFolder, TrainOptions.resolve(raw));
         TensorFlowRuntime.configure(resolved.oneDnn());
         CifarData data = data(resolved);
         CifarDataset train = resolved.trainSubset() > 0
                 ? data.train().first(Math.min(resolved.trainSubset(), data.train().size())) : data.train();
         RunFolder.run(workFolder, resolved, train, data.test(), false, stop);
         return Files.readString(RunFolder.seedFolder(workFolder, seed).resolve(RunFolder.RESULT_FILE));
+    }
+
+    /** The checkpoint a training of {@code seed} in {@code workFolder} continues from, if it is there. */
+    public static Path checkpoint(Path workFolder, long seed) {
+        return RunFolder.seedFolder(workFolder, seed).resolve(RunFolder.CHECKPOINT_FILE);
     }
 
     /** Deletes a run's work folder once its result is kept elsewhere; a failure to delete is only logged. */

@@ -99,8 +99,8 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
                 builder.whitenBiasEpochs(nonNegativeDouble(raw, "whiten-bias-epochs"));
             }
             if (raw.containsKey("tta") && raw.get("tta").equals("selective")) {
-                builder.ttaLevel(0).ttaSelective(raw.containsKey("tta-fraction") ? ttaFraction(raw)
-                        : SelectiveTta.DEFAULT_FRACTION);
+                builder.ttaLevel(0).ttaSelective(raw.containsKey("tta-fraction")
+                        ? ttaFraction(raw.get("tta-fraction")) : SelectiveTta.DEFAULT_FRACTION);
             } else if (raw.containsKey("tta")) {
                 int level;
                 try {
@@ -113,12 +113,11 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
                             + " selective");
                 }
                 if (raw.containsKey("tta-fraction")) {
-                    throw new UsageException("--tta-fraction is the share of selective TTA; give it with --tta"
-                            + " selective, not with --tta " + level);
+                    throw ttaFractionBesideLevel(String.valueOf(level));
                 }
                 builder.ttaLevel(level).ttaSelective(0);
             } else if (raw.containsKey("tta-fraction")) {
-                builder.ttaLevel(0).ttaSelective(ttaFraction(raw));
+                builder.ttaLevel(0).ttaSelective(ttaFraction(raw.get("tta-fraction")));
             }
             recipe = builder.build();
         } catch (IllegalArgumentException e) {
@@ -169,11 +168,22 @@ public record TrainOptions(Recipe recipe, long seed, int runs, Optional<Path> da
         return fraction(raw, "claim-above", false, "the accuracy the mean over the runs is tested to exceed", "0.94");
     }
 
-    /** {@code --tta-fraction}: a share of the test images in (0, 1]. */
-    private static double ttaFraction(Map<String, String> raw) {
+    /**
+     * {@code --tta-fraction}'s value: a share of the test images in (0, 1], for {@code train} and {@code evaluate}
+     * alike.
+     *
+     * @throws UsageException naming the value and the range
+     */
+    public static double ttaFraction(String value) {
         // Unlike an accuracy to exceed, a share may be 1 (every image); 0 is --tta 0's job.
-        return fraction(raw, "tta-fraction", true, "the share of the test images that selective TTA augments",
-                "0.25 (a quarter)");
+        return fraction(Map.of("tta-fraction", value), "tta-fraction", true,
+                "the share of the test images that selective TTA augments", "0.25 (a quarter)");
+    }
+
+    /** The refusal of {@code --tta-fraction} beside {@code --tta level}: the share belongs to selective TTA. */
+    public static UsageException ttaFractionBesideLevel(String level) {
+        return new UsageException("--tta-fraction is the share of selective TTA; give it with --tta selective, not"
+                + " with --tta " + level);
     }
 
     /**

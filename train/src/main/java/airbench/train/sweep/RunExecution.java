@@ -2,12 +2,9 @@ package airbench.train.sweep;
 
 import airbench.train.StopSignal;
 import airbench.train.TrainingStoppedException;
-import airbench.train.run.RunFolder;
 import airbench.train.run.ScratchRun;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.UUID;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -18,10 +15,8 @@ import org.apache.logging.log4j.Logger;
  *
  * <p>A run keeps its checkpoints (every epoch end, every {@code --checkpoint-every} steps, the step of a stop) in
  * its work folder until its result is recorded, so that a task killed with its executor, or stopped by SIGTERM,
- * continues from there when Spark retries it or when the sweep is run again. The work folder is
- * {@code <sweep>/<cell>/seed-N/unfinished} where the sweep folder is visible (this machine, a shared file system);
- * an executor that does not see it keeps the folder on its own disk, where a retry on the same machine still
- * finds it.
+ * continues from there when Spark retries it or when the sweep is run again ({@link SweepFolder#workFolder} says
+ * where that folder is).
  */
 final class RunExecution {
     private static final Logger LOG = LogManager.getLogger(RunExecution.class);
@@ -63,9 +58,9 @@ final class RunExecution {
             return RunOutcome.stopped(spec, "not started: the sweep was stopped (" + stop.reason().orElseThrow()
                     + ")", where, 0);
         }
-        Path work = workFolder(sweepFolder, spec);
+        Path work = SweepFolder.workFolder(sweepFolder, spec);
         boolean shared = work.startsWith(Path.of(sweepFolder));
-        if (Files.isRegularFile(checkpoint(work, spec))) {
+        if (Files.isRegularFile(ScratchRun.checkpoint(work, spec.seed()))) {
             LOG.info("training {} ({} threads), continuing from its checkpoint in {}", spec, threads, work);
         } else {
             LOG.info("training {} ({} threads) in {}", spec, threads, work);
@@ -90,27 +85,9 @@ final class RunExecution {
         }
     }
 
-    /**
-     * Where {@code spec} keeps its unfinished training: in the sweep folder when this process sees it (its
-     * {@code sweep.json} is there), else in this machine's temporary folder under a name derived from the sweep
-     * folder's path, the same for every attempt on this machine.
-     */
-    static Path workFolder(String sweepFolder, RunSpec spec) {
-        Path sweep = Path.of(sweepFolder);
-        if (Files.isRegularFile(sweep.resolve(SweepFolder.PLAN_FILE))) {
-            return sweep.resolve(spec.folder()).resolve(SweepFolder.UNFINISHED_FOLDER);
-        }
-        String id = UUID.nameUUIDFromBytes(sweepFolder.getBytes(StandardCharsets.UTF_8)).toString();
-        return Path.of(System.getProperty("java.io.tmpdir"), "airbench-sweep-" + id, spec.folder());
-    }
-
-    private static Path checkpoint(Path work, RunSpec spec) {
-        return RunFolder.seedFolder(work, spec.seed()).resolve(RunFolder.CHECKPOINT_FILE);
-    }
-
     /** A run that failed or stopped before its first checkpoint leaves nothing to continue: no folder either. */
     private static void clearIfNothingKept(Path work, RunSpec spec) {
-        if (!Files.exists(checkpoint(work, spec))) {
+        if (!Files.exists(ScratchRun.checkpoint(work, spec.seed()))) {
             ScratchRun.deleteWorkFolder(work);
         }
     }

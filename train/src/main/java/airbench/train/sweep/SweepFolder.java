@@ -3,6 +3,7 @@ package airbench.train.sweep;
 import airbench.train.RunResult;
 import airbench.train.run.Json;
 import airbench.train.run.RunFolder;
+import airbench.train.run.ScratchRun;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -98,6 +100,26 @@ final class SweepFolder {
         return RunFolder.seedFolder(dir.resolve(run.cell()), run.seed());
     }
 
+    /** Where {@code run} keeps its training in this folder until its result is recorded. */
+    Path unfinishedFolder(RunSpec run) {
+        return runDir(run).resolve(UNFINISHED_FOLDER);
+    }
+
+    /**
+     * Where {@code run} keeps its unfinished training when it executes in this process: its
+     * {@link #unfinishedFolder} when this process sees the sweep folder (at {@code sweepFolder}, the driver's path:
+     * this machine, a shared file system), else a folder of this machine's temporary folder named after the sweep
+     * folder's path, the same for every attempt here, so that a retry on the same machine still finds it.
+     */
+    static Path workFolder(String sweepFolder, RunSpec run) {
+        Path sweep = Path.of(sweepFolder);
+        if (Files.isRegularFile(sweep.resolve(PLAN_FILE))) {
+            return new SweepFolder(sweep).unfinishedFolder(run);
+        }
+        String id = UUID.nameUUIDFromBytes(sweepFolder.getBytes(StandardCharsets.UTF_8)).toString();
+        return Path.of(System.getProperty("java.io.tmpdir"), "airbench-sweep-" + id, run.folder());
+    }
+
     /**
      * Whether {@code run} has its result here. A result of other options (the sweep-wide options changed since)
      * is refused rather than counted as this run.
@@ -154,7 +176,7 @@ final class SweepFolder {
         if (outcome.finished()) {
             writeText(runDir.resolve(RESULT_FILE), outcome.resultJson());
             Files.deleteIfExists(runDir.resolve(FAILURE_FILE));
-            airbench.train.run.ScratchRun.deleteWorkFolder(runDir.resolve(UNFINISHED_FOLDER));
+            ScratchRun.deleteWorkFolder(unfinishedFolder(outcome.spec()));
         } else if (outcome.stopped()) {
             task.put("stopped", outcome.error());
             Files.deleteIfExists(runDir.resolve(FAILURE_FILE));
@@ -167,8 +189,8 @@ final class SweepFolder {
 
     /** Whether the run has an unfinished training here with a checkpoint to continue from. */
     boolean unfinished(RunSpec run) {
-        return !Files.isRegularFile(runDir(run).resolve(RESULT_FILE)) && Files.isRegularFile(
-                RunFolder.seedFolder(runDir(run).resolve(UNFINISHED_FOLDER), run.seed()).resolve(RunFolder.CHECKPOINT_FILE));
+        return !Files.isRegularFile(runDir(run).resolve(RESULT_FILE))
+                && Files.isRegularFile(ScratchRun.checkpoint(unfinishedFolder(run), run.seed()));
     }
 
     /** The run's result, if it finished. */

@@ -95,7 +95,8 @@ class ModelCommandsTest {
                 "--tta must be an integer from 0 to 2");
         assertUsageError(run("evaluate", "--model", "m", "--bogus"), "evaluate", "Unrecognized option: --bogus");
         assertUsageError(run("evaluate", "--model", "m", "--tta-fraction", "1.5"), "evaluate",
-                "--tta-fraction must be a share in (0, 1], got '1.5'");
+                "bad value '1.5' for --tta-fraction; give the share of the test images that selective TTA augments"
+                        + " as a fraction in (0, 1], like 0.25 (a quarter)");
         assertUsageError(run("evaluate", "--model", "m", "--tta", "1", "--tta-fraction", "0.5"), "evaluate",
                 "--tta-fraction is the share of selective TTA; give it with --tta selective, not with --tta 1");
         assertUsageError(run("evaluate", "--model", "m", "extra"), "evaluate", "unexpected argument 'extra'");

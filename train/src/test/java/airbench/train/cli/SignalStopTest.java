@@ -11,15 +11,12 @@ import airbench.train.run.Checkpoint;
 import airbench.train.run.Json;
 import airbench.train.run.RunFolder;
 import airbench.train.sweep.SyntheticCifarFolder;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,13 +50,12 @@ class SignalStopTest {
             throws Exception {
         Path data = SyntheticCifarFolder.write(dir.resolve("data"));
         Path stoppedRuns = dir.resolve("stopped");
-        List<String> output = new ArrayList<>();
-        Process child = signalledAfterTheFirstEpoch(data, stoppedRuns, "TERM", output);
-        String log = text(output);
+        ChildJvm child = signalledAfterTheFirstEpoch(data, stoppedRuns, "TERM");
+        String log = child.output();
         assertEquals(143, child.exitValue(), log);
 
         Path invocation = onlyFolder(stoppedRuns);
-        Matcher stop = output.stream().map(STOP_LINE::matcher).filter(Matcher::find).findFirst()
+        Matcher stop = child.lines().stream().map(STOP_LINE::matcher).filter(Matcher::find).findFirst()
                 .orElseThrow(() -> new AssertionError("no stop line in:\n" + log));
         int steps = Integer.parseInt(stop.group(1));
         assertTrue(steps >= 10 && steps < 30, "stopped after the first epoch and before the end: " + steps);
@@ -86,48 +82,17 @@ class SignalStopTest {
 
     /**
      * Runs the tiny training on {@code data} into {@code runs} in a child JVM, sends it SIG{@code signal} once its
-     * first epoch ended, and returns it ended; its output lines go to {@code output}.
+     * first epoch ended, and returns it ended.
      */
-    private static Process signalledAfterTheFirstEpoch(Path data, Path runs, String signal, List<String> output)
-            throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g", "-cp", System.getProperty("java.class.path")));
-        String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
-        if (cache != null) {
-            command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
+    private static ChildJvm signalledAfterTheFirstEpoch(Path data, Path runs, String signal) throws Exception {
+        List<String> args = new ArrayList<>(TINY);
+        args.addAll(List.of("--data-dir", data.toString(), "--output", runs.toString()));
+        try (ChildJvm child = ChildJvm.main(args)) {
+            assertTrue(child.awaitLine(FIRST_EPOCH_ROW, 90), "the child trained its first epoch:\n" + child.output());
+            child.signal(signal);
+            assertTrue(child.awaitExit(60), "the child ended after SIG" + signal + ":\n" + child.output());
+            return child;
         }
-        command.add(Main.class.getName());
-        command.addAll(TINY);
-        command.addAll(List.of("--data-dir", data.toString(), "--output", runs.toString()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        CountDownLatch firstEpoch = new CountDownLatch(1);
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    synchronized (output) {
-                        output.add(line);
-                    }
-                    if (FIRST_EPOCH_ROW.matcher(line).find()) {
-                        firstEpoch.countDown();
-                    }
-                }
-            } catch (IOException e) {
-                // the child is gone; its exit status tells
-            }
-        });
-        reader.start();
-        try {
-            assertTrue(firstEpoch.await(90, TimeUnit.SECONDS), "the child trained its first epoch:\n" + text(output));
-            Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(child.pid())).start();
-            assertEquals(0, kill.waitFor());
-            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child ended after SIG" + signal + ":\n"
-                    + text(output));
-        } finally {
-            child.destroyForcibly();
-        }
-        reader.join(10_000);
-        return child;
     }
 
     /** Ctrl-C: the same stop, with the status 130. */
@@ -137,9 +102,8 @@ class SignalStopTest {
         // whose JVM then keeps SIGINT ignored (aSignalIgnoredWhenTheProcessStartedIsReportedAsIgnored): no stop to see.
         assumeFalse(ignoredByThisProcess(2), "this JVM was started with SIGINT ignored, and so is its child");
         Path data = SyntheticCifarFolder.write(dir.resolve("data"));
-        List<String> output = new ArrayList<>();
-        Process child = signalledAfterTheFirstEpoch(data, dir.resolve("runs"), "INT", output);
-        String log = text(output);
+        ChildJvm child = signalledAfterTheFirstEpoch(data, dir.resolve("runs"), "INT");
+        String log = child.output();
         assertEquals(130, child.exitValue(), log);
         assertTrue(log.contains("SIGINT received: stopping after the current training step"), log);
         assertTrue(Pattern.compile("seed 0 stopped \\(SIGINT\\) after step \\d+ of 30 .*; its state at that step"
@@ -197,12 +161,6 @@ class SignalStopTest {
             }
         }
         return false;
-    }
-
-    private static String text(List<String> lines) {
-        synchronized (lines) {
-            return String.join("\n", lines);
-        }
     }
 
     private static Path onlyFolder(Path parent) throws IOException {

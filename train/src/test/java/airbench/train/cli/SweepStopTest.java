@@ -10,15 +10,10 @@ import airbench.train.run.Json;
 import airbench.train.sweep.SyntheticCifarFolder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,22 +39,21 @@ class SweepStopTest {
         Path firstRun = stopped.resolve("flip=alternating/seed-0");
         Path checkpoint = firstRun.resolve("unfinished/seed-0/checkpoint.bin");
 
-        List<String> output = new ArrayList<>();
-        Process child = start(sweep(data, stopped), output);
-        try {
+        int exit;
+        String log;
+        try (ChildJvm child = ChildJvm.main(sweep(data, stopped))) {
             // The first epoch-end checkpoint (step 10) is there: the signal comes mid-run.
             long deadline = System.nanoTime() + 120_000_000_000L;
             while (!Files.exists(checkpoint) && child.isAlive() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertTrue(Files.exists(checkpoint), "the first run checkpointed:\n" + text(output));
-            assertEquals(0, new ProcessBuilder("kill", "-TERM", String.valueOf(child.pid())).start().waitFor());
-            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the sweep ended after SIGTERM:\n" + text(output));
-        } finally {
-            child.destroyForcibly();
+            assertTrue(Files.exists(checkpoint), "the first run checkpointed:\n" + child.output());
+            child.signal("TERM");
+            assertTrue(child.awaitExit(60), "the sweep ended after SIGTERM:\n" + child.output());
+            exit = child.exitValue();
+            log = child.output();
         }
-        String log = text(output);
-        assertEquals(143, child.exitValue(), log);
+        assertEquals(143, exit, log);
         assertTrue(log.contains("sweep stopped (SIGTERM): 1 run(s) stopped after a step, each keeping its checkpoint"
                 + " in <cell>/seed-N/unfinished/; the finished runs are kept, run the same command to continue"), log);
         int stoppedAt = Checkpoint.read(checkpoint).header().steps();
@@ -87,53 +81,13 @@ class SweepStopTest {
         Path straight = dir.resolve("straight");
         assertEquals(0, Main.run(sweep(data, straight).toArray(String[]::new)));
         for (String seed : List.of("seed-0", "seed-1")) {
-            ObjectNode continued = computed(stopped.resolve("flip=alternating").resolve(seed).resolve("result.json"));
-            ObjectNode once = computed(straight.resolve("flip=alternating").resolve(seed).resolve("result.json"));
+            ObjectNode continued = TinyTraining.computedResult(
+                    Files.readString(stopped.resolve("flip=alternating").resolve(seed).resolve("result.json")));
+            ObjectNode once = TinyTraining.computedResult(
+                    Files.readString(straight.resolve("flip=alternating").resolve(seed).resolve("result.json")));
             assertEquals(seed.equals("seed-0") ? 1 : 0, continued.remove("resumed_times").asInt(), seed);
             assertEquals(0, once.remove("resumed_times").asInt());
             assertEquals(once, continued, seed);
-        }
-    }
-
-    /** A result without what differs between two trainings of one run: times, dates, machine state. */
-    private static ObjectNode computed(Path result) throws IOException {
-        ObjectNode node = (ObjectNode) Json.MAPPER.readTree(result.toFile());
-        List.of("train_seconds", "wall_seconds", "batch_wait_seconds", "provenance").forEach(node::remove);
-        node.get("history").forEach(epoch -> ((ObjectNode) epoch).remove("train_seconds"));
-        return node;
-    }
-
-    /** {@link Main} with {@code args} in a child JVM on this test's classpath; its output lines go to {@code output}. */
-    private static Process start(List<String> args, List<String> output) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g", "-cp", System.getProperty("java.class.path")));
-        String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
-        if (cache != null) {
-            command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
-        }
-        command.add(Main.class.getName());
-        command.addAll(args);
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    synchronized (output) {
-                        output.add(line);
-                    }
-                }
-            } catch (IOException e) {
-                // the child is gone; its exit status tells
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        return child;
-    }
-
-    private static String text(List<String> lines) {
-        synchronized (lines) {
-            return String.join("\n", lines);
         }
     }
 }

@@ -105,10 +105,7 @@ class HlbTrainingTest {
         TinyTraining.Recorder third = TinyTraining.Recorder.uninterrupted();
         RunResult b = SYNTHETIC.trainer(options, third).run(7, stopped);
         assertEquals(2, b.resumedTimes());
-        for (int step = 0; step < 30; step++) {
-            TinyTraining.Recorder part = step < 12 ? first : step < 17 ? second : third;
-            assertEquals(straight.losses.get(step), part.losses.get(step), 0.0, "loss of step " + step);
-        }
+        TinyTraining.assertSameLosses(straight, 30, List.of(first, second, third), 12, 17);
         TinyTraining.assertSameHistory(a.history(), b.history());
         TinyTraining.assertSameFinalWeights(dir.resolve("straight"), stopped);
     }

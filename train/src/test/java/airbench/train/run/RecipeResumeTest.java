@@ -5,6 +5,7 @@ import airbench.train.TinyTraining;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -59,10 +60,7 @@ class RecipeResumeTest {
         TinyTraining.Recorder third = TinyTraining.Recorder.uninterrupted();
         RunResult resumed = SYNTHETIC.trainer(options, third).run(7, interrupted);
         assertEquals(2, resumed.resumedTimes());
-        for (int step = 0; step < 30; step++) {
-            TinyTraining.Recorder part = step < 10 ? first : step < 20 ? second : third;
-            assertEquals(straight.losses.get(step), part.losses.get(step), 0.0, "loss of step " + step);
-        }
+        TinyTraining.assertSameLosses(straight, 30, List.of(first, second, third), 10, 20);
         TinyTraining.assertSameFinalWeights(dir.resolve("straight"), interrupted);
     }
 }

@@ -2,10 +2,12 @@ package airbench.train.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import airbench.model.CpuFeatures;
+import airbench.model.Precision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -36,7 +38,7 @@ class RunFolderOpenAtTest {
     void aNewFolderRecordsThePinnedOptionsAndTrainsThemAsGiven(@TempDir Path dir) throws Exception {
         Path work = dir.resolve("cell/seed-3/unfinished");
         TrainOptions options = TrainOptions.resolve(raw("epochs", "2"), BF16_CPU);
-        assertEquals(options.raw(), RunFolder.openAt(work, options));
+        assertSame(options, RunFolder.openAt(work, options));
         Map<?, ?> stored = Json.read(work.resolve(RunFolder.OPTIONS_FILE), Map.class);
         assertEquals("bf16", stored.get("precision"), "auto's choice is recorded, as train records it");
         assertEquals("2", stored.get("epochs"));
@@ -47,8 +49,10 @@ class RunFolderOpenAtTest {
     void theSameRunContinuesWithTheThreadsOfItsNewMachine(@TempDir Path dir) throws Exception {
         RunFolder.openAt(dir, TrainOptions.resolve(raw("epochs", "2"), BF16_CPU));
         Map<String, String> again = raw("epochs", "2", "threads", "4", "checkpoint-every", "5");
-        Map<String, String> continued = RunFolder.openAt(dir, TrainOptions.resolve(again, BF16_CPU));
-        assertEquals(again, continued);
+        TrainOptions continued = RunFolder.openAt(dir, TrainOptions.resolve(again, BF16_CPU));
+        assertEquals(again, continued.raw());
+        assertEquals(4, continued.threads());
+        assertEquals(5, continued.checkpointEvery());
     }
 
     @Test
@@ -68,8 +72,9 @@ class RunFolderOpenAtTest {
         RunFolder.openAt(dir, TrainOptions.resolve(raw(), BF16_CPU));
         TrainOptions here = TrainOptions.resolve(raw(), AVX2_CPU);
         assertEquals("fp32", here.pinnedRaw().get("precision"), "auto would choose float32 here");
-        Map<String, String> continued = RunFolder.openAt(dir, here);
-        assertEquals("bf16", continued.get("precision"));
+        TrainOptions continued = RunFolder.openAt(dir, here);
+        assertEquals("bf16", continued.raw().get("precision"));
+        assertEquals(Precision.BF16, continued.execution().precision(), "trained in the start's precision");
         // An explicit precision is the user's word: other than the start's, it is refused.
         assertThrows(IllegalStateException.class,
                 () -> RunFolder.openAt(dir, TrainOptions.resolve(raw("precision", "fp32"), AVX2_CPU)));

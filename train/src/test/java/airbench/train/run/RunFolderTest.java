@@ -4,6 +4,7 @@ import airbench.train.Recipe;
 import airbench.train.SyntheticCifar;
 import airbench.train.report.PlotsTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,6 +63,26 @@ class RunFolderTest {
         Map<String, String> resumed = RunFolder.resumedOptions(dir, Map.of("resume", dir.toString()));
         RunFolder.Summary again = RunFolder.run(dir, TrainOptions.resolve(resumed), train, test);
         assertEquals(summary.runs(), again.runs());
+    }
+
+    /**
+     * A sweep's run (no model kept) trains in a work folder deleted once its result is taken: it writes the result
+     * and the summary, and none of the SavedModel, event files and charts that a train command's run keeps.
+     */
+    @Test
+    void aRunThatKeepsNoModelWritesItsResultOnly(@TempDir Path out) throws Exception {
+        CifarDataset train = SyntheticCifar.make("train", 512, 1);
+        CifarDataset test = SyntheticCifar.make("test", 100, 2);
+        TrainOptions options = TrainOptions.resolve(TrainOptionTable.parse(new String[] {"--widths", "8,8,8",
+                "--batch-size", "256", "--epochs", "1", "--seed", "3", "--tta", "0", "--epoch-eval", "false",
+                "--compile", "none"}, new Properties()));
+        Path dir = RunFolder.create(out, options.recipe(), options.raw());
+        RunFolder.run(dir, options, train, test, false);
+        assertTrue(Files.isRegularFile(dir.resolve("seed-3").resolve(RunFolder.RESULT_FILE)));
+        assertTrue(Files.isRegularFile(dir.resolve("summary.json")));
+        assertFalse(Files.exists(dir.resolve(RunFolder.PLOTS_FOLDER)), "no charts");
+        assertFalse(Files.exists(dir.resolve("seed-3").resolve(RunFolder.TENSORBOARD_FOLDER)), "no event files");
+        assertFalse(Files.exists(dir.resolve("seed-3").resolve(RunFolder.MODEL_FOLDER)), "no SavedModel");
     }
 
     @Test

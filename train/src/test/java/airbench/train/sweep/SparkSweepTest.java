@@ -4,6 +4,7 @@ import airbench.train.cli.Main;
 import airbench.train.cli.MergeCommand;
 import airbench.train.cli.SweepCommand;
 import airbench.train.run.Json;
+import static airbench.train.TinyTraining.computedResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -43,14 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SparkSweepTest {
-    /**
-     * Fields of result.json that are not what the training computed: seconds measured on a busy machine, and the
-     * provenance (date, the JVM's heap and cores, the commit as git sees it from the process's working folder,
-     * which for an executor lies outside the repository).
-     */
-    static final List<String> NOT_COMPUTED = List.of("train_seconds", "wall_seconds", "batch_wait_seconds",
-            "provenance");
-
     @TempDir
     static Path shared;
     private static Path data;
@@ -209,7 +202,7 @@ class SparkSweepTest {
         assertEquals(sparkResults.keySet(), mergedResults.keySet());
         assertEquals(4, sparkResults.size());
         for (Path run : sparkResults.keySet()) {
-            assertEquals(computed(sparkResults.get(run)), computed(mergedResults.get(run)), run.toString());
+            assertEquals(computedResult(sparkResults.get(run)), computedResult(mergedResults.get(run)), run.toString());
         }
         assertEquals(files(sparkSweep, "failure.json").keySet(), files(merged, "failure.json").keySet());
 
@@ -240,10 +233,11 @@ class SparkSweepTest {
         try (Stream<Path> files = Files.walk(out)) {
             single = files.filter(p -> p.getFileName().toString().equals("result.json")).findFirst().orElseThrow();
         }
-        ObjectNode trained = computed(Files.readString(single));
+        ObjectNode trained = computedResult(Files.readString(single));
         // The train command records where its invocation folder went; a sweep run has no --output of its own.
         assertEquals(out.toString(), ((ObjectNode) trained.get("options")).remove("output").asText());
-        assertEquals(trained, computed(Files.readString(sparkSweep.resolve("flip=none_batch-size=256/seed-1/result.json"))));
+        assertEquals(trained, computedResult(Files.readString(
+                sparkSweep.resolve("flip=none_batch-size=256/seed-1/result.json"))));
     }
 
     /**
@@ -297,19 +291,11 @@ class SparkSweepTest {
         List<String> shardArgs = new ArrayList<>(options);
         shardArgs.addAll(List.of("--output", straight.toString(), "--shard", "0/1", "--threads", "1"));
         assertEquals(0, SweepCommand.run(shardArgs.toArray(String[]::new)));
-        ObjectNode once = computed(Files.readString(straight.resolve("flip=random/seed-3/result.json")));
-        ObjectNode twice = computed(resultJson);
+        ObjectNode once = computedResult(Files.readString(straight.resolve("flip=random/seed-3/result.json")));
+        ObjectNode twice = computedResult(resultJson);
         assertEquals(0, once.remove("resumed_times").asInt());
         twice.remove("resumed_times");
         assertEquals(once, twice);
-    }
-
-    /** A result without the fields a training does not compute (and without the history's timed seconds). */
-    static ObjectNode computed(String resultJson) throws IOException {
-        ObjectNode node = (ObjectNode) Json.MAPPER.readTree(resultJson);
-        NOT_COMPUTED.forEach(node::remove);
-        node.get("history").forEach(epoch -> ((ObjectNode) epoch).remove("train_seconds"));
-        return node;
     }
 
     private static double accuracy(Path result) throws IOException {
