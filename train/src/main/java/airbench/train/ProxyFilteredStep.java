@@ -58,7 +58,7 @@ final class ProxyFilteredStep implements BatchStep {
         proxyKeptLoss += r.proxyKeptLossSum();
         steps++;
         proxySteps += proxyStep ? 1 : 0;
-        if ((step + 1) % schedule.stepsPerEpoch() == 0 || step + 1 == schedule.totalSteps()) {
+        if (schedule.endsEpoch(step + 1)) {
             LOG.info(String.format(Locale.ROOT, "epoch %d: proxy loss %.4f per image over whole batches, %.4f over"
                             + " the %d kept per batch; %d proxy steps in %d steps", schedule.epochOf(step) + 1,
                     proxyLoss / ((double) steps * batchSize), proxyKeptLoss / ((double) steps * filter.keep()),

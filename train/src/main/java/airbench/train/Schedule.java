@@ -134,6 +134,16 @@ public record Schedule(int stepsPerEpoch, int totalSteps, int warmupSteps, doubl
         return step / stepsPerEpoch;
     }
 
+    /** Whether an epoch ends once {@code stepsDone} steps are done: a whole pass, or the run's last (partial) one. */
+    public boolean endsEpoch(int stepsDone) {
+        return stepsDone > 0 && (stepsDone % stepsPerEpoch == 0 || stepsDone == totalSteps);
+    }
+
+    /** Steps of the epoch that ends once {@code stepsDone} steps are done ({@link #endsEpoch} holds). */
+    public int stepsOfEpochEndingAt(int stepsDone) {
+        return stepsDone - epochOf(stepsDone - 1) * stepsPerEpoch;
+    }
+
     /** Passes over the data, the last one possibly partial. */
     public int epochCount() {
         return (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch;

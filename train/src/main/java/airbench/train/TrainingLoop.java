@@ -6,6 +6,7 @@ import airbench.data.BatchSource;
 import airbench.data.CifarDataset;
 import airbench.data.TrainingBatches;
 import airbench.eval.Evaluator;
+import airbench.eval.LogitsFunction;
 import airbench.model.AirbenchModel;
 import airbench.model.PatchWhitening;
 import airbench.model.Precision;
@@ -26,7 +27,10 @@ import org.apache.logging.log4j.Logger;
  * <p>Between two steps it looks at the training's {@link StopSignal}: once requested, the state after the last
  * whole step (with the running totals of the epoch under way) goes to the store and the training ends with a
  * {@link TrainingStoppedException}. Continuing from any such checkpoint gives the training never stopped, bit for
- * bit: the batches are a pure function of (seed, step), the graph's variables hold the rest.
+ * bit: the batches are a pure function of (seed, step), the graph's variables hold the rest. A stop at an epoch's
+ * end does not wait for that epoch's test evaluation (seconds on a CPU, longer than a step): the evaluation
+ * changes no weight, so the checkpoint keeps the finished epoch's totals and the continuation evaluates the same
+ * weights before its first step.
  */
 final class TrainingLoop {
     private static final Logger LOG = LogManager.getLogger(TrainingLoop.class);
@@ -108,25 +112,34 @@ final class TrainingLoop {
     private static void trainSteps(Training training, AirbenchModel model, BatchStep batchStep, BatchSource batches,
                                    Schedule schedule, Progress progress, CheckpointStore folder, float[] testImages,
                                    int[] testLabels) {
-        Recipe recipe = training.recipe();
         TrainingListener listener = training.listener();
         StopSignal stop = training.stop();
         long seed = training.seed();
         int imagesPerStep = batchStep.imagesPerStep();
         int saveEvery = folder.saveEverySteps();
+        EpochTotals pending = EpochTotals.continuing(progress.resumedEpoch);
+        if (pending.steps > 0 && schedule.endsEpoch(progress.steps)) {
+            // A stop came at this epoch's end, before its evaluation: the weights are those the evaluation needs.
+            if (!endEpoch(training, model, schedule, progress, pending, folder, testImages, testLabels)) {
+                throw stopped(training, model, batchStep, schedule, progress, pending, progress.batchWaitSeconds,
+                        folder);
+            }
+            pending = new EpochTotals();
+        }
         if (progress.steps >= schedule.totalSteps()) {
             return;
         }
         try (BatchPrefetcher prefetcher = BatchPrefetcher.fromStep(batches, progress.steps,
                 schedule.totalSteps() - progress.steps)) {
-            EpochTotals epoch = EpochTotals.continuing(progress.resumedEpoch);
+            EpochTotals epoch = pending;
             long lastProgress = System.nanoTime();
             long stepsStart = System.nanoTime();
             int timedSteps = 0;
             while (progress.steps < schedule.totalSteps()) {
                 // Between steps, the one place a stop is honoured: the state here is a whole step's.
                 if (stop.requested()) {
-                    throw stopped(training, model, batchStep, schedule, progress, epoch, prefetcher, folder);
+                    throw stopped(training, model, batchStep, schedule, progress, epoch,
+                            batchWaitSoFar(progress, prefetcher), folder);
                 }
                 int step = progress.steps;
                 long start = System.nanoTime();
@@ -144,8 +157,7 @@ final class TrainingLoop {
                 epoch.add(r, imagesPerStep);
 
                 long now = System.nanoTime();
-                boolean epochEnd = progress.steps % schedule.stepsPerEpoch() == 0
-                        || progress.steps == schedule.totalSteps();
+                boolean epochEnd = schedule.endsEpoch(progress.steps);
                 if (!epochEnd && now - lastProgress > PROGRESS_EVERY_NANOS) {
                     lastProgress = now;
                     listener.progress(seed, progress.steps, schedule.totalSteps(), r.lossSum() / imagesPerStep,
@@ -154,15 +166,10 @@ final class TrainingLoop {
                 if (epochEnd) {
                     progress.batchWaitSeconds = batchWaitSoFar(progress, prefetcher);
                     progress.batchWaitAtEpochStart = seconds(prefetcher.consumerWait().toNanos());
-                    Double testAccuracy = testImages != null ? new Evaluator(model::logits, recipe.evalBatch()).evaluate(testImages,
-                            testLabels, recipe.network().numClasses(), 0).accuracy() : null;
-                    EpochRecord record = new EpochRecord(schedule.epochOf(progress.steps - 1) + 1, progress.steps,
-                            epoch.lossSum / epoch.images, (double) epoch.correct / epoch.images, testAccuracy,
-                            progress.trainSeconds);
-                    progress.history.add(record);
-                    progress.saved(folder.save(progress.snapshot(EpochSoFar.NONE, progress.batchWaitSeconds),
-                            model::state));
-                    listener.epochEnded(seed, record);
+                    if (!endEpoch(training, model, schedule, progress, epoch, folder, testImages, testLabels)) {
+                        throw stopped(training, model, batchStep, schedule, progress, epoch,
+                                progress.batchWaitSeconds, folder);
+                    }
                     epoch = new EpochTotals();
                     stepsStart = System.nanoTime();
                     lastProgress = stepsStart;
@@ -174,7 +181,8 @@ final class TrainingLoop {
             }
             if (stop.requested()) {
                 // Asked during the last step: its epoch-end checkpoint holds the run before the final Lookahead copy.
-                throw stopped(training, model, batchStep, schedule, progress, epoch, prefetcher, folder);
+                throw stopped(training, model, batchStep, schedule, progress, epoch,
+                        batchWaitSoFar(progress, prefetcher), folder);
             }
             LOG.info("seed {}: the training loop waited {} s in total for the Java batch pipeline over {} steps"
                             + " (batch production took {} s, overlapped with the graph)", seed,
@@ -200,22 +208,76 @@ final class TrainingLoop {
     }
 
     /**
+     * The end of an epoch whose steps are all done: its test evaluation (if the training has a test set), its
+     * record, its checkpoint and its report. Returns false, having done none of it, when a stop is requested
+     * before or during the evaluation; the caller then keeps the epoch's totals for the continuation to end it.
+     */
+    private static boolean endEpoch(Training training, AirbenchModel model, Schedule schedule, Progress progress,
+                                    EpochTotals epoch, CheckpointStore folder, float[] testImages, int[] testLabels) {
+        Recipe recipe = training.recipe();
+        Double testAccuracy = null;
+        if (testImages != null) {
+            try {
+                testAccuracy = new Evaluator(unlessStopped(model::logits, training.stop()), recipe.evalBatch())
+                        .evaluate(testImages, testLabels, recipe.network().numClasses(), 0).accuracy();
+            } catch (EvaluationStopped e) {
+                return false;
+            }
+        }
+        EpochRecord record = new EpochRecord(schedule.epochOf(progress.steps - 1) + 1, progress.steps,
+                epoch.lossSum / epoch.images, (double) epoch.correct / epoch.images, testAccuracy,
+                progress.trainSeconds);
+        progress.history.add(record);
+        progress.saved(folder.save(progress.snapshot(EpochSoFar.NONE, progress.batchWaitSeconds), model::state));
+        training.listener().epochEnded(training.seed(), record);
+        return true;
+    }
+
+    /**
+     * {@code model}, refusing to run once {@code stop} is requested: an evaluation through it ends at the batch
+     * after the request (one evaluation batch, less than a training step) with {@link EvaluationStopped}.
+     */
+    static LogitsFunction unlessStopped(LogitsFunction model, StopSignal stop) {
+        return (images, count) -> {
+            if (stop.requested()) {
+                throw new EvaluationStopped();
+            }
+            return model.logits(images, count);
+        };
+    }
+
+    /** Ends an epoch-end test evaluation that a stop request overtook; {@link #endEpoch} catches it. */
+    static final class EvaluationStopped extends RuntimeException {
+        EvaluationStopped() {
+            super("stop requested during the epoch's test evaluation", null, false, false);
+        }
+    }
+
+    /**
      * The training's state after its last whole step, handed to {@code folder} (unless the last save was at this
-     * step already), as the exception that ends the training.
+     * step already), as the exception that ends the training; {@code batchWait} is the seconds waited for batches
+     * so far.
      */
     private static TrainingStoppedException stopped(Training training, AirbenchModel model, BatchStep batchStep,
                                                     Schedule schedule, Progress progress, EpochTotals epoch,
-                                                    BatchPrefetcher prefetcher, CheckpointStore folder) {
+                                                    double batchWait, CheckpointStore folder) {
         Optional<Path> kept = progress.savedAt == progress.steps ? progress.savedFile
-                : folder.save(progress.snapshot(epoch.soFar(batchStep), batchWaitSoFar(progress, prefetcher)),
-                        model::state);
+                : folder.save(progress.snapshot(epoch.soFar(batchStep), batchWait), model::state);
         String reason = training.stop().reason().orElse("a stop request");
         return TrainingStoppedException.afterStep(reason, training.seed(), progress.steps, schedule.totalSteps(),
                 kept.orElse(null), where(schedule, progress.steps, epoch.steps));
     }
 
-    /** Where step count {@code steps} stands in the schedule, in words, for the log. */
+    /**
+     * Where step count {@code steps} stands in the schedule, in words, for the log; {@code stepsIntoEpoch} are the
+     * steps of the epoch under way, a whole epoch when a stop left its end (the evaluation) to the continuation.
+     */
     static String where(Schedule schedule, int steps, int stepsIntoEpoch) {
+        if (stepsIntoEpoch > 0 && schedule.endsEpoch(steps)) {
+            return (steps >= schedule.totalSteps() ? "every step done, " : "")
+                    + "epoch " + (schedule.epochOf(steps - 1) + 1) + "'s steps done, its test evaluation left to"
+                    + " the continuation";
+        }
         if (steps >= schedule.totalSteps()) {
             return "every step done";
         }
@@ -276,7 +338,10 @@ final class TrainingLoop {
          */
         static Progress resumed(TrainingProgress saved, Schedule schedule, long seed) {
             int intoEpoch = saved.steps() >= schedule.totalSteps() ? 0 : saved.steps() % schedule.stepsPerEpoch();
-            if (saved.steps() > schedule.totalSteps() || saved.epochSoFar().steps() != intoEpoch) {
+            // A stop at an epoch's end keeps that whole epoch's totals: its end is still to come.
+            boolean epochEndPending = saved.steps() <= schedule.totalSteps() && schedule.endsEpoch(saved.steps())
+                    && saved.epochSoFar().steps() == schedule.stepsOfEpochEndingAt(saved.steps());
+            if (saved.steps() > schedule.totalSteps() || saved.epochSoFar().steps() != intoEpoch && !epochEndPending) {
                 throw new IllegalStateException("the checkpoint of seed " + seed + " is at step " + saved.steps()
                         + " with " + saved.epochSoFar().steps() + " steps of its epoch taken, but this training has "
                         + schedule.totalSteps() + " steps of " + schedule.stepsPerEpoch() + " per epoch (so "

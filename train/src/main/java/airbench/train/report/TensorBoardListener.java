@@ -42,11 +42,13 @@ import org.tensorflow.proto.Summary;
  *   <li>at the end: {@code test/accuracy_tta_level_L} for every TTA level evaluated.</li>
  * </ul>
  *
- * <p>Resuming: a run restarts from its last epoch checkpoint at step S, but the interrupted session may
+ * <p>Resuming: a run restarts from its last checkpoint at step S, but the interrupted session may
  * have written steps after S. The file is cut back to its records of step S or less
  * ({@link EventFile#truncateAfter}) and the run appends to it, so every step is in the file exactly once.
- * A {@code SessionLog START} event at step S + 1 also tells a TensorBoard that already read the cut
- * records to drop them (TensorBoard purges a run's events at and after a restart's step).
+ * A {@code SessionLog START} event at step S + 1, written just before step S + 1's own, also tells a TensorBoard
+ * that already read the cut records to drop them (TensorBoard purges a run's events at and after a restart's
+ * step). It waits for that step because a run stopped at an epoch's end first writes that epoch's values, at
+ * step S, and the file keeps its steps in order.
  */
 public final class TensorBoardListener implements TrainingListener {
     private static final Logger LOG = LogManager.getLogger(TensorBoardListener.class);
@@ -62,6 +64,8 @@ public final class TensorBoardListener implements TrainingListener {
     private EventFile file;
     private int stepsBefore;
     private double secondsBefore;
+    /** A continued run's restart marker, until its first step's event is written. */
+    private Event restart;
 
     /**
      * @param eventFolder the folder of a run's event file given the run's folder, empty to write none (the
@@ -75,6 +79,7 @@ public final class TensorBoardListener implements TrainingListener {
     public void runStarted(RunStart start) {
         run = start;
         file = null;
+        restart = null;
         stepsBefore = start.startStep();
         secondsBefore = start.trainSecondsAtStart();
         Optional<Path> folder = eventFolder.apply(start.runDir());
@@ -88,8 +93,8 @@ public final class TensorBoardListener implements TrainingListener {
             if (existing.isPresent()) {
                 kept = EventFile.truncateAfter(existing.get(), start.startStep());
                 file = EventFile.open(existing.get());
-                file.append(List.of(Event.newBuilder().setWallTime(now()).setStep(start.startStep() + 1L)
-                        .setSessionLog(SessionLog.newBuilder().setStatus(SessionLog.SessionStatus.START)).build()));
+                restart = Event.newBuilder().setWallTime(now()).setStep(start.startStep() + 1L)
+                        .setSessionLog(SessionLog.newBuilder().setStatus(SessionLog.SessionStatus.START)).build();
             } else {
                 file = EventFile.create(folder.get(), now());
             }
@@ -108,6 +113,10 @@ public final class TensorBoardListener implements TrainingListener {
     public void stepEnded(long seed, int step, double lossSum) {
         if (file == null) {
             return;
+        }
+        if (restart != null) {
+            file.append(List.of(restart));
+            restart = null;
         }
         file.append(List.of(EventFile.event(now(), step + 1L, List.of(
                 scalar("train/loss", lossSum / run.batchSize()),

@@ -249,6 +249,45 @@ class TensorBoardEventsTest {
         assertEquals(14, restarts.get(0).getStep(), "tells a running TensorBoard to drop what came after step 13");
     }
 
+    /**
+     * Stopped at the end of epoch 1 (after step 10, before its test evaluation): the continuation writes epoch 1's
+     * values at step 10 with the uninterrupted run's test accuracy, then the restart marker at step 11, then its
+     * steps; the file holds every value once and its steps in order.
+     */
+    @Test
+    void aRunStoppedAtAnEpochEndWritesThatEpochOnceBeforeItsRestartMarker(@TempDir Path dir) throws Exception {
+        TrainOptions options = tiny("--tta", "0");
+        RunResult a = train(options, dir.resolve("a").resolve("seed-5"), TinyTraining.Recorder.uninterrupted());
+
+        Path runDir = dir.resolve("b").resolve("seed-5");
+        StopSignal stop = new StopSignal();
+        TinyTraining.Recorder stopping = TinyTraining.Recorder.stoppingAfterStep(9, stop);
+        assertThrows(TrainingStoppedException.class, () -> SYNTHETIC.trainer(options, TrainingListener.all(List.of(
+                new TensorBoardListener(options::tensorboardFolder), stopping)), stop).run(5, runDir));
+        assertTrue(stopping.epochs.isEmpty(), "the stop came before epoch 1's evaluation");
+        assertTrue(scalars(TfRecordReader.read(eventFile(runDir.resolve("tensorboard"))), "epoch/test_accuracy").isEmpty());
+        train(options, runDir, TinyTraining.Recorder.uninterrupted());
+
+        List<Event> events = TfRecordReader.read(eventFile(runDir.resolve("tensorboard")));
+        assertEquals(steps(1, 30), List.copyOf(scalars(events, "train/loss").keySet()));
+        TreeMap<Long, Float> testAccuracy = scalars(events, "epoch/test_accuracy");
+        assertEquals(List.of(10L, 20L, 30L), List.copyOf(testAccuracy.keySet()));
+        for (int epoch = 0; epoch < 3; epoch++) {
+            assertEquals(a.history().get(epoch).testAccuracy().floatValue(), testAccuracy.get(10L * (epoch + 1)),
+                    "epoch " + (epoch + 1) + "'s test accuracy, as the uninterrupted run's");
+        }
+        List<Event> restarts = events.stream().filter(Event::hasSessionLog).toList();
+        assertEquals(1, restarts.size());
+        assertEquals(11, restarts.get(0).getStep());
+        int restartAt = events.indexOf(restarts.get(0));
+        assertTrue(events.indexOf(withTag(events, "epoch/test_accuracy").get(0)) < restartAt,
+                "epoch 1's values come before the restart marker");
+        List<Long> order = events.stream().map(Event::getStep).toList();
+        for (int i = 1; i < order.size(); i++) {
+            assertTrue(order.get(i) >= order.get(i - 1), "step order at record " + i + ": " + order);
+        }
+    }
+
     @Test
     void maskedCrcMatchesAnIndependentCrc32c() {
         assertEquals(0xE3069283, TfRecordReader.crc32c("123456789".getBytes(StandardCharsets.US_ASCII)));

@@ -47,8 +47,9 @@ class StopAndResumeTest {
 
     /**
      * Stopped after {@code stepsDone} steps: none (asked before the first step), the first, a mid-epoch step, the
-     * fifth and fifteenth (Lookahead blends after them), the last of an epoch (its epoch-end checkpoint is the
-     * stop's) and the last of the run (the continuation only takes the final slow copy and evaluates).
+     * fifth and fifteenth (Lookahead blends after them), the last of an epoch (the stop skips its test evaluation,
+     * the checkpoint keeps the whole epoch's totals and the continuation evaluates first) and the last of the run
+     * (the continuation evaluates that epoch, takes the final slow copy and evaluates the model).
      */
     @ParameterizedTest(name = "stopped after {0} steps")
     @ValueSource(ints = {0, 1, 5, 13, 15, 20, 30})
@@ -74,10 +75,16 @@ class StopAndResumeTest {
 
         Checkpoint.Header header = Checkpoint.read(run.resolve(RunFolder.CHECKPOINT_FILE)).header();
         assertEquals(stepsDone, header.steps());
-        int intoEpoch = stepsDone == TOTAL_STEPS ? 0 : stepsDone % STEPS_PER_EPOCH;
-        assertEquals(stepsDone / STEPS_PER_EPOCH, header.history().size(), "finished epochs in the checkpoint");
+        boolean epochEnd = stepsDone > 0 && stepsDone % STEPS_PER_EPOCH == 0;
+        assertEquals(epochEnd, e.getMessage().contains("its test evaluation left to the continuation"), e.getMessage());
+        // Steps of the epoch whose record is still to be made: an epoch ended by this stop counts whole.
+        int intoEpoch = epochEnd ? STEPS_PER_EPOCH : stepsDone % STEPS_PER_EPOCH;
+        assertEquals((stepsDone - intoEpoch) / STEPS_PER_EPOCH, header.history().size(),
+                "epochs with a record in the checkpoint");
+        assertEquals(epochEnd ? first.epochs.size() + 1 : first.epochs.size(), stepsDone / STEPS_PER_EPOCH,
+                "the stopped run reported every epoch but one ended by the stop");
         if (intoEpoch == 0) {
-            assertNull(header.epochSoFar(), "an epoch-end checkpoint has no epoch under way");
+            assertNull(header.epochSoFar(), "a checkpoint before the first step has no epoch under way");
         } else {
             // The running totals, against the reference run's losses of the epoch's steps so far, summed alike.
             EpochSoFar soFar = header.epochSoFar();
@@ -95,11 +102,45 @@ class StopAndResumeTest {
         assertEquals(stepsDone, second.starts.get(0).startStep());
         assertEquals(1, resumed.resumedTimes());
         assertEquals(TOTAL_STEPS - stepsDone, second.losses.size());
+        assertEquals(3 - first.epochs.size(), second.epochs.size(), "the continuation reports the other epochs");
         TinyTraining.assertSameLosses(straight, first, second, stepsDone, TOTAL_STEPS);
         TinyTraining.assertSameHistory(straightResult.history(), resumed.history());
         TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
         assertEquals(straightResult.ttaAccuracy(), resumed.ttaAccuracy());
         assertFalse(Files.exists(run.resolve(RunFolder.CHECKPOINT_FILE)));
+    }
+
+    /**
+     * Stopped at the end of epoch 1, then stopped again before the continuation's first move (a second preemption
+     * right after the restart): the pending evaluation is left once more, and the third session still gives the
+     * training never stopped.
+     */
+    @Test
+    void anEpochEndLeftByTwoStopsInARowIsEvaluatedOnceByTheThirdSession(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("seed-" + SEED);
+        StopSignal stop1 = new StopSignal();
+        Recorder first = Recorder.stoppingAfterStep(9, stop1);
+        assertThrows(TrainingStoppedException.class, () -> SYNTHETIC.trainer(OPTIONS, first, stop1).run(SEED, run));
+
+        StopSignal stop2 = new StopSignal();
+        stop2.request("a test's request before the continuation starts");
+        Recorder second = Recorder.uninterrupted();
+        TrainingStoppedException again = assertThrows(TrainingStoppedException.class,
+                () -> SYNTHETIC.trainer(OPTIONS, second, stop2).run(SEED, run));
+        assertEquals(10, again.steps());
+        assertTrue(second.losses.isEmpty() && second.epochs.isEmpty(), "the second session did nothing");
+        Checkpoint.Header header = Checkpoint.read(run.resolve(RunFolder.CHECKPOINT_FILE)).header();
+        assertEquals(10, header.steps());
+        assertEquals(10, header.epochSoFar().steps(), "epoch 1 still waits for its evaluation");
+        assertTrue(header.history().isEmpty());
+
+        Recorder third = Recorder.uninterrupted();
+        RunResult resumed = SYNTHETIC.trainer(OPTIONS, third).run(SEED, run);
+        assertEquals(2, resumed.resumedTimes());
+        assertEquals(3, third.epochs.size());
+        TinyTraining.assertSameLosses(straight, TOTAL_STEPS, java.util.List.of(first, second, third), 10, 10);
+        TinyTraining.assertSameHistory(straightResult.history(), resumed.history());
+        TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
     }
 
     /** {@code --checkpoint-every 3}: a crash after step 14 continues from the checkpoint of step 12, bit for bit. */
