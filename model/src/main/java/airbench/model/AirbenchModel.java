@@ -61,6 +61,9 @@ public final class AirbenchModel implements AutoCloseable {
      */
     public record TracedStep(StepResult result, RunMetadata metadata, double wallMillis) {}
 
+    /** An evaluation pass ({@link #logits}) run with TensorFlow's full trace; as {@link TracedStep}. */
+    public record TracedLogits(float[] logits, RunMetadata metadata, double wallMillis) {}
+
     /**
      * One step of the filtered training.
      *
@@ -580,6 +583,26 @@ public final class AirbenchModel implements AutoCloseable {
             fetch(runner, evalLogits);
             try (Result result = run(runner, RunKind.LOGITS.label())) {
                 return toArray((TFloat32) result.get(0), count * spec().numClasses());
+            }
+        }
+    }
+
+    /**
+     * {@link #logits} run with TensorFlow's full trace and the executed graphs in the metadata: what a profile of
+     * the evaluation reads (as {@link #tracedTrainStep}, untraced runs first).
+     */
+    public TracedLogits tracedLogits(float[] images, int count) {
+        RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE)
+                .setOutputPartitionGraphs(true).build();
+        long start = System.nanoTime();
+        try (TFloat32 x = imagesTensor(images, count)) {
+            Session.Runner runner = session.runner();
+            feed(runner, evalImages, x);
+            fetch(runner, evalLogits);
+            runner.setOptions(trace);
+            try (Result result = runner.runAndFetchMetadata()) {
+                float[] logits = toArray((TFloat32) result.get(0), count * spec().numClasses());
+                return new TracedLogits(logits, result.getMetadata().orElse(null), (System.nanoTime() - start) / 1e6);
             }
         }
     }

@@ -47,15 +47,15 @@ public final class StepProfile {
     /**
      * What one invocation measures; {@link #of} gives the defaults, the {@code with} methods change them.
      *
-     * @param frozenWhitening profile the step with the whitening bias frozen (airbench94's later epochs) rather than
-     *                        trained
+     * @param run             the run profiled: the training step (whitening bias trained or frozen) or the
+     *                        evaluation pass
      * @param warmup          untraced steps first (the first compiles, the second settles the allocator)
      * @param steps           untraced timed steps, and traced steps averaged (a step varies by a few percent)
      * @param peakSize        n of the n x n matrix products
      * @param peakRepetitions timed products per precision (the fastest counts)
      */
     public record Settings(String network, NetworkSpec spec, int batchSize, Precision precision,
-                           Compilation compilation, int threads, int warmup, int steps, boolean frozenWhitening,
+                           Compilation compilation, int threads, int warmup, int steps, ProfiledRun run,
                            int peakSize, int peakRepetitions) {
         public static final int DEFAULT_BATCH_SIZE = 1024;
         public static final int DEFAULT_WARMUP = 2;
@@ -69,46 +69,72 @@ public final class StepProfile {
          */
         public static Settings of(String network, NetworkSpec spec, Precision precision, Compilation compilation) {
             return new Settings(network, spec, DEFAULT_BATCH_SIZE, precision, compilation,
-                    Runtime.getRuntime().availableProcessors(), DEFAULT_WARMUP, DEFAULT_STEPS, false,
+                    Runtime.getRuntime().availableProcessors(), DEFAULT_WARMUP, DEFAULT_STEPS, ProfiledRun.TRAIN_STEP,
                     MachinePeak.DEFAULT_SIZE, DEFAULT_PEAK_REPETITIONS);
         }
 
         public Settings withBatchSize(int batchSize) {
             return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
-                    frozenWhitening, peakSize, peakRepetitions);
+                    run, peakSize, peakRepetitions);
         }
 
         public Settings withThreads(int threads) {
             return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
-                    frozenWhitening, peakSize, peakRepetitions);
+                    run, peakSize, peakRepetitions);
         }
 
         /** {@code warmup} untraced steps, then {@code steps} timed and {@code steps} traced ones. */
         public Settings withSteps(int warmup, int steps) {
             return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
-                    frozenWhitening, peakSize, peakRepetitions);
+                    run, peakSize, peakRepetitions);
         }
 
-        public Settings withFrozenWhitening(boolean frozenWhitening) {
+        public Settings withRun(ProfiledRun run) {
             return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
-                    frozenWhitening, peakSize, peakRepetitions);
+                    run, peakSize, peakRepetitions);
         }
 
         /** The peak from {@code repetitions} products of {@code size} x {@code size} matrices. */
         public Settings withPeak(int size, int repetitions) {
             return new Settings(network, spec, batchSize, precision, compilation, threads, warmup, steps,
-                    frozenWhitening, size, repetitions);
+                    run, size, repetitions);
         }
 
         public Settings {
             Objects.requireNonNull(spec, "spec");
             Objects.requireNonNull(precision, "precision");
             Objects.requireNonNull(compilation, "compilation");
+            Objects.requireNonNull(run, "run");
             if (batchSize < 1 || threads < 1 || warmup < 0 || steps < 1 || peakSize < 1 || peakRepetitions < 1) {
                 throw new IllegalArgumentException("batch size, threads, steps, peak size and peak repetitions must be"
                         + " at least 1 and warm-up steps at least 0, got " + batchSize + ", " + threads + ", " + steps
                         + ", " + peakSize + ", " + peakRepetitions + ", " + warmup);
             }
+        }
+    }
+
+    /** What a profile runs: a training step of the trainer, or its evaluation pass (every epoch end and the TTA). */
+    public enum ProfiledRun {
+        TRAIN_STEP("train step", "train"),
+        FROZEN_WHITENING_STEP("train step with the whitening bias frozen", "frozen-whitening"),
+        /** The evaluation pass: inference-mode logits, running BatchNorm statistics, of one evaluation batch. */
+        EVALUATION("evaluation pass (inference logits)", "evaluation");
+
+        private final String description;
+        private final String label;
+
+        ProfiledRun(String description, String label) {
+            this.description = description;
+            this.label = label;
+        }
+
+        public String description() {
+            return description;
+        }
+
+        /** The table's word for it ("train", "frozen-whitening", "evaluation"). */
+        public String label() {
+            return label;
         }
     }
 
@@ -182,25 +208,35 @@ public final class StepProfile {
                 s.network(), s.spec().widths(), batch, lower(s.precision()), s.threads());
         List<String> layerOrder = new ArrayList<>(AirbenchNetwork.layerScopes(s.spec().widths().size()));
         layerOrder.add("loss");
-        boolean trainWhitenBias = !s.frozenWhitening();
+        boolean evaluation = s.run() == ProfiledRun.EVALUATION;
+        boolean trainWhitenBias = s.run() != ProfiledRun.FROZEN_WHITENING_STEP;
         try (AirbenchModel model = new AirbenchModel(s.spec(), s.precision(), optimizer, s.threads(), s.compilation())) {
             model.initialize(synthetic.whitening(), SyntheticBatch.SEED);
+            Runnable untracedRun = evaluation ? () -> model.logits(synthetic.images(), batch)
+                    : () -> model.trainStep(synthetic.images(), synthetic.labels(), batch, LR_MULTIPLIER,
+                            trainWhitenBias, null);
             for (int w = 0; w < s.warmup(); w++) {
-                model.trainStep(synthetic.images(), synthetic.labels(), batch, LR_MULTIPLIER, trainWhitenBias, null);
+                untracedRun.run();
             }
             double[] untraced = new double[s.steps()];
             for (int i = 0; i < s.steps(); i++) {
                 long start = System.nanoTime();
-                model.trainStep(synthetic.images(), synthetic.labels(), batch, LR_MULTIPLIER, trainWhitenBias, null);
+                untracedRun.run();
                 untraced[i] = (System.nanoTime() - start) / 1e6;
             }
             List<StepTrace> traces = new ArrayList<>();
             double[] traced = new double[s.steps()];
             for (int i = 0; i < s.steps(); i++) {
-                AirbenchModel.TracedStep step = model.tracedTrainStep(synthetic.images(), synthetic.labels(), batch,
-                        LR_MULTIPLIER, trainWhitenBias);
-                traced[i] = step.wallMillis();
-                traces.add(StepTrace.of(step.metadata(), layerOrder));
+                if (evaluation) {
+                    AirbenchModel.TracedLogits pass = model.tracedLogits(synthetic.images(), batch);
+                    traced[i] = pass.wallMillis();
+                    traces.add(StepTrace.of(pass.metadata(), layerOrder));
+                } else {
+                    AirbenchModel.TracedStep step = model.tracedTrainStep(synthetic.images(), synthetic.labels(),
+                            batch, LR_MULTIPLIER, trainWhitenBias);
+                    traced[i] = step.wallMillis();
+                    traces.add(StepTrace.of(step.metadata(), layerOrder));
+                }
             }
             StepTrace trace = StepTrace.mean(traces);
             List<ConvolutionRow> convolutions = convolutionRows(trace, model.convolutions(), batch);
@@ -243,7 +279,7 @@ public final class StepProfile {
                         + " threads, %s step; %d untraced and %d traced steps after %d warm-up%n", s.network(),
                 s.spec().widths().stream().map(String::valueOf).collect(Collectors.joining("/")), s.batchSize(),
                 lower(s.precision()), lower(s.compilation()), s.threads(),
-                s.frozenWhitening() ? "frozen-whitening" : "train", s.steps(), s.steps(), s.warmup()));
+                s.run().label(), s.steps(), s.steps(), s.warmup()));
         out.append("TensorFlow: ").append(report.runtime().describe()).append(nl);
         for (MachinePeak p : report.peaks()) {
             out.append("peak: ").append(p.describe()).append(p == peak ? "  <- the step's precision" : "").append(nl);
@@ -307,7 +343,7 @@ public final class StepProfile {
         settings.put("inter_op_threads", 1);
         settings.put("warmup_steps", s.warmup());
         settings.put("steps", s.steps());
-        settings.put("step", s.frozenWhitening() ? "train step with the whitening bias frozen" : "train step");
+        settings.put("step", s.run().description());
         settings.put("peak_size", s.peakSize());
         settings.put("peak_repetitions", s.peakRepetitions());
         root.put("settings", settings);

@@ -139,4 +139,27 @@ class StepProfileTest {
         assertTrue(root.at("/step/untraced_median_ms").asDouble() > 0);
         assertEquals(report.trace().nodes().size(), root.path("nodes").size());
     }
+
+    /** The evaluation pass: the 7 forward convolutions of the network in inference mode, and no gradient. */
+    @Test
+    void aTinyEvaluationProfileHasTheForwardConvolutionsOnly() throws Exception {
+        StepProfile.Settings settings = StepProfile.Settings.of("94", NetworkSpec.preset("94").orElseThrow()
+                .withWidths(List.of(8, 16, 16)), Precision.FP32, Compilation.NONE)
+                .withBatchSize(50).withThreads(1).withSteps(1, 1).withPeak(128, 1)
+                .withRun(StepProfile.ProfiledRun.EVALUATION);
+        StepProfile.Report report = StepProfile.measure(settings);
+        Map<ConvolutionCost.Kind, Long> kinds = report.convolutions().stream()
+                .collect(Collectors.groupingBy(StepProfile.ConvolutionRow::kind, Collectors.counting()));
+        assertEquals(Map.of(ConvolutionCost.Kind.FORWARD, 7L), kinds);
+        for (StepProfile.ConvolutionRow c : report.convolutions()) {
+            assertTrue(c.micros() > 0 && c.flops() > 0, c.toString());
+            assertEquals(50.0 * 2 * c.cost().output().size(1) * c.cost().output().size(2) * c.cost().output().size(3)
+                    * c.cost().filter().size(0) * c.cost().filter().size(1) * c.cost().filter().size(2), c.flops(),
+                    1e-6, "2 N Ho Wo Cout Kh Kw Cin of " + c.node());
+        }
+        assertTrue(StepProfile.table(report).contains("evaluation step"), StepProfile.table(report));
+        JsonNode root = new ObjectMapper().valueToTree(StepProfile.json(report));
+        assertEquals("evaluation pass (inference logits)", root.at("/settings/step").asText());
+        assertEquals(50, root.at("/settings/batch_size").asInt());
+    }
 }

@@ -1,6 +1,7 @@
 package airbench.train.cli;
 
 import airbench.data.DatasetChoice;
+import airbench.eval.Evaluator;
 import airbench.model.CpuFeatures;
 import airbench.model.ExecutionPlan;
 import airbench.model.NetworkSpec;
@@ -95,6 +96,10 @@ final class TimingCommands {
                 .desc("graph execution: auto, none or xla [default: auto, as the trainer]").get());
         options.addOption(Option.builder().longOpt("frozen-whitening")
                 .desc("profile the step with the whitening bias frozen (airbench94's later epochs)").get());
+        options.addOption(Option.builder().longOpt("evaluation")
+                .desc("profile the evaluation pass (inference logits of one evaluation batch, every epoch end and"
+                        + " the TTA) instead of a training step; --batch-size then defaults to "
+                        + Evaluator.DEFAULT_BATCH).get());
         options.addOption(Option.builder().longOpt("warmup").hasArg().argName("W")
                 .desc("untraced steps first, the first compiling [default: " + StepProfile.Settings.DEFAULT_WARMUP
                         + "]").get());
@@ -188,15 +193,23 @@ final class TimingCommands {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        if (line.hasOption("evaluation") && line.hasOption("frozen-whitening")) {
+            throw new UsageException("--evaluation and --frozen-whitening exclude each other: the evaluation pass"
+                    + " trains nothing; give one of them");
+        }
+        StepProfile.ProfiledRun run = line.hasOption("evaluation") ? StepProfile.ProfiledRun.EVALUATION
+                : line.hasOption("frozen-whitening") ? StepProfile.ProfiledRun.FROZEN_WHITENING_STEP
+                : StepProfile.ProfiledRun.TRAIN_STEP;
         StepProfile.Settings defaults = StepProfile.Settings.of(network.name(), network.spec(), plan.precision(),
                 plan.compilation());
-        return defaults.withBatchSize(Command.wholeNumber(line, "batch-size", defaults.batchSize(), 1))
+        int batch = run == StepProfile.ProfiledRun.EVALUATION ? Evaluator.DEFAULT_BATCH : defaults.batchSize();
+        return defaults.withBatchSize(Command.wholeNumber(line, "batch-size", batch, 1))
                 .withThreads(Command.wholeNumber(line, "threads", defaults.threads(), 1))
                 .withSteps(Command.wholeNumber(line, "warmup", defaults.warmup(), 0),
                         Command.wholeNumber(line, "steps", defaults.steps(), 1))
                 .withPeak(Command.wholeNumber(line, "peak-size", defaults.peakSize(), 1),
                         Command.wholeNumber(line, "peak-repetitions", defaults.peakRepetitions(), 1))
-                .withFrozenWhitening(line.hasOption("frozen-whitening"));
+                .withRun(run);
     }
 
     /** A recipe's network by name, with the widths of {@code --widths} if given. */

@@ -140,7 +140,7 @@ class TimingCommandsTest {
         assertEquals(StepProfile.Settings.DEFAULT_STEPS, defaults.steps());
         assertEquals(StepProfile.Settings.DEFAULT_WARMUP, defaults.warmup());
         assertEquals(MachinePeak.DEFAULT_SIZE, defaults.peakSize());
-        assertEquals(false, defaults.frozenWhitening());
+        assertEquals(StepProfile.ProfiledRun.TRAIN_STEP, defaults.run());
         StepProfile.Settings chosen = profileSettings("--recipe-network", "96", "--widths", "8,16,16", "--precision",
                 "FP32", "--compile", "xla", "--steps", "2", "--warmup", "0", "--peak-size", "512", "--frozen-whitening");
         assertEquals(Precision.FP32, chosen.precision());
@@ -150,7 +150,12 @@ class TimingCommandsTest {
         assertEquals(2, chosen.steps());
         assertEquals(0, chosen.warmup());
         assertEquals(512, chosen.peakSize());
-        assertTrue(chosen.frozenWhitening());
+        assertEquals(StepProfile.ProfiledRun.FROZEN_WHITENING_STEP, chosen.run());
+        StepProfile.Settings evaluation = profileSettings("--evaluation");
+        assertEquals(StepProfile.ProfiledRun.EVALUATION, evaluation.run());
+        assertEquals(2000, evaluation.batchSize(), "the evaluation batch, as the trainer evaluates");
+        assertEquals(500, profileSettings("--evaluation", "--batch-size", "500").batchSize());
+        assertTrue(run(2, "profile", "--evaluation", "--frozen-whitening").contains("exclude each other"));
         assertTrue(run(2, "profile", "--precision", "fp16").contains("valid values: auto, fp32, bf16"));
         assertTrue(run(2, "profile", "--compile", "jit").contains("valid values: auto, none, xla"));
         assertTrue(run(2, "profile", "--steps", "0").contains("--steps"));
