@@ -22,14 +22,21 @@ import org.tensorflow.types.TFloat32;
 class ActivationPlacementTest {
     private static final NetworkSpec NARROW = new NetworkSpec(List.of(8, 16, 16), 2, false, 0.6, 10);
 
-    /** For each op of {@code type} in the inference forward pass, the type of the op that feeds it. */
+    /**
+     * For each op of {@code type} in the training forward pass (where each BatchNorm is one FusedBatchNormV3 op),
+     * the type of the op that feeds it.
+     */
     private static Map<String, Integer> producers(NetworkSpec spec, String type) {
+        return producers(spec, type, AirbenchNetwork.Mode.TRAINING);
+    }
+
+    private static Map<String, Integer> producers(NetworkSpec spec, String type, AirbenchNetwork.Mode mode) {
         try (Graph graph = new Graph()) {
             Ops tf = Ops.create(graph);
             AirbenchNetwork network = new AirbenchNetwork(tf.withSubScope("net"), new StateVariable.Factory(tf), spec,
                     Precision.FP32);
             Placeholder<TFloat32> images = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 32, 32, 3)));
-            network.forward(images, AirbenchNetwork.Mode.INFERENCE);
+            network.forward(images, mode);
             Map<String, Integer> counts = new TreeMap<>();
             List<GraphOperation> ops = new ArrayList<>();
             graph.operations().forEachRemaining(op -> ops.add((GraphOperation) op));
@@ -51,6 +58,12 @@ class ActivationPlacementTest {
     void geluFollowsTheWhiteningAndEveryBatchNorm() {
         assertEquals(Map.of("BiasAdd", 1, "FusedBatchNormV3", 6), producers(NARROW, "Erf"));
         assertEquals(Map.of(), producers(NARROW, "Sigmoid"));
+    }
+
+    /** Inference normalizes with element-wise ops ending in the shift's Add: GELU follows each of the six. */
+    @Test
+    void inInferenceGeluFollowsEachNormalizingShift() {
+        assertEquals(Map.of("BiasAdd", 1, "Add", 6), producers(NARROW, "Erf", AirbenchNetwork.Mode.INFERENCE));
     }
 
     @Test
