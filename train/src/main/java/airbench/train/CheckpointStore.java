@@ -37,9 +37,9 @@ public interface CheckpointStore {
 
     /**
      * A saved training: its progress and every graph variable by name (weights, BatchNorm statistics, optimizer
-     * buffers, Lookahead copies, whitening filters and bias).
+     * buffers, Lookahead copies, whitening filters and bias), and the file it was read from (empty if none).
      */
-    record Saved(TrainingProgress progress, Map<String, float[]> variables) {}
+    record Saved(TrainingProgress progress, Map<String, float[]> variables, Optional<Path> file) {}
 
     /** The folder the training's files go to, told to the listeners and named in messages; empty for none. */
     Optional<Path> folder();

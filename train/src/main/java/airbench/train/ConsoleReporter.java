@@ -29,6 +29,12 @@ final class ConsoleReporter implements TrainingListener {
     }
 
     @Override
+    public void finalEvaluationStarted(long seed, int images, String method) {
+        LOG.info(String.format(Locale.ROOT, "seed %d: every step done; the final evaluation of %d test images with %s",
+                seed, images, method));
+    }
+
+    @Override
     public void runEnded(RunResult result) {
         StringBuilder levels = new StringBuilder();
         result.accuracyByTtaLevel().forEach((level, acc) ->

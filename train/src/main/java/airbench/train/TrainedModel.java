@@ -5,6 +5,7 @@ import airbench.data.DatasetChoice;
 import airbench.data.Normalization;
 import airbench.eval.Evaluation;
 import airbench.eval.Evaluator;
+import airbench.eval.LogitsFunction;
 import airbench.eval.SelectiveTta;
 import airbench.eval.Softmax;
 import airbench.eval.TestTimeAugmentation;
@@ -145,10 +146,22 @@ public final class TrainedModel implements AutoCloseable {
      * @return the plain and the combined logits [n, classes] and the images that got the six views
      */
     public SelectiveTta.Logits selectiveTta(CifarDataset data, double fraction) {
+        return selectiveTta(data, fraction, model::logits);
+    }
+
+    /**
+     * {@link #selectiveTta(CifarDataset, double)} as the final evaluation of a run that {@code stop} can end:
+     * see {@link #predictionsUpTo(CifarDataset, int, StopSignal)}.
+     */
+    public SelectiveTta.Logits selectiveTta(CifarDataset data, double fraction, StopSignal stop) {
+        return selectiveTta(data, fraction, finalEvaluationUnless(stop));
+    }
+
+    private SelectiveTta.Logits selectiveTta(CifarDataset data, double fraction, LogitsFunction logits) {
         requireOpen();
         SelectiveTta tta = new SelectiveTta(fraction);
         checkDataset(data);
-        return tta.logits(model::logits, normalization().apply(data.images()), data.size(), recipe.evalBatch());
+        return tta.logits(logits, normalization().apply(data.images()), data.size(), recipe.evalBatch());
     }
 
     /** Accuracy on {@code data} with selective TTA of {@code fraction} of its images ({@link #selectiveTta}). */
@@ -167,6 +180,35 @@ public final class TrainedModel implements AutoCloseable {
 
     /** The predicted class of every image of {@code data} at every level from 0 to {@code maxLevel}. */
     public int[][] predictionsUpTo(CifarDataset data, int maxLevel) {
+        return predictionsUpTo(data, maxLevel, model::logits);
+    }
+
+    /**
+     * {@link #predictionsUpTo(CifarDataset, int)} as the final evaluation of a run that {@code stop} can end (the
+     * command line's): once {@code stop} is requested the evaluation ends at its next batch, with the
+     * {@link TrainingStoppedException} of a training whose steps are all done. Its checkpoint is the one of the last
+     * step (before the final slow copy), if the training had a store: the continuation takes the copy again and
+     * evaluates the same weights.
+     */
+    public int[][] predictionsUpTo(CifarDataset data, int maxLevel, StopSignal stop) {
+        return predictionsUpTo(data, maxLevel, finalEvaluationUnless(stop));
+    }
+
+    private LogitsFunction finalEvaluationUnless(StopSignal stop) {
+        LogitsFunction unlessStopped = TrainingLoop.unlessStopped(model::logits, stop);
+        return (images, count) -> {
+            try {
+                return unlessStopped.logits(images, count);
+            } catch (TrainingLoop.EvaluationStopped e) {
+                Path kept = progress.keptAtThisStep().orElse(null);
+                throw TrainingStoppedException.afterStep(stop.reason().orElse("a stop request"), seed,
+                        progress.steps, progress.steps, kept, "every step done, its final evaluation left to the"
+                                + " continuation");
+            }
+        };
+    }
+
+    private int[][] predictionsUpTo(CifarDataset data, int maxLevel, LogitsFunction logits) {
         requireOpen();
         TestTimeAugmentation.checkLevel(maxLevel);
         if (data.dataset() != dataset) {
@@ -176,7 +218,7 @@ public final class TrainedModel implements AutoCloseable {
         }
         int n = data.size();
         int[][] predicted = new int[maxLevel + 1][n];
-        Evaluator evaluator = new Evaluator(model::logits, recipe.evalBatch());
+        Evaluator evaluator = new Evaluator(logits, recipe.evalBatch());
         int chunkImages = 5 * recipe.evalBatch();
         // In chunks of whole evaluation batches, so the batches (and logits) are those of one call on everything.
         for (int first = 0; first < n; first += chunkImages) {

@@ -18,6 +18,12 @@ public interface TrainingListener {
     default void epochEnded(long seed, EpochRecord record) {}
 
     /**
+     * A run of the command line has taken every step and starts its final test evaluation of {@code images} images
+     * ({@code method}, e.g. "TTA level 2"); on a CPU that can take minutes.
+     */
+    default void finalEvaluationStarted(long seed, int images, String method) {}
+
+    /**
      * A run of the command line finished; its result files are written. (A run of the library ends when
      * {@link Training#run} returns; it has no result files and does not call this.)
      */
@@ -54,6 +60,11 @@ public interface TrainingListener {
             @Override
             public void epochEnded(long seed, EpochRecord record) {
                 copy.forEach(l -> l.epochEnded(seed, record));
+            }
+
+            @Override
+            public void finalEvaluationStarted(long seed, int images, String method) {
+                copy.forEach(l -> l.finalEvaluationStarted(seed, images, method));
             }
 
             @Override

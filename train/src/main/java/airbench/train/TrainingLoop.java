@@ -58,6 +58,8 @@ final class TrainingLoop {
             if (saved.isPresent()) {
                 model.loadState(saved.get().variables());
                 progress = Progress.resumed(saved.get().progress(), schedule, seed);
+                progress.resumedFrom = saved.get().file();
+                progress.resumedAtStep = progress.steps;
                 batchStep.continueEpoch(progress.resumedEpoch.stepSums());
                 LOG.info("seed {} continues at step {}/{} ({})", seed, progress.steps, schedule.totalSteps(),
                         where(schedule, progress.steps, progress.resumedEpoch.steps()));
@@ -331,6 +333,9 @@ final class TrainingLoop {
         /** The step count of the last save of this session (-1 for none) and the file it went to. */
         int savedAt = -1;
         Optional<Path> savedFile = Optional.empty();
+        /** The checkpoint this session continued from (empty for a new run) and its step count. */
+        Optional<Path> resumedFrom = Optional.empty();
+        int resumedAtStep = -1;
 
         /**
          * The progress of a checkpoint, checked against the schedule: an epoch under way must have taken
@@ -364,6 +369,17 @@ final class TrainingLoop {
 
         TrainingProgress snapshot(EpochSoFar epoch, double batchWait) {
             return new TrainingProgress(steps, trainSeconds, resumedTimes, batchWait, history, epoch);
+        }
+
+        /**
+         * The file holding the state after the last step, if one does: this session's save at that step, or the
+         * checkpoint it continued from when it has taken no step since.
+         */
+        Optional<Path> keptAtThisStep() {
+            if (savedAt == steps) {
+                return savedFile;
+            }
+            return steps == resumedAtStep ? resumedFrom : Optional.empty();
         }
 
         void saved(Optional<Path> file) {

@@ -85,6 +85,9 @@ public final class TinyTraining {
         public final List<RunStart> starts = new ArrayList<>();
         public final Map<Integer, Double> losses = new HashMap<>();
         public final List<EpochRecord> epochs = new ArrayList<>();
+        /** Final evaluations started. */
+        public int finalEvaluations;
+        private static final int FINAL_EVALUATION = -2;
         private final int crashAfterEpoch;
         private final int crashAfterStep;
         private final int stopAfterStep;
@@ -107,6 +110,11 @@ public final class TinyTraining {
          */
         public static Recorder stoppingAfterStep(int step, StopSignal stop) {
             return new Recorder(-1, -1, step, stop);
+        }
+
+        /** Requests {@code stop} when the run's final evaluation starts, every step being done. */
+        public static Recorder stoppingAtTheFinalEvaluation(StopSignal stop) {
+            return new Recorder(-1, -1, FINAL_EVALUATION, stop);
         }
 
         /** Records and never interrupts. */
@@ -137,6 +145,14 @@ public final class TinyTraining {
             }
             if (step == crashAfterStep) {
                 throw new IllegalStateException("simulated crash after step " + (step + 1));
+            }
+        }
+
+        @Override
+        public void finalEvaluationStarted(long seed, int images, String method) {
+            finalEvaluations++;
+            if (stopAfterStep == FINAL_EVALUATION) {
+                stop.request("a test's request as the final evaluation starts");
             }
         }
 

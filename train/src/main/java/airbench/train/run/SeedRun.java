@@ -132,12 +132,16 @@ public final class SeedRun {
             // TTA the plain ones (level 0) and the selective ones, the final figure.
             int[][] predicted;
             int[] finalPredicted;
+            // A stop ends it at its next batch; the checkpoint of the last step stays for the continuation.
             if (recipe.ttaSelective() > 0) {
-                SelectiveTta.Logits logits = model.selectiveTta(test, recipe.ttaSelective());
+                listener.finalEvaluationStarted(seed, test.size(), "selective TTA (six views for the least confident "
+                        + recipe.ttaSelective() + ")");
+                SelectiveTta.Logits logits = model.selectiveTta(test, recipe.ttaSelective(), stop);
                 finalPredicted = SelectiveTta.predictions(logits.selective(), test.numClasses());
                 predicted = new int[][] {SelectiveTta.predictions(logits.plain(), test.numClasses())};
             } else {
-                predicted = model.predictionsUpTo(test, recipe.ttaLevel());
+                listener.finalEvaluationStarted(seed, test.size(), "TTA level " + recipe.ttaLevel());
+                predicted = model.predictionsUpTo(test, recipe.ttaLevel(), stop);
                 finalPredicted = predicted[recipe.ttaLevel()];
             }
             Map<Integer, Evaluation> byLevel = new LinkedHashMap<>();
@@ -185,7 +189,8 @@ public final class SeedRun {
 
         @Override
         public Optional<Saved> resumeFrom() {
-            return Optional.ofNullable(checkpoint).map(c -> new Saved(c.header().progress(), c.state()));
+            return Optional.ofNullable(checkpoint).map(c -> new Saved(c.header().progress(), c.state(),
+                    Optional.of(dir.resolve(RunFolder.CHECKPOINT_FILE))));
         }
 
         @Override

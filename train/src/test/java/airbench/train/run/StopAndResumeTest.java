@@ -143,6 +143,45 @@ class StopAndResumeTest {
         TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
     }
 
+    /**
+     * Stopped as the final evaluation starts, twice in a row: each session ends at the evaluation's first batch with
+     * the checkpoint of the last step kept (the second keeps the one it continued from), and the third session takes
+     * no step, evaluates and gives the training never stopped.
+     */
+    @Test
+    void aStopDuringTheFinalEvaluationKeepsTheLastStepsCheckpoint(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("seed-" + SEED);
+        Path checkpoint = run.resolve(RunFolder.CHECKPOINT_FILE);
+        for (int session = 1; session <= 2; session++) {
+            StopSignal stop = new StopSignal();
+            Recorder stopping = Recorder.stoppingAtTheFinalEvaluation(stop);
+            TrainingStoppedException e = assertThrows(TrainingStoppedException.class,
+                    () -> SYNTHETIC.trainer(OPTIONS, stopping, stop).run(SEED, run));
+            assertEquals(1, stopping.finalEvaluations);
+            assertEquals(session == 1 ? TOTAL_STEPS : 0, stopping.losses.size());
+            assertEquals(TOTAL_STEPS, e.steps());
+            assertEquals(TOTAL_STEPS, e.totalSteps());
+            assertEquals(checkpoint, e.checkpoint().orElseThrow(), "session " + session);
+            assertTrue(e.getMessage().contains("after step 30 of 30 (every step done, its final evaluation left to the"
+                    + " continuation); its state at that step is in " + checkpoint), e.getMessage());
+            assertFalse(Files.exists(run.resolve(RunFolder.RESULT_FILE)));
+            assertFalse(Files.exists(run.resolve(RunFolder.WEIGHTS_FILE)));
+            Checkpoint.Header header = Checkpoint.read(checkpoint).header();
+            assertEquals(TOTAL_STEPS, header.steps());
+            assertNull(header.epochSoFar());
+            assertEquals(3, header.history().size());
+        }
+        Recorder third = Recorder.uninterrupted();
+        RunResult resumed = SYNTHETIC.trainer(OPTIONS, third).run(SEED, run);
+        assertTrue(third.losses.isEmpty() && third.epochs.isEmpty(), "nothing left but the evaluation");
+        assertEquals(1, third.finalEvaluations);
+        TinyTraining.assertSameHistory(straightResult.history(), resumed.history());
+        TinyTraining.assertSameFinalWeights(shared.resolve("straight"), run);
+        assertEquals(straightResult.ttaAccuracy(), resumed.ttaAccuracy());
+        assertEquals(straightResult.accuracyByTtaLevel(), resumed.accuracyByTtaLevel());
+        assertFalse(Files.exists(checkpoint));
+    }
+
     /** {@code --checkpoint-every 3}: a crash after step 14 continues from the checkpoint of step 12, bit for bit. */
     @Test
     void checkpointsEveryNStepsLetACrashedTrainingContinueFromTheLastOne(@TempDir Path dir) throws Exception {
